@@ -1,0 +1,253 @@
+//! `toolgate eval`: decide one request, or stream JSON Lines of them.
+//!
+//! Lines are read and answered one at a time (a million lines are never held in
+//! memory); principals are cached by the exact text of their claims, so a stream of
+//! requests from a few tokens resolves each token once.
+
+use std::borrow::Cow;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::IpAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+use ahash::AHashMap;
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use toolgate::ast::{Action, Kind};
+use toolgate::eval::{Decision, Engine, Request};
+use toolgate::source::Sources;
+use toolgate::{compile, Principal};
+
+use crate::check::{check_policy, fail, read_manifest};
+use crate::render;
+use crate::EvalArgs;
+
+/// Principals cached at most (the cache is emptied when full).
+const PRINCIPAL_CACHE: usize = 4096;
+
+/// A request line as CLI.md gives it; unknown fields are refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequest<'a> {
+    #[serde(borrow)]
+    claims: Option<&'a RawValue>,
+    #[serde(borrow)]
+    action: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tool: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    resource: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    prompt: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    ip: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    time: Option<Cow<'a, str>>,
+}
+
+/// Runs `toolgate eval`.
+pub fn run(args: &EvalArgs) -> ExitCode {
+    let engine = match load(&args.policy, args.tools.as_deref()) {
+        Ok(engine) => engine,
+        Err(code) => return code,
+    };
+    let (path, stream) = match (&args.request, &args.requests) {
+        (Some(path), _) => (path, false),
+        (None, Some(path)) => (path, true),
+        (None, None) => return fail("give `--request FILE` or `--requests FILE`"),
+    };
+    let input: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        match std::fs::File::open(path) {
+            Ok(file) => Box::new(file),
+            Err(error) => return fail(&format!("cannot read `{}`: {error}", path.display())),
+        }
+    };
+    let mut evaluator = Evaluator {
+        engine: &engine,
+        principals: AHashMap::new(),
+    };
+    let outcome = if stream {
+        evaluator.stream(input)
+    } else {
+        evaluator.single(input)
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => fail(&format!("i/o error: {error}")),
+    }
+}
+
+/// Loads the policy; on errors prints the diagnostics to standard error (exit 2).
+fn load(path: &Path, tools: Option<&Path>) -> Result<Engine, ExitCode> {
+    let manifest = tools.map(read_manifest).transpose().map_err(|m| fail(&m))?;
+    let mut sources = Sources::from_path(path).map_err(|error| fail(&error.to_string()))?;
+    let (diagnostics, policy) = check_policy(&mut sources, manifest.as_ref());
+    let colour = render::use_colour(render::stderr_is_terminal());
+    if !diagnostics.is_empty() {
+        eprint!("{}", render::human(&sources, &diagnostics, colour));
+    }
+    match policy {
+        Some(policy) => Ok(Engine::new(compile::compile(&sources, &policy))),
+        None => {
+            eprintln!("{}", render::summary(&diagnostics));
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+struct Evaluator<'e> {
+    engine: &'e Engine,
+    principals: AHashMap<Box<str>, Principal>,
+}
+
+impl<'e> Evaluator<'e> {
+    /// Decides one request object; true when it was valid.
+    fn single(&mut self, mut input: Box<dyn Read>) -> std::io::Result<bool> {
+        let mut text = String::new();
+        input.read_to_string(&mut text)?;
+        let mut out = std::io::stdout().lock();
+        let valid = self.answer(text.trim(), &mut out)?;
+        out.flush()?;
+        Ok(valid)
+    }
+
+    /// Decides JSON Lines; true when every line was valid.
+    fn stream(&mut self, input: Box<dyn Read>) -> std::io::Result<bool> {
+        let mut reader = BufReader::with_capacity(1 << 16, input);
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let mut line = String::new();
+        let mut all_valid = true;
+        loop {
+            line.clear();
+            if reader.read_line(&mut line)? == 0 {
+                break;
+            }
+            all_valid &= self.answer(line.trim_end_matches(['\n', '\r']), &mut out)?;
+            if reader.buffer().is_empty() {
+                out.flush()?;
+            }
+        }
+        out.flush()?;
+        Ok(all_valid)
+    }
+
+    /// Writes the decision line for one request, or its error line; true when valid.
+    fn answer(&mut self, line: &str, out: &mut impl Write) -> std::io::Result<bool> {
+        match self.decide(line) {
+            Ok(decision) => {
+                write_decision(&decision, out)?;
+                Ok(true)
+            }
+            Err(message) => {
+                out.write_all(b"{\"error\":")?;
+                serde_json::to_writer(&mut *out, &message)?;
+                out.write_all(b"}\n")?;
+                Ok(false)
+            }
+        }
+    }
+
+    fn decide(&mut self, line: &str) -> Result<Decision<'e>, String> {
+        if line.trim().is_empty() {
+            return Err("blank line: expected a request object".to_string());
+        }
+        let raw: RawRequest<'_> = serde_json::from_str(line).map_err(|error| error.to_string())?;
+        let (kind, name) = target(&raw)?;
+        let action = action(&raw, kind)?;
+        let ip = raw.ip.as_deref().map(parse_ip).transpose()?;
+        let time = match raw.time.as_deref() {
+            Some(text) => text
+                .parse::<Timestamp>()
+                .map_err(|_| format!("`time` is not an RFC 3339 instant: `{text}`"))?,
+            None => Timestamp::now(),
+        };
+        let claims = raw.claims.ok_or("`claims` is required")?;
+        let engine = self.engine;
+        let principal = self.principal(claims)?;
+        let request = Request {
+            kind,
+            action,
+            name,
+            ip,
+            time,
+        };
+        Ok(engine.decide(principal, &request))
+    }
+
+    fn principal(&mut self, claims: &RawValue) -> Result<&Principal, String> {
+        let text = claims.get();
+        if !self.principals.contains_key(text) {
+            let value: serde_json::Value =
+                serde_json::from_str(text).map_err(|error| error.to_string())?;
+            let principal = self
+                .engine
+                .principal(&value)
+                .map_err(|error| error.to_string())?;
+            if self.principals.len() >= PRINCIPAL_CACHE {
+                self.principals.clear();
+            }
+            self.principals.insert(text.into(), principal);
+        }
+        self.principals
+            .get(text)
+            .ok_or_else(|| "internal error: principal cache".to_string())
+    }
+}
+
+fn target<'r>(raw: &'r RawRequest<'_>) -> Result<(Kind, &'r str), String> {
+    let named = [
+        (Kind::Tool, raw.tool.as_deref()),
+        (Kind::Resource, raw.resource.as_deref()),
+        (Kind::Prompt, raw.prompt.as_deref()),
+    ];
+    let mut given = named
+        .into_iter()
+        .filter_map(|(kind, name)| name.map(|name| (kind, name)));
+    match (given.next(), given.next()) {
+        (Some(found), None) => Ok(found),
+        (None, _) => Err("give one of `tool`, `resource` or `prompt`".to_string()),
+        (Some(_), Some(_)) => Err("give only one of `tool`, `resource` or `prompt`".to_string()),
+    }
+}
+
+fn action(raw: &RawRequest<'_>, kind: Kind) -> Result<Action, String> {
+    let word = raw.action.as_deref().ok_or("`action` is required")?;
+    let action = Action::from_keyword(word)
+        .ok_or_else(|| format!("unknown action `{word}`: expected `list`, `call`, `read` or `get`"))?;
+    if kind.allows(action) {
+        Ok(action)
+    } else {
+        Err(format!(
+            "`{word}` is not an action on {}; they take `list` and `{}`",
+            kind.plural(),
+            kind.use_action().keyword()
+        ))
+    }
+}
+
+fn parse_ip(text: &str) -> Result<IpAddr, String> {
+    text.parse()
+        .map_err(|_| format!("`ip` is not an IPv4 or IPv6 address: `{text}`"))
+}
+
+/// `{"decision":..,"reason":..,"rule":..,"missing_scopes":[..]}` and a newline.
+fn write_decision(decision: &Decision<'_>, out: &mut impl Write) -> std::io::Result<()> {
+    let effect = if decision.is_allowed() { "allow" } else { "deny" };
+    write!(
+        out,
+        "{{\"decision\":\"{effect}\",\"reason\":\"{}\",\"rule\":",
+        decision.reason.as_str()
+    )?;
+    match decision.rule {
+        Some(rule) => serde_json::to_writer(&mut *out, &rule.to_string())?,
+        None => out.write_all(b"null")?,
+    }
+    out.write_all(b",\"missing_scopes\":")?;
+    serde_json::to_writer(&mut *out, decision.missing_scopes.as_slice())?;
+    out.write_all(b"}\n")
+}

@@ -1,0 +1,88 @@
+//! The `toolgate` command: check, evaluate and explain MCP authorization policies.
+
+mod check;
+mod eval;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Authorization for MCP servers: check policies and decide requests.
+#[derive(Debug, Parser)]
+#[command(name = "toolgate", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse, resolve and lint policies, reporting every problem found.
+    Check(CheckArgs),
+    /// Decide requests given as JSON against a policy.
+    Eval(EvalArgs),
+}
+
+/// Arguments of `toolgate check`.
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Policy files or directories of `.policy` files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// An MCP `tools/list` result, enabling warnings W006 and W007.
+    #[arg(long, value_name = "FILE")]
+    tools: Option<PathBuf>,
+    /// Exit with status 1 on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+/// Arguments of `toolgate eval`.
+#[derive(Debug, clap::Args)]
+struct EvalArgs {
+    /// The policy file or directory.
+    policy: PathBuf,
+    /// One request as a JSON object (`-` for standard input).
+    #[arg(long, value_name = "FILE", conflicts_with = "requests", required_unless_present = "requests")]
+    request: Option<PathBuf>,
+    /// Requests as JSON Lines (`-` for standard input); one decision line each, in order.
+    #[arg(long, value_name = "FILE")]
+    requests: Option<PathBuf>,
+    /// An MCP `tools/list` result: its names are indexed ahead of the first request.
+    #[arg(long, value_name = "FILE")]
+    tools: Option<PathBuf>,
+}
+
+/// Diagnostic output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// rustc-style text with the source and underlines.
+    Human,
+    /// One JSON array of diagnostics.
+    Json,
+    /// SARIF 2.1.0, for code-scanning services.
+    Sarif,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Eval(args) => eval::run(&args),
+    }
+}

@@ -1,0 +1,218 @@
+//! The checked policy: every name resolved to an id, every value validated.
+//! This is what [`crate::compile`] turns into a decision table.
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use crate::ast::{CompareOp, Effect, Kind, LiteralValue};
+use crate::glob::Glob;
+use crate::ids::{NetworkId, RoleId, ScopeId, WindowId};
+use crate::net::Network;
+use crate::source::Span;
+use crate::window::WindowSpec;
+
+/// A policy that passed the checker.
+#[derive(Debug, Clone)]
+pub struct CheckedPolicy {
+    /// The policy's `timezone` (UTC when none is given).
+    pub timezone: TimeZone,
+    /// Which claims give roles, scopes and the client id.
+    pub claims: ClaimsMap,
+    /// Declared roles, indexed by [`RoleId`].
+    pub roles: Vec<Role>,
+    /// Every scope named anywhere, indexed by [`ScopeId`].
+    pub scopes: Vec<Scope>,
+    /// Named and inline networks, indexed by [`NetworkId`].
+    pub networks: Vec<Network>,
+    /// Named and inline windows, indexed by [`WindowId`].
+    pub windows: Vec<WindowSpec>,
+    /// Rules and requirements in policy order, indexed by [`crate::ids::StatementId`].
+    pub statements: Vec<Statement>,
+}
+
+/// The claim paths that give a principal's parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimsMap {
+    /// Paths whose string values grant roles.
+    pub roles: Vec<String>,
+    /// Paths holding scopes (space-separated string or array).
+    pub scopes: Vec<String>,
+    /// Paths holding the client id; the first string wins.
+    pub client: Vec<String>,
+}
+
+impl Default for ClaimsMap {
+    fn default() -> ClaimsMap {
+        let strings = |paths: &[&str]| paths.iter().map(|path| path.to_string()).collect();
+        ClaimsMap {
+            roles: strings(&["roles", "role"]),
+            scopes: strings(&["scope", "scp"]),
+            client: strings(&["client_id", "azp"]),
+        }
+    }
+}
+
+/// A declared role.
+#[derive(Debug, Clone)]
+pub struct Role {
+    /// Its name.
+    pub name: String,
+    /// The roles it inherits.
+    pub parents: Vec<RoleId>,
+    /// External claim values that also grant it.
+    pub aka: Vec<String>,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+/// A scope named in the policy.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// The scope string.
+    pub name: String,
+    /// Whether a `scope` statement declares it.
+    pub declared: bool,
+    /// The scopes it directly implies.
+    pub implies: Vec<ScopeId>,
+}
+
+/// A set of actions of one kind: `list` and/or the kind's use action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ActionSet {
+    /// `list` is in the set.
+    pub list: bool,
+    /// `call` / `read` / `get` (the kind's use action) is in the set.
+    pub use_: bool,
+}
+
+impl ActionSet {
+    /// Whether every action of `other` is in `self`.
+    pub fn covers(self, other: ActionSet) -> bool {
+        (self.list || !other.list) && (self.use_ || !other.use_)
+    }
+}
+
+/// A rule or requirement.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// From its first keyword to its end.
+    pub span: Span,
+    /// The kind of name it is about.
+    pub kind: Kind,
+    /// The actions it is about.
+    pub actions: ActionSet,
+    /// Its patterns, compiled, with where each is written.
+    pub patterns: Vec<(Glob, Span)>,
+    /// Rule or requirement.
+    pub body: Body,
+}
+
+/// What a statement says beyond what it matches.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// `allow` / `deny`.
+    Rule {
+        /// Allow or deny.
+        effect: Effect,
+        /// Who it is about.
+        subjects: Subjects,
+        /// The condition (`unless C` already turned into `not C`), if any.
+        condition: Option<Cond>,
+    },
+    /// `require scope ...`.
+    Requirement {
+        /// Every scope needed.
+        scopes: Vec<ScopeId>,
+    },
+}
+
+/// The principals a rule is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subjects {
+    /// Any authenticated principal.
+    Anyone,
+    /// Principals holding any of these roles (effective roles).
+    Roles(Vec<RoleId>),
+}
+
+/// A resolved condition with the span of its text.
+#[derive(Debug, Clone)]
+pub struct Cond {
+    /// The form.
+    pub kind: CondKind,
+    /// Its text.
+    pub span: Span,
+}
+
+/// The forms of a resolved condition.
+#[derive(Debug, Clone)]
+pub enum CondKind {
+    /// `true` / `false`.
+    Const(bool),
+    /// The principal's effective scopes hold it.
+    Scope(ScopeId),
+    /// The principal's effective roles hold it.
+    Role(RoleId),
+    /// The client id equals it.
+    Client(String),
+    /// The request address is in the network (unknown without an address).
+    Ip(NetworkId),
+    /// The request time is in the window.
+    Window(WindowId),
+    /// The request time is before the instant.
+    Before(Timestamp),
+    /// The request time is at or after the instant.
+    After(Timestamp),
+    /// A test of the token's claims.
+    Claim(ClaimTest),
+    /// Negation (three-valued).
+    Not(Box<Cond>),
+    /// Conjunction (three-valued).
+    And(Vec<Cond>),
+    /// Disjunction (three-valued).
+    Or(Vec<Cond>),
+}
+
+/// A test of a claim, decided once per principal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ClaimTest {
+    /// `claim P == V` / `claim P != V`.
+    Compare {
+        /// The claim path.
+        path: String,
+        /// `==` or `!=`.
+        op: CompareOp,
+        /// The literal.
+        value: LiteralValue,
+    },
+    /// `claim P contains V`.
+    Contains {
+        /// The claim path.
+        path: String,
+        /// The literal.
+        value: LiteralValue,
+    },
+    /// `claim P exists`.
+    Exists {
+        /// The claim path.
+        path: String,
+    },
+}
+
+impl Cond {
+    /// Whether the condition names scope atoms (so adding scopes could change it).
+    pub fn scopes_named(&self, into: &mut Vec<ScopeId>) {
+        match &self.kind {
+            CondKind::Scope(scope) => {
+                if !into.contains(scope) {
+                    into.push(*scope);
+                }
+            }
+            CondKind::Not(inner) => inner.scopes_named(into),
+            CondKind::And(items) | CondKind::Or(items) => {
+                items.iter().for_each(|item| item.scopes_named(into))
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The server's tool list (an MCP `tools/list` result), for warnings W006 and W007.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::source::{SourceId, Span};
+
+/// The tools a server offers, each with where its name is written in the manifest file.
+#[derive(Debug, Clone, Default)]
+pub struct ToolManifest {
+    /// Tool names and their spans in the manifest's source.
+    pub tools: Vec<(String, Span)>,
+}
+
+/// Why a manifest could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestError(pub String);
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+#[derive(Deserialize)]
+struct ListResult {
+    tools: Vec<ToolEntry>,
+}
+
+#[derive(Deserialize)]
+struct ToolEntry {
+    name: String,
+}
+
+impl ToolManifest {
+    /// Reads `{"tools":[{"name":"..."},...]}` (other fields are ignored). `source` is the
+    /// id the caller gives the manifest's text in its [`crate::source::Sources`], so that
+    /// diagnostics can point at a tool's name.
+    pub fn parse(text: &str, source: SourceId) -> Result<ToolManifest, ManifestError> {
+        let list: ListResult = serde_json::from_str(text).map_err(|error| {
+            ManifestError(format!(
+                "not an MCP `tools/list` result (`{{\"tools\":[{{\"name\":...}}]}}`): {error}"
+            ))
+        })?;
+        let mut from = 0;
+        let tools = list
+            .tools
+            .into_iter()
+            .map(|tool| {
+                let (start, end) = find_name(text, &tool.name, from).unwrap_or((0, 0));
+                from = end.max(from);
+                (tool.name, Span::new(source, start, end))
+            })
+            .collect();
+        Ok(ToolManifest { tools })
+    }
+
+    /// A manifest of names without a file (spans are empty).
+    pub fn from_names(names: impl IntoIterator<Item = String>) -> ToolManifest {
+        let nowhere = Span::new(SourceId(u32::MAX), 0, 0);
+        ToolManifest {
+            tools: names.into_iter().map(|name| (name, nowhere)).collect(),
+        }
+    }
+}
+
+/// The byte range of `"name": "<name>"`'s value, searching from `from`.
+fn find_name(text: &str, name: &str, from: usize) -> Option<(usize, usize)> {
+    let encoded = serde_json::to_string(name).ok()?;
+    let mut at = from;
+    while let Some(found) = text.get(at..)?.find(&encoded) {
+        let start = at + found;
+        let end = start + encoded.len();
+        let before = text.get(..start)?.trim_end();
+        if before.ends_with(':') && before.trim_end_matches(':').trim_end().ends_with("\"name\"") {
+            return Some((start, end));
+        }
+        at = end;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_names_and_their_places() {
+        let text = r#"{"tools": [{"name": "fs.read", "description": "name"}, {"name":"db.drop"}]}"#;
+        let manifest = ToolManifest::parse(text, SourceId(1)).unwrap();
+        let names: Vec<&str> = manifest.tools.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["fs.read", "db.drop"]);
+        let span = manifest.tools[1].1;
+        assert_eq!(&text[span.range()], "\"db.drop\"");
+    }
+
+    #[test]
+    fn rejects_other_documents() {
+        let error = ToolManifest::parse("[1, 2]", SourceId(0)).unwrap_err();
+        assert!(error.0.contains("tools/list"));
+    }
+}

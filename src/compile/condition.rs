@@ -1,0 +1,78 @@
+//! Conditions compiled to trees over ids; client and claim tests become principal atoms.
+
+use ahash::AHashMap;
+use smallvec::SmallVec;
+
+use crate::check::{CheckedPolicy, Cond, CondKind};
+use crate::ids::PrincipalAtomId;
+use crate::table::{Condition, Node, PrincipalAtom};
+
+/// Collects compiled conditions and the principal atoms they use.
+pub(super) struct Compiler<'p> {
+    policy: &'p CheckedPolicy,
+    atoms: Vec<PrincipalAtom>,
+    atom_ids: AHashMap<PrincipalAtom, PrincipalAtomId>,
+    conditions: Vec<Condition>,
+}
+
+impl<'p> Compiler<'p> {
+    pub(super) fn new(policy: &'p CheckedPolicy) -> Compiler<'p> {
+        Compiler {
+            policy,
+            atoms: Vec::new(),
+            atom_ids: AHashMap::new(),
+            conditions: Vec::new(),
+        }
+    }
+
+    /// Compiles a condition; returns its index.
+    pub(super) fn add(&mut self, condition: &Cond) -> u32 {
+        let root = self.node(condition);
+        let mut named = Vec::new();
+        condition.scopes_named(&mut named);
+        named.sort_by(|a, b| self.scope_name(*a).cmp(self.scope_name(*b)));
+        let index = u32::try_from(self.conditions.len()).unwrap_or(u32::MAX);
+        self.conditions.push(Condition {
+            root,
+            named_scopes: SmallVec::from_vec(named),
+        });
+        index
+    }
+
+    fn scope_name(&self, scope: crate::ids::ScopeId) -> &str {
+        self.policy
+            .scopes
+            .get(scope.index())
+            .map_or("", |scope| scope.name.as_str())
+    }
+
+    fn node(&mut self, condition: &Cond) -> Node {
+        match &condition.kind {
+            CondKind::Const(value) => Node::Const(*value),
+            CondKind::Scope(scope) => Node::Scope(*scope),
+            CondKind::Role(role) => Node::Role(*role),
+            CondKind::Client(client) => self.atom(PrincipalAtom::Client(client.as_str().into())),
+            CondKind::Claim(test) => self.atom(PrincipalAtom::Claim(test.clone())),
+            CondKind::Ip(network) => Node::Ip(*network),
+            CondKind::Window(window) => Node::Window(*window),
+            CondKind::Before(instant) => Node::Before(*instant),
+            CondKind::After(instant) => Node::After(*instant),
+            CondKind::Not(inner) => Node::Not(Box::new(self.node(inner))),
+            CondKind::And(items) => Node::And(items.iter().map(|item| self.node(item)).collect()),
+            CondKind::Or(items) => Node::Or(items.iter().map(|item| self.node(item)).collect()),
+        }
+    }
+
+    fn atom(&mut self, atom: PrincipalAtom) -> Node {
+        let next = PrincipalAtomId::from_index(self.atoms.len());
+        let id = *self.atom_ids.entry(atom.clone()).or_insert(next);
+        if id == next {
+            self.atoms.push(atom);
+        }
+        Node::Atom(id)
+    }
+
+    pub(super) fn finish(self) -> (Vec<PrincipalAtom>, Vec<Condition>) {
+        (self.atoms, self.conditions)
+    }
+}

@@ -1,0 +1,158 @@
+//! The compiler: a [`CheckedPolicy`] becomes a [`Table`].
+//!
+//! Role inheritance and scope implication are closed here, conditions become small
+//! trees over ids, facts about the principal alone (client and claim tests) become
+//! numbered atoms decided once per token, and names are indexed per kind.
+
+mod condition;
+mod names;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use ahash::AHashMap;
+use smallvec::SmallVec;
+
+use crate::ast::{Effect, Kind};
+use crate::check::{Body, CheckedPolicy, Subjects};
+use crate::ids::{Bits, RoleId, ScopeId, StatementId};
+use crate::source::Sources;
+use crate::table::{
+    CompiledBody, CompiledStatement, Entry, RoleIndex, RuleSite, ScopeIndex, SubjectSet, Table,
+};
+
+pub(crate) use names::{build_class, kind_index, matching};
+
+/// Compiles a checked policy read from `sources` into a decision table.
+pub fn compile(sources: &Sources, policy: &CheckedPolicy) -> Table {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let mut conditions = condition::Compiler::new(policy);
+    let statements: Vec<CompiledStatement> = policy
+        .statements
+        .iter()
+        .enumerate()
+        .map(|(index, statement)| {
+            let body = match &statement.body {
+                Body::Requirement { scopes } => {
+                    CompiledBody::Requirement(scopes.iter().copied().collect())
+                }
+                Body::Rule {
+                    effect,
+                    subjects,
+                    condition,
+                } => {
+                    let entry = Entry {
+                        statement: StatementId::from_index(index),
+                        subjects: subject_set(subjects),
+                        condition: condition.as_ref().map(|c| conditions.add(c)),
+                    };
+                    match effect {
+                        Effect::Allow => CompiledBody::Allow(entry),
+                        Effect::Deny => CompiledBody::Deny(entry),
+                    }
+                }
+            };
+            CompiledStatement {
+                list: statement.actions.list,
+                use_: statement.actions.use_,
+                body,
+            }
+        })
+        .collect();
+    let kinds = Kind::ALL.map(|kind| names::index_kind(policy, &statements, kind));
+    let (principal_atoms, conditions) = conditions.finish();
+    Table {
+        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        sites: sites(sources, policy),
+        statements,
+        roles: role_index(policy),
+        scopes: scope_index(policy),
+        claims: policy.claims.clone(),
+        principal_atoms,
+        conditions,
+        networks: policy.networks.clone(),
+        windows: policy.windows.clone(),
+        kinds,
+    }
+}
+
+fn subject_set(subjects: &Subjects) -> SubjectSet {
+    match subjects {
+        Subjects::Anyone => SubjectSet::Anyone,
+        Subjects::Roles(roles) => SubjectSet::Roles(roles.iter().copied().collect()),
+    }
+}
+
+fn sites(sources: &Sources, policy: &CheckedPolicy) -> Vec<RuleSite> {
+    let files: Vec<Arc<str>> = sources.iter().map(|(_, file)| Arc::from(file.name())).collect();
+    policy
+        .statements
+        .iter()
+        .map(|statement| RuleSite {
+            file: files
+                .get(statement.span.source.0 as usize)
+                .cloned()
+                .unwrap_or_else(|| Arc::from("<unknown>")),
+            line: sources.location(statement.span).start.line,
+            span: statement.span,
+        })
+        .collect()
+}
+
+fn role_index(policy: &CheckedPolicy) -> RoleIndex {
+    let mut by_value: AHashMap<Box<str>, SmallVec<[RoleId; 2]>> = AHashMap::new();
+    for (index, role) in policy.roles.iter().enumerate() {
+        let id = RoleId::from_index(index);
+        for value in std::iter::once(&role.name).chain(&role.aka) {
+            let granted = by_value.entry(value.as_str().into()).or_default();
+            if !granted.contains(&id) {
+                granted.push(id);
+            }
+        }
+    }
+    let parents: Vec<Vec<usize>> = policy
+        .roles
+        .iter()
+        .map(|role| role.parents.iter().map(|parent| parent.index()).collect())
+        .collect();
+    RoleIndex {
+        names: policy.roles.iter().map(|role| role.name.as_str().into()).collect(),
+        by_value,
+        closure: closures(&parents),
+    }
+}
+
+fn scope_index(policy: &CheckedPolicy) -> ScopeIndex {
+    let implies: Vec<Vec<usize>> = policy
+        .scopes
+        .iter()
+        .map(|scope| scope.implies.iter().map(|implied| implied.index()).collect())
+        .collect();
+    ScopeIndex {
+        names: policy.scopes.iter().map(|scope| scope.name.as_str().into()).collect(),
+        by_name: policy
+            .scopes
+            .iter()
+            .enumerate()
+            .map(|(index, scope)| (scope.name.as_str().into(), ScopeId::from_index(index)))
+            .collect(),
+        closure: closures(&implies),
+    }
+}
+
+/// For each node, itself and every node reachable from it.
+fn closures(edges: &[Vec<usize>]) -> Vec<Bits> {
+    (0..edges.len())
+        .map(|start| {
+            let mut reached = Bits::with_capacity(edges.len());
+            let mut stack = vec![start];
+            while let Some(node) = stack.pop() {
+                if !reached.contains(node) {
+                    reached.insert(node);
+                    stack.extend(edges.get(node).into_iter().flatten().copied());
+                }
+            }
+            reached
+        })
+        .collect()
+}

@@ -1,0 +1,301 @@
+//! Deciding: the [`Engine`] answers a [`Request`] for a [`Principal`] with a [`Decision`].
+//!
+//! The procedure is LANGUAGE.md's "Deciding": a matching deny whose condition holds or
+//! is unknown; then unmet requirements (`insufficient_scope`); then the first matching
+//! allow that holds; then step-up or `no_rule`. Listing follows use. Deciding allocates
+//! nothing unless the answer is a step-up with more than four missing scopes.
+
+mod memo;
+mod step_up;
+mod truth;
+
+use std::fmt;
+use std::net::IpAddr;
+
+use jiff::Timestamp;
+use serde_json::Value;
+use smallvec::SmallVec;
+
+pub use step_up::MAX_TRIES as STEP_UP_MAX_TRIES;
+pub use truth::Truth;
+
+use crate::ast::{Action, Effect, Kind};
+use crate::compile::kind_index;
+use crate::ids::{ScopeId, StatementId};
+use crate::principal::{Principal, PrincipalError, PrincipalParts};
+use crate::table::{Program, RuleSite, Table};
+use memo::Memo;
+use truth::Facts;
+
+/// A compiled policy ready to decide, shareable across threads (`Send + Sync`).
+#[derive(Debug)]
+pub struct Engine {
+    table: Table,
+    memos: [Memo; 3],
+}
+
+/// One request to decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// Tool, resource or prompt.
+    pub kind: Kind,
+    /// `list`, or the kind's use action.
+    pub action: Action,
+    /// The tool name, resource URI or prompt name.
+    pub name: &'a str,
+    /// The client's address, if known; without one every `ip in` test is unknown.
+    pub ip: Option<IpAddr>,
+    /// When the request is made.
+    pub time: Timestamp,
+}
+
+/// An action the kind does not have (`read` on a tool).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidAction {
+    /// The kind.
+    pub kind: Kind,
+    /// The action.
+    pub action: Action,
+}
+
+impl fmt::Display for InvalidAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not an action on {}; they take `list` and `{}`",
+            self.action.keyword(),
+            self.kind.plural(),
+            self.kind.use_action().keyword()
+        )
+    }
+}
+
+impl std::error::Error for InvalidAction {}
+
+impl<'a> Request<'a> {
+    /// A request made now, without an address.
+    pub fn new(kind: Kind, action: Action, name: &'a str) -> Result<Request<'a>, InvalidAction> {
+        if !kind.allows(action) {
+            return Err(InvalidAction { kind, action });
+        }
+        Ok(Request {
+            kind,
+            action,
+            name,
+            ip: None,
+            time: Timestamp::now(),
+        })
+    }
+
+    /// The same request from `ip`.
+    pub fn with_ip(self, ip: IpAddr) -> Request<'a> {
+        Request {
+            ip: Some(ip),
+            ..self
+        }
+    }
+
+    /// The same request made at `time`.
+    pub fn at(self, time: Timestamp) -> Request<'a> {
+        Request { time, ..self }
+    }
+}
+
+/// Why a decision came out as it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// An allow rule held.
+    Allowed,
+    /// A deny rule held (or its condition was unknown).
+    Denied,
+    /// Scopes are missing: a requirement, or the smallest step-up to an allow rule.
+    InsufficientScope,
+    /// No rule allows it.
+    NoRule,
+}
+
+impl Reason {
+    /// `allowed`, `denied`, `insufficient_scope` or `no_rule`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Allowed => "allowed",
+            Reason::Denied => "denied",
+            Reason::InsufficientScope => "insufficient_scope",
+            Reason::NoRule => "no_rule",
+        }
+    }
+}
+
+/// A decision, borrowing rule locations and scope names from the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision<'e> {
+    /// Allow or deny.
+    pub effect: Effect,
+    /// Why.
+    pub reason: Reason,
+    /// The deciding statement; `None` for `no_rule`.
+    pub rule: Option<&'e RuleSite>,
+    /// For `insufficient_scope`, the scopes missing, sorted; otherwise empty.
+    pub missing_scopes: SmallVec<[&'e str; 4]>,
+}
+
+impl Decision<'_> {
+    /// Whether the request is allowed.
+    pub fn is_allowed(&self) -> bool {
+        self.effect == Effect::Allow
+    }
+
+    fn no_rule() -> Self {
+        Decision {
+            effect: Effect::Deny,
+            reason: Reason::NoRule,
+            rule: None,
+            missing_scopes: SmallVec::new(),
+        }
+    }
+}
+
+impl Engine {
+    /// An engine deciding with `table`.
+    pub fn new(table: Table) -> Engine {
+        let memos = table.kinds.each_ref().map(Memo::new);
+        Engine { table, memos }
+    }
+
+    /// The compiled table.
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// The principal of a token's validated claims.
+    pub fn principal(&self, claims: &Value) -> Result<Principal, PrincipalError> {
+        Principal::from_claims(&self.table, claims)
+    }
+
+    /// The principal of an API key or custom scheme.
+    pub fn principal_from_parts(&self, parts: &PrincipalParts) -> Principal {
+        Principal::from_parts(&self.table, parts)
+    }
+
+    /// Decides a request. A principal resolved by another engine is denied (`no_rule`).
+    pub fn decide<'e>(&'e self, principal: &Principal, request: &Request<'_>) -> Decision<'e> {
+        if principal.table_id != self.table.id || !request.kind.allows(request.action) {
+            return Decision::no_rule();
+        }
+        let kind = kind_index(request.kind);
+        let (Some(memo), Some(index)) = (self.memos.get(kind), self.table.kinds.get(kind)) else {
+            return Decision::no_rule();
+        };
+        let facts = Facts {
+            table: &self.table,
+            roles: &principal.roles,
+            scopes: &principal.scopes,
+            atoms: &principal.atoms,
+            ip: request.ip,
+            time: request.time,
+        };
+        memo.with(&self.table, index, request.name, |class| {
+            if request.action != Action::List {
+                return self.run(&facts, &class.use_);
+            }
+            let listing = self.run(&facts, &class.list);
+            if listing.reason == Reason::NoRule {
+                let using = self.run(&facts, &class.use_);
+                if using.is_allowed() {
+                    return using;
+                }
+            }
+            listing
+        })
+    }
+
+    /// The names of `names` whose `list` decision is allow, in their order.
+    pub fn filter_listable<'n>(
+        &self,
+        principal: &Principal,
+        kind: Kind,
+        names: impl IntoIterator<Item = &'n str>,
+        ip: Option<IpAddr>,
+        time: Timestamp,
+    ) -> Vec<&'n str> {
+        names
+            .into_iter()
+            .filter(|name| {
+                let request = Request {
+                    kind,
+                    action: Action::List,
+                    name,
+                    ip,
+                    time,
+                };
+                self.decide(principal, &request).is_allowed()
+            })
+            .collect()
+    }
+
+    fn run<'e>(&'e self, facts: &Facts<'_>, program: &Program) -> Decision<'e> {
+        for entry in program.denies.iter() {
+            if entry.subjects.matches(facts.roles)
+                && facts.condition(entry.condition, facts.scopes) != Truth::False
+            {
+                return self.decision(Effect::Deny, Reason::Denied, entry.statement, &[]);
+            }
+        }
+        if let Some(decision) = self.requirements(facts, program) {
+            return decision;
+        }
+        for entry in program.allows.iter() {
+            if entry.subjects.matches(facts.roles)
+                && facts.condition(entry.condition, facts.scopes) == Truth::True
+            {
+                return self.decision(Effect::Allow, Reason::Allowed, entry.statement, &[]);
+            }
+        }
+        match step_up::find(facts, &program.allows) {
+            Some(found) => self.decision(
+                Effect::Deny,
+                Reason::InsufficientScope,
+                found.statement,
+                &found.scopes,
+            ),
+            None => Decision::no_rule(),
+        }
+    }
+
+    fn requirements<'e>(&'e self, facts: &Facts<'_>, program: &Program) -> Option<Decision<'e>> {
+        let mut missing: SmallVec<[ScopeId; 4]> = SmallVec::new();
+        let mut first_unmet = None;
+        for requirement in program.requirements.iter() {
+            for scope in &requirement.scopes {
+                if !facts.scopes.contains(scope.index()) {
+                    first_unmet.get_or_insert(requirement.statement);
+                    if !missing.contains(scope) {
+                        missing.push(*scope);
+                    }
+                }
+            }
+        }
+        let statement = first_unmet?;
+        Some(self.decision(Effect::Deny, Reason::InsufficientScope, statement, &missing))
+    }
+
+    fn decision(
+        &self,
+        effect: Effect,
+        reason: Reason,
+        statement: StatementId,
+        missing: &[ScopeId],
+    ) -> Decision<'_> {
+        let mut missing_scopes: SmallVec<[&str; 4]> = missing
+            .iter()
+            .map(|scope| self.table.scope_name(*scope))
+            .collect();
+        missing_scopes.sort_unstable();
+        Decision {
+            effect,
+            reason,
+            rule: self.table.sites.get(statement.index()),
+            missing_scopes,
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! toolgate: authorization for MCP servers.
+//!
+//! A policy (roles with inheritance, scopes with implications, tool / resource / prompt
+//! glob patterns, time windows, IP ranges, claim conditions) is read, checked and
+//! compiled into a hashed decision table that answers per request in nanoseconds.
+//!
+//! The pipeline has one module per stage, each taking the previous stage's output:
+//! [`source`] → [`parse`] → [`ast`] → [`check`] → [`compile`] → [`table`] → [`eval`].
+//!
+//! ```
+//! use toolgate::ast::{Action, Kind};
+//! use toolgate::eval::{Engine, Reason, Request};
+//! use toolgate::{check, compile, parse, source::Sources};
+//!
+//! let text = r#"
+//!     scope "tool:read", "tool:write"
+//!     role user
+//!     role developer inherits user aka "mcp-developers"
+//!     require scope "tool:write" to call tools "*"
+//!     allow user      to call tools "fs.read_*"
+//!     allow developer to call tools "github.*" if ip in [10.0.0.0/8]
+//! "#;
+//! // source -> parse -> ast
+//! let sources = Sources::from_text("example.policy", text);
+//! let parsed = parse::parse(&sources);
+//! assert!(parsed.diagnostics.is_empty());
+//! // ast -> check
+//! let checked = check::check(&parsed.policy, &check::Config::default());
+//! assert!(!checked.has_errors());
+//! let policy = checked.policy.expect("no errors");
+//! // check -> compile -> table -> eval
+//! let table = compile::compile(&sources, &policy);
+//! let engine = Engine::new(table);
+//!
+//! // A principal is resolved once per token and reused for every request.
+//! let claims = serde_json::json!({"sub": "u1", "roles": ["mcp-developers"], "scope": "tool:write"});
+//! let principal = engine.principal(&claims)?;
+//! let time = "2026-11-26T10:00:00Z".parse()?;
+//!
+//! let request = Request::new(Kind::Tool, Action::Call, "github.create_issue")?
+//!     .with_ip("10.1.2.3".parse()?)
+//!     .at(time);
+//! let decision = engine.decide(&principal, &request);
+//! assert!(decision.is_allowed());
+//! assert_eq!(decision.rule.map(|rule| rule.to_string()).as_deref(), Some("example.policy:7"));
+//!
+//! // Without an address the `ip in` condition is unknown: the allow does not hold.
+//! let unknown = engine.decide(&principal, &Request { ip: None, ..request });
+//! assert_eq!(unknown.reason, Reason::NoRule);
+//!
+//! // A token lacking `tool:write` is told which scope to obtain.
+//! let reader = engine.principal(&serde_json::json!({"roles": "user"}))?;
+//! let read = Request::new(Kind::Tool, Action::Call, "fs.read_file")?.at(time);
+//! let decision = engine.decide(&reader, &read);
+//! assert_eq!(decision.reason, Reason::InsufficientScope);
+//! assert_eq!(decision.missing_scopes.as_slice(), ["tool:write"]);
+//!
+//! // `tools/list` shows what the caller may use.
+//! let names = ["fs.read_file", "github.create_issue", "db.drop"];
+//! let listed = engine.filter_listable(&principal, Kind::Tool, names, None, time);
+//! assert_eq!(listed, ["fs.read_file"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`load`] runs the whole chain on a file, a directory or a string.
+
+pub mod ast;
+pub mod check;
+pub mod compile;
+pub mod diagnostic;
+pub mod eval;
+pub mod glob;
+pub mod ids;
+mod load;
+pub mod net;
+pub mod parse;
+pub mod principal;
+pub mod source;
+pub mod table;
+pub mod window;
+
+pub use ast::{Action, Effect, Kind};
+pub use diagnostic::{Code, Diagnostic, Severity};
+pub use eval::{Decision, Engine, Reason, Request};
+pub use load::{load, Loaded, PolicyError};
+pub use principal::{Principal, PrincipalParts};
+pub use source::Sources;

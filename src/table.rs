@@ -1,0 +1,208 @@
+//! The compiled decision table: immutable, `Send + Sync`, built by [`crate::compile`]
+//! and read by [`crate::eval`].
+//!
+//! Names are interned per kind. A name's *class* is the set of patterns that match it;
+//! every name of a class is decided by the same [`ClassProgram`]: for `list` and for the
+//! kind's use action, the matching deny rules, requirements and allow rules in policy
+//! order, with role subjects and conditions resolved to ids. Programs for names written
+//! literally in the policy are built at compile time; other names find their patterns
+//! through the prefix, suffix and general-glob indexes once, and the engine memoises the
+//! result.
+
+use std::fmt;
+use std::sync::Arc;
+
+use ahash::AHashMap;
+use jiff::Timestamp;
+use smallvec::SmallVec;
+
+use crate::check::{ClaimTest, ClaimsMap};
+use crate::glob::Glob;
+use crate::ids::{Bits, NetworkId, PatternId, PrincipalAtomId, RoleId, ScopeId, StatementId, WindowId};
+use crate::net::Network;
+use crate::source::Span;
+use crate::window::WindowSpec;
+
+/// A compiled policy.
+#[derive(Debug)]
+pub struct Table {
+    pub(crate) id: u64,
+    pub(crate) sites: Vec<RuleSite>,
+    pub(crate) statements: Vec<CompiledStatement>,
+    pub(crate) roles: RoleIndex,
+    pub(crate) scopes: ScopeIndex,
+    pub(crate) claims: ClaimsMap,
+    pub(crate) principal_atoms: Vec<PrincipalAtom>,
+    pub(crate) conditions: Vec<Condition>,
+    pub(crate) networks: Vec<Network>,
+    pub(crate) windows: Vec<WindowSpec>,
+    pub(crate) kinds: [NameIndex; 3],
+}
+
+impl Table {
+    /// The number of rules and requirements.
+    pub fn statement_count(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// Where each rule and requirement is, in policy order.
+    pub fn sites(&self) -> &[RuleSite] {
+        &self.sites
+    }
+
+    /// The names of the declared roles, by [`RoleId`].
+    pub fn role_names(&self) -> impl Iterator<Item = &str> {
+        self.roles.names.iter().map(|name| &**name)
+    }
+
+    /// The name of a scope id.
+    pub fn scope_name(&self, scope: ScopeId) -> &str {
+        self.scopes.names.get(scope.index()).map_or("", |name| name)
+    }
+}
+
+/// Where a deciding statement is: `PATH:LINE` of its first keyword.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSite {
+    /// The file, as reached from the policy path given.
+    pub file: Arc<str>,
+    /// The 1-based line of the statement's first keyword.
+    pub line: u32,
+    /// The statement's span in the policy's sources.
+    pub span: Span,
+}
+
+impl fmt::Display for RuleSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// Roles: the claim values that grant them, and each role's effective set.
+#[derive(Debug, Default)]
+pub(crate) struct RoleIndex {
+    pub names: Vec<Box<str>>,
+    /// A claim value (a role name or an `aka`) to the roles it grants.
+    pub by_value: AHashMap<Box<str>, SmallVec<[RoleId; 2]>>,
+    /// Each role with every role it inherits, transitively.
+    pub closure: Vec<Bits>,
+}
+
+/// Scopes: names, and each scope with every scope it implies, transitively.
+#[derive(Debug, Default)]
+pub(crate) struct ScopeIndex {
+    pub names: Vec<Box<str>>,
+    pub by_name: AHashMap<Box<str>, ScopeId>,
+    pub closure: Vec<Bits>,
+}
+
+/// A fact about the principal alone, decided once when the principal is resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum PrincipalAtom {
+    Client(Box<str>),
+    Claim(ClaimTest),
+}
+
+/// A compiled condition.
+#[derive(Debug)]
+pub(crate) struct Condition {
+    pub root: Node,
+    /// The scopes the condition names, sorted by name (step-up candidates).
+    pub named_scopes: SmallVec<[ScopeId; 4]>,
+}
+
+/// A node of a compiled condition.
+#[derive(Debug)]
+pub(crate) enum Node {
+    Const(bool),
+    Scope(ScopeId),
+    Role(RoleId),
+    Atom(PrincipalAtomId),
+    Ip(NetworkId),
+    Window(WindowId),
+    Before(Timestamp),
+    After(Timestamp),
+    Not(Box<Node>),
+    And(Box<[Node]>),
+    Or(Box<[Node]>),
+}
+
+/// What the decision needs of a rule or requirement.
+#[derive(Debug)]
+pub(crate) struct CompiledStatement {
+    pub list: bool,
+    pub use_: bool,
+    pub body: CompiledBody,
+}
+
+#[derive(Debug)]
+pub(crate) enum CompiledBody {
+    Deny(Entry),
+    Allow(Entry),
+    Requirement(SmallVec<[ScopeId; 2]>),
+}
+
+/// A rule as a program step.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub statement: StatementId,
+    pub subjects: SubjectSet,
+    pub condition: Option<u32>,
+}
+
+/// Who a rule is about.
+#[derive(Debug, Clone)]
+pub(crate) enum SubjectSet {
+    Anyone,
+    Roles(SmallVec<[RoleId; 2]>),
+}
+
+impl SubjectSet {
+    #[inline]
+    pub fn matches(&self, roles: &Bits) -> bool {
+        match self {
+            SubjectSet::Anyone => true,
+            SubjectSet::Roles(wanted) => wanted.iter().any(|role| roles.contains(role.index())),
+        }
+    }
+}
+
+/// A requirement as a program step.
+#[derive(Debug, Clone)]
+pub(crate) struct RequirementStep {
+    pub statement: StatementId,
+    pub scopes: SmallVec<[ScopeId; 2]>,
+}
+
+/// The statements matching one action on one class of names, in policy order.
+#[derive(Debug, Default)]
+pub(crate) struct Program {
+    pub denies: Box<[Entry]>,
+    pub requirements: Box<[RequirementStep]>,
+    pub allows: Box<[Entry]>,
+}
+
+/// The programs of one class of names: `list` and the kind's use action.
+#[derive(Debug, Default)]
+pub(crate) struct ClassProgram {
+    pub list: Program,
+    pub use_: Program,
+}
+
+/// Finds the patterns of one kind that match a name.
+#[derive(Debug, Default)]
+pub(crate) struct NameIndex {
+    /// Statements of each pattern, ascending.
+    pub statements_by_pattern: Vec<SmallVec<[StatementId; 2]>>,
+    pub literal: AHashMap<Box<str>, PatternId>,
+    pub prefixes: AHashMap<Box<str>, SmallVec<[PatternId; 1]>>,
+    pub prefix_lengths: Vec<usize>,
+    pub suffixes: AHashMap<Box<str>, SmallVec<[PatternId; 1]>>,
+    pub suffix_lengths: Vec<usize>,
+    pub universal: Vec<PatternId>,
+    pub general: Vec<(PatternId, Glob)>,
+    /// Programs of names written literally in the policy, precomputed.
+    pub exact: AHashMap<Box<str>, Arc<ClassProgram>>,
+    /// Programs of classes built at compile time, by their sorted pattern set.
+    pub classes: AHashMap<Box<[PatternId]>, Arc<ClassProgram>>,
+}

@@ -1,0 +1,373 @@
+//! Random valid policy texts.
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::{select, subsequence};
+
+use super::condition::{clause, subjects};
+use super::pools::{
+    owned, AKA_VALUES, CIDRS, CLIENT_PATHS, NAMES, NETWORK_NAMES, PATTERNS, ROLE_NAMES,
+    ROLE_PATHS, SCOPES, SCOPE_PATHS, WINDOW_NAMES, ZONES,
+};
+
+/// How strings are written: with raw glob escapes (`"lit\*star"`) or doubled
+/// backslashes (`"lit\\*star"`), and non-ASCII characters raw or as `\u{...}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// Write `\*` and `\?` raw in the string rather than as `\\*`, `\\?`.
+    pub raw_glob_escapes: bool,
+    /// Write non-ASCII characters as `\u{HEX}`.
+    pub unicode_escapes: bool,
+}
+
+/// What a policy declares, for the statements that refer to it.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Declared roles, in declaration (inheritance) order.
+    pub roles: Vec<String>,
+    /// Declared network names.
+    pub networks: Vec<String>,
+    /// Declared window names.
+    pub windows: Vec<String>,
+    /// How strings are written.
+    pub style: Style,
+}
+
+/// A random valid policy text.
+pub fn policy_text() -> impl Strategy<Value = String> {
+    context()
+        .prop_flat_map(statements)
+        .prop_flat_map(|statements| {
+            let count = statements.len();
+            (
+                Just(statements).prop_shuffle(),
+                vec(separator(), count),
+            )
+        })
+        .prop_map(|(statements, separators)| {
+            let mut text = String::new();
+            for (statement, separator) in statements.iter().zip(separators) {
+                text.push_str(statement);
+                text.push_str(separator);
+            }
+            text
+        })
+}
+
+/// What goes between statements: newlines, blank lines, comments, or a single space.
+fn separator() -> impl Strategy<Value = &'static str> {
+    select(vec!["\n", "\n", "\n\n", "\n# a comment\n", "  # trailing comment\n", " "])
+}
+
+/// The declared names and the string style.
+fn context() -> impl Strategy<Value = Context> {
+    (
+        Just(owned(&ROLE_NAMES)).prop_shuffle(),
+        1..=ROLE_NAMES.len(),
+        subsequence(owned(&NETWORK_NAMES), 0..=NETWORK_NAMES.len()),
+        subsequence(owned(&WINDOW_NAMES), 0..=WINDOW_NAMES.len()),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(roles, count, networks, windows, raw_glob_escapes, unicode_escapes)| Context {
+            roles: roles.into_iter().take(count).collect(),
+            networks,
+            windows,
+            style: Style {
+                raw_glob_escapes,
+                unicode_escapes,
+            },
+        })
+}
+
+/// Every statement of a policy over `context`, in no particular order.
+fn statements(context: Context) -> impl Strategy<Value = Vec<String>> {
+    let style = context.style;
+    let role_statements: Vec<BoxedStrategy<String>> = (0..context.roles.len())
+        .map(|index| role_statement(&context.roles, index, style))
+        .collect();
+    let network_statements: Vec<BoxedStrategy<String>> = context
+        .networks
+        .iter()
+        .map(|name| network_statement(name.clone()))
+        .collect();
+    let window_statements: Vec<BoxedStrategy<String>> = context
+        .windows
+        .iter()
+        .map(|name| window_statement(name.clone(), style))
+        .collect();
+    (
+        proptest::option::of(select(ZONES.to_vec()).prop_map(move |zone| {
+            format!("timezone {}", quote(zone, style))
+        })),
+        proptest::option::of(claims_block(style)),
+        vec(scope_statement(style), 0..=3),
+        role_statements,
+        network_statements,
+        window_statements,
+        vec(rule(context.clone()), 1..=10),
+        vec(requirement(style), 0..=3),
+    )
+        .prop_map(
+            |(timezone, claims, scopes, roles, networks, windows, rules, requirements)| {
+                let mut all: Vec<String> = Vec::new();
+                all.extend(timezone);
+                all.extend(claims);
+                all.extend(scopes);
+                all.extend(roles);
+                all.extend(networks);
+                all.extend(windows);
+                all.extend(rules);
+                all.extend(requirements);
+                all
+            },
+        )
+}
+
+/// `claims { ... }` with one to three lines in any order.
+fn claims_block(style: Style) -> impl Strategy<Value = String> {
+    let line = |field: &'static str, pool: &'static [&'static str]| {
+        proptest::option::of(
+            subsequence(pool.to_vec(), 1..=2.min(pool.len()))
+                .prop_shuffle()
+                .prop_map(move |paths| format!("{field} from {}", quote_list(&paths, style))),
+        )
+    };
+    (
+        line("roles", &ROLE_PATHS),
+        line("scopes", &SCOPE_PATHS),
+        line("client", &CLIENT_PATHS),
+    )
+        .prop_map(|(roles, scopes, client)| {
+            let lines: Vec<String> = [roles, scopes, client].into_iter().flatten().collect();
+            lines
+        })
+        .prop_filter("a claims block with at least one line", |lines| !lines.is_empty())
+        .prop_shuffle()
+        .prop_map(|lines| format!("claims {{\n  {}\n}}", lines.join("\n  ")))
+}
+
+/// `scope S, ... [implies S, ...]`; implied scopes always come later in the pool.
+fn scope_statement(style: Style) -> impl Strategy<Value = String> {
+    (1..SCOPES.len())
+        .prop_flat_map(|split| {
+            let broader = SCOPES[..split].to_vec();
+            let narrower = SCOPES[split..].to_vec();
+            (
+                subsequence(broader, 1..=2.min(split)),
+                subsequence(narrower, 0..=2.min(SCOPES.len() - split)),
+            )
+        })
+        .prop_map(move |(broader, narrower)| {
+            let mut text = format!("scope {}", quote_list(&broader, style));
+            if !narrower.is_empty() {
+                text.push_str(&format!(" implies {}", quote_list(&narrower, style)));
+            }
+            text
+        })
+}
+
+/// `role NAME [inherits ...] [aka ...]`; a role only inherits roles declared before it.
+fn role_statement(roles: &[String], index: usize, style: Style) -> BoxedStrategy<String> {
+    let name = roles[index].clone();
+    let earlier = roles[..index].to_vec();
+    let most_parents = earlier.len().min(2);
+    (
+        subsequence(earlier, 0..=most_parents),
+        subsequence(AKA_VALUES.to_vec(), 0..=2),
+    )
+        .prop_map(move |(parents, aka)| {
+            let mut text = format!("role {name}");
+            if !parents.is_empty() {
+                text.push_str(&format!(" inherits {}", parents.join(", ")));
+            }
+            if !aka.is_empty() {
+                text.push_str(&format!(" aka {}", quote_list(&aka, style)));
+            }
+            text
+        })
+        .boxed()
+}
+
+/// `network NAME = [CIDR, ...]`.
+fn network_statement(name: String) -> BoxedStrategy<String> {
+    cidr_list()
+        .prop_map(move |list| format!("network {name} = {list}"))
+        .boxed()
+}
+
+/// `[CIDR, ...]` with one to three pooled ranges.
+pub fn cidr_list() -> impl Strategy<Value = String> {
+    subsequence(CIDRS.to_vec(), 1..=3)
+        .prop_shuffle()
+        .prop_map(|cidrs| format!("[{}]", cidrs.join(", ")))
+}
+
+/// `window NAME = WINDOW`.
+fn window_statement(name: String, style: Style) -> BoxedStrategy<String> {
+    window_text(style)
+        .prop_map(move |window| format!("window {name} = {window}"))
+        .boxed()
+}
+
+/// `[DAYS] [HH:MM-HH:MM] [tz "Zone"]` with days or hours or both.
+pub fn window_text(style: Style) -> impl Strategy<Value = String> {
+    (
+        proptest::option::of(days()),
+        proptest::option::of(hours()),
+        proptest::option::of(select(ZONES.to_vec())),
+    )
+        .prop_filter("a window needs days or hours", |(days, hours, _)| {
+            days.is_some() || hours.is_some()
+        })
+        .prop_map(move |(days, hours, zone)| {
+            let mut parts: Vec<String> = Vec::new();
+            parts.extend(days);
+            parts.extend(hours);
+            parts.extend(zone.map(|zone| format!("tz {}", quote(zone, style))));
+            parts.join(" ")
+        })
+}
+
+/// Day keywords, Monday first.
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// One to three items: single days and ranges, wrapping (`fri-mon`) and one-day
+/// (`mon-mon`) ones included.
+fn days() -> impl Strategy<Value = String> {
+    let item = prop_oneof![
+        select(DAYS.to_vec()).prop_map(str::to_owned),
+        (select(DAYS.to_vec()), select(DAYS.to_vec()), select(vec!["-", " - "]))
+            .prop_map(|(first, last, dash)| format!("{first}{dash}{last}")),
+    ];
+    (vec(item, 1..=3), select(vec![",", ", "])).prop_map(|(items, comma)| items.join(comma))
+}
+
+/// `HH:MM-HH:MM`: any start but `24:00`, any end up to `24:00`, never equal; ends before
+/// starts wrap past midnight.
+fn hours() -> impl Strategy<Value = String> {
+    let minute = || select(vec![0u32, 0, 0, 30, 59, 15]);
+    let start = (0u32..24, minute());
+    let end = prop_oneof![
+        6 => (0u32..24, minute()),
+        1 => Just((24u32, 0u32)),
+    ];
+    (start, end)
+        .prop_filter("start and end differ", |(start, end)| start != end)
+        .prop_map(|((start_hour, start_minute), (end_hour, end_minute))| {
+            format!("{start_hour:02}:{start_minute:02}-{end_hour:02}:{end_minute:02}")
+        })
+}
+
+/// `allow|deny SUBJECTS to ACTIONS KIND PATTERNS [if|unless COND]`.
+fn rule(context: Context) -> impl Strategy<Value = String> {
+    let style = context.style;
+    (
+        select(vec!["allow", "allow", "deny"]),
+        subjects(context.clone()),
+        target(style),
+        proptest::option::weighted(0.6, clause(context)),
+    )
+        .prop_map(|(effect, subjects, target, clause)| {
+            format!("{effect} {subjects} to {target}{}", clause.unwrap_or_default())
+        })
+}
+
+/// `require scope S, ... to ACTIONS KIND PATTERNS`.
+fn requirement(style: Style) -> impl Strategy<Value = String> {
+    (subsequence(SCOPES.to_vec(), 1..=2), target(style)).prop_map(move |(scopes, target)| {
+        format!("require scope {} to {target}", quote_list(&scopes, style))
+    })
+}
+
+/// `ACTIONS KIND PATTERNS`: valid actions for the kind, singular or plural kind word,
+/// one to three patterns.
+fn target(style: Style) -> impl Strategy<Value = String> {
+    let kinds = vec![
+        ("tool", "tools", "call"),
+        ("resource", "resources", "read"),
+        ("prompt", "prompts", "get"),
+    ];
+    (
+        select(kinds),
+        any::<bool>(),
+        subsequence(vec![0usize, 1], 1..=2).prop_shuffle(),
+        vec(pattern(), 1..=3),
+    )
+        .prop_map(move |((singular, plural, use_action), plural_word, action_indices, patterns)| {
+            let actions: Vec<&str> = action_indices
+                .iter()
+                .map(|index| if *index == 0 { "list" } else { use_action })
+                .collect();
+            let kind = if plural_word { plural } else { singular };
+            let patterns: Vec<String> = patterns.iter().map(|pattern| quote(pattern, style)).collect();
+            format!("{} {kind} {}", actions.join(", "), patterns.join(", "))
+        })
+}
+
+/// A glob pattern's string value: pooled shapes, escaped literal names, random ones.
+pub fn pattern() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => select(PATTERNS.to_vec()).prop_map(str::to_owned),
+        2 => select(NAMES.to_vec()).prop_map(glob_escape),
+        2 => random_pattern(),
+    ]
+}
+
+/// A name as a pattern matching exactly it.
+pub fn glob_escape(name: &str) -> String {
+    let mut pattern = String::new();
+    for character in name.chars() {
+        if matches!(character, '*' | '?' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern
+}
+
+/// One to five random pieces: literals, `*`, `?`, and every escape form. Never ends in
+/// a lone backslash, never empty.
+fn random_pattern() -> impl Strategy<Value = String> {
+    let piece = select(vec![
+        "fs", "db", ".", "_", "a", "x", "q", "\u{e9}", "/", "*", "*", "?", "\\*", "\\?", "\\\\",
+        "\\x",
+    ]);
+    vec(piece, 1..=5).prop_map(|pieces| pieces.concat())
+}
+
+/// A string literal with the policy's style.
+pub fn quote(value: &str, style: Style) -> String {
+    let characters: Vec<char> = value.chars().collect();
+    let mut text = String::from("\"");
+    for (index, character) in characters.iter().enumerate() {
+        match character {
+            '"' => text.push_str("\\\""),
+            '\\' => {
+                let next = characters.get(index + 1);
+                if style.raw_glob_escapes && matches!(next, Some('*' | '?')) {
+                    text.push('\\');
+                } else {
+                    text.push_str("\\\\");
+                }
+            }
+            '\n' => text.push_str("\\n"),
+            '\t' => text.push_str("\\t"),
+            other if !other.is_ascii() && style.unicode_escapes => {
+                text.push_str(&format!("\\u{{{:x}}}", u32::from(*other)));
+            }
+            other => text.push(*other),
+        }
+    }
+    text.push('"');
+    text
+}
+
+/// `"a", "b", ...`.
+fn quote_list<S: AsRef<str>>(values: &[S], style: Style) -> String {
+    values
+        .iter()
+        .map(|value| quote(value.as_ref(), style))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

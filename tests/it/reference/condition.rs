@@ -1,0 +1,269 @@
+//! Three-valued evaluation of conditions.
+//!
+//! Truth values are true, false and unknown. Only `ip in` atoms are unknown (when the
+//! request carries no address); `not unknown` is unknown, `and`/`or` follow Kleene logic.
+//! Values the checker should have rejected (undefined names, invalid ranges, zones or
+//! instants) also evaluate to unknown, failing closed.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use jiff::Timestamp;
+use serde_json::{Number, Value};
+use toolgate::ast::{
+    Atom, Cidr, CompareOp, Condition, ConditionMode, Expr, ExprKind, LiteralValue, NetworkRef,
+    WindowRef,
+};
+
+use super::network;
+use super::principal::{lookup, Definitions, Principal};
+use super::window;
+
+/// A three-valued truth value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truth {
+    /// Holds.
+    True,
+    /// Does not hold.
+    False,
+    /// Cannot be known from the request.
+    Unknown,
+}
+
+impl Truth {
+    /// `true` / `false` as a truth value.
+    pub fn from_bool(value: bool) -> Truth {
+        if value {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
+
+    /// Known values from `Some`, unknown from `None`.
+    pub fn from_option(value: Option<bool>) -> Truth {
+        value.map_or(Truth::Unknown, Truth::from_bool)
+    }
+
+    /// Negation: `not unknown` is unknown.
+    pub fn negate(self) -> Truth {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+        }
+    }
+
+    /// Kleene conjunction: false if any is false, else unknown if any is unknown.
+    pub fn all(values: impl IntoIterator<Item = Truth>) -> Truth {
+        let values: Vec<Truth> = values.into_iter().collect();
+        if values.contains(&Truth::False) {
+            Truth::False
+        } else if values.contains(&Truth::Unknown) {
+            Truth::Unknown
+        } else {
+            Truth::True
+        }
+    }
+
+    /// Kleene disjunction: true if any is true, else unknown if any is unknown.
+    pub fn any(values: impl IntoIterator<Item = Truth>) -> Truth {
+        let values: Vec<Truth> = values.into_iter().collect();
+        if values.contains(&Truth::True) {
+            Truth::True
+        } else if values.contains(&Truth::Unknown) {
+            Truth::Unknown
+        } else {
+            Truth::False
+        }
+    }
+}
+
+/// What conditions are evaluated against.
+pub struct Evaluation<'a> {
+    /// The policy's definitions.
+    pub definitions: &'a Definitions<'a>,
+    /// The principal (roles, client).
+    pub principal: &'a Principal,
+    /// The effective scopes to use (the token's, or the token's plus a step-up).
+    pub effective_scopes: &'a BTreeSet<String>,
+    /// The token's claims.
+    pub claims: &'a Value,
+    /// The request's address, if any.
+    pub ip: Option<IpAddr>,
+    /// The request's time.
+    pub time: Timestamp,
+}
+
+impl Evaluation<'_> {
+    /// A rule's condition: none is true, `if C` is C, `unless C` is `not C`.
+    pub fn condition(&self, condition: Option<&Condition>) -> Truth {
+        match condition {
+            None => Truth::True,
+            Some(condition) => {
+                let value = self.expr(&condition.expr);
+                match condition.mode {
+                    ConditionMode::If => value,
+                    ConditionMode::Unless => value.negate(),
+                }
+            }
+        }
+    }
+
+    /// An expression.
+    pub fn expr(&self, expr: &Expr) -> Truth {
+        match &expr.kind {
+            ExprKind::Or(children) => Truth::any(children.iter().map(|child| self.expr(child))),
+            ExprKind::And(children) => Truth::all(children.iter().map(|child| self.expr(child))),
+            ExprKind::Not(inner) => self.expr(inner).negate(),
+            ExprKind::Atom(atom) => self.atom(atom),
+        }
+    }
+
+    /// An atom.
+    fn atom(&self, atom: &Atom) -> Truth {
+        match atom {
+            Atom::Scope(scope) => Truth::from_bool(self.effective_scopes.contains(&scope.value)),
+            Atom::Role(role) => Truth::from_bool(self.principal.roles.contains(&role.name)),
+            Atom::Client(client) => {
+                Truth::from_bool(self.principal.client.as_deref() == Some(client.value.as_str()))
+            }
+            Atom::IpIn(network) => self.ip_in(network),
+            Atom::TimeIn(window) => self.time_in(window),
+            Atom::TimeBefore(instant) => {
+                Truth::from_option(parse_instant(&instant.value).map(|at| self.time < at))
+            }
+            Atom::TimeAfter(instant) => {
+                Truth::from_option(parse_instant(&instant.value).map(|at| self.time >= at))
+            }
+            Atom::ClaimCompare { path, op, value } => {
+                let claim = lookup(self.claims, &path.value);
+                let equal = claim.is_some_and(|claim| json_equals(claim, &value.value));
+                Truth::from_bool(match op {
+                    CompareOp::Eq => equal,
+                    CompareOp::Ne => !equal,
+                })
+            }
+            Atom::ClaimContains { path, value } => Truth::from_bool(
+                lookup(self.claims, &path.value).is_some_and(|claim| contains(claim, &value.value)),
+            ),
+            Atom::ClaimExists { path } => {
+                Truth::from_bool(lookup(self.claims, &path.value).is_some())
+            }
+            Atom::Bool(value) => Truth::from_bool(*value),
+        }
+    }
+
+    /// `ip in NAME | [CIDR, ...]`: unknown without an address.
+    fn ip_in(&self, network: &NetworkRef) -> Truth {
+        let Some(address) = self.ip else {
+            return Truth::Unknown;
+        };
+        let cidrs: &[Cidr] = match network {
+            NetworkRef::Named(name) => match self.definitions.networks.get(name.name.as_str()) {
+                Some(cidrs) => cidrs,
+                None => return Truth::Unknown,
+            },
+            NetworkRef::Inline(cidrs) => cidrs,
+        };
+        Truth::any(
+            cidrs
+                .iter()
+                .map(|cidr| Truth::from_option(network::contains_text(&cidr.text, address))),
+        )
+    }
+
+    /// `time in NAME | [WINDOW]`.
+    fn time_in(&self, window_ref: &WindowRef) -> Truth {
+        let window = match window_ref {
+            WindowRef::Named(name) => match self.definitions.windows.get(name.name.as_str()) {
+                Some(window) => *window,
+                None => return Truth::Unknown,
+            },
+            WindowRef::Inline(window) => window,
+        };
+        Truth::from_option(window::contains(window, self.definitions.time_zone, self.time))
+    }
+}
+
+/// An RFC 3339 instant.
+fn parse_instant(text: &str) -> Option<Timestamp> {
+    text.parse().ok()
+}
+
+/// `contains`: an array holding an equal element, or a string equal to the literal.
+fn contains(claim: &Value, literal: &LiteralValue) -> bool {
+    match claim {
+        Value::Array(items) => items.iter().any(|item| json_equals(item, literal)),
+        Value::String(_) => json_equals(claim, literal),
+        _ => false,
+    }
+}
+
+/// Equality by JSON type and value: numbers by value, `true` never `1`.
+pub fn json_equals(claim: &Value, literal: &LiteralValue) -> bool {
+    match (claim, literal) {
+        (Value::String(text), LiteralValue::String(expected)) => text == expected,
+        (Value::Bool(value), LiteralValue::Bool(expected)) => value == expected,
+        (Value::Number(number), LiteralValue::Integer(expected)) => {
+            number_equals(number, *expected)
+        }
+        _ => false,
+    }
+}
+
+/// Whether a JSON number (integer or float) has the integer's value.
+fn number_equals(number: &Number, expected: i64) -> bool {
+    if let Some(integer) = number.as_i64() {
+        return integer == expected;
+    }
+    if number.as_u64().is_some() {
+        return false;
+    }
+    let Some(float) = number.as_f64() else {
+        return false;
+    };
+    let limit = 2f64.powi(63);
+    float.fract() == 0.0 && float >= -limit && float < limit && float as i64 == expected
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn kleene_logic() {
+        use Truth::*;
+        assert_eq!(Truth::all([True, Unknown]), Unknown);
+        assert_eq!(Truth::all([False, Unknown]), False);
+        assert_eq!(Truth::any([True, Unknown]), True);
+        assert_eq!(Truth::any([False, Unknown]), Unknown);
+        assert_eq!(Unknown.negate(), Unknown);
+    }
+
+    #[test]
+    fn json_values_compare_by_type_and_value() {
+        assert!(json_equals(&json!(42), &LiteralValue::Integer(42)));
+        assert!(json_equals(&json!(42.0), &LiteralValue::Integer(42)));
+        assert!(!json_equals(&json!(42.5), &LiteralValue::Integer(42)));
+        assert!(!json_equals(&json!("42"), &LiteralValue::Integer(42)));
+        assert!(!json_equals(&json!(true), &LiteralValue::Integer(1)));
+        assert!(!json_equals(&json!(1), &LiteralValue::Bool(true)));
+        assert!(json_equals(&json!(false), &LiteralValue::Bool(false)));
+        assert!(!json_equals(&json!(u64::MAX), &LiteralValue::Integer(-1)));
+        assert!(json_equals(&json!(-7), &LiteralValue::Integer(-7)));
+        assert!(!json_equals(&json!(null), &LiteralValue::String("null".into())));
+    }
+
+    #[test]
+    fn contains_looks_into_arrays_and_strings() {
+        let literal = LiteralValue::String("a".into());
+        assert!(contains(&json!(["b", "a"]), &literal));
+        assert!(contains(&json!("a"), &literal));
+        assert!(!contains(&json!("abc"), &literal));
+        assert!(!contains(&json!({"a": 1}), &literal));
+        assert!(contains(&json!([1, 42.0]), &LiteralValue::Integer(42)));
+        assert!(!contains(&json!(42), &LiteralValue::Integer(42)));
+    }
+}

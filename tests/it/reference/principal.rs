@@ -1,0 +1,233 @@
+//! Definitions collected from a policy, and the principal a token's claims describe.
+//!
+//! Follows LANGUAGE.md "Principals": the claims map with its defaults, role values
+//! granting roles by name and by `aka`, inheritance and scope implication closed by
+//! naive fixpoints, and claim paths looked up top-level first, then through `.`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use toolgate::ast::{
+    ClaimField, Cidr, Policy, RoleDecl, Statement, StatementKind, Window,
+};
+
+/// Default role claim paths.
+const DEFAULT_ROLE_PATHS: [&str; 2] = ["roles", "role"];
+/// Default scope claim paths.
+const DEFAULT_SCOPE_PATHS: [&str; 2] = ["scope", "scp"];
+/// Default client claim paths.
+const DEFAULT_CLIENT_PATHS: [&str; 2] = ["client_id", "azp"];
+
+/// The definitions of a policy, gathered from all its statements.
+#[derive(Debug)]
+pub struct Definitions<'a> {
+    /// The policy's `timezone`, if it has one.
+    pub time_zone: Option<&'a str>,
+    /// Claim paths giving roles.
+    pub role_paths: Vec<String>,
+    /// Claim paths giving scopes.
+    pub scope_paths: Vec<String>,
+    /// Claim paths giving the client id.
+    pub client_paths: Vec<String>,
+    /// Declared roles.
+    pub roles: Vec<&'a RoleDecl>,
+    /// Scope implications: `(broader, narrower)`.
+    pub implications: Vec<(String, String)>,
+    /// Named networks.
+    pub networks: BTreeMap<&'a str, &'a [Cidr]>,
+    /// Named windows.
+    pub windows: BTreeMap<&'a str, &'a Window>,
+}
+
+impl<'a> Definitions<'a> {
+    /// Collects the definitions of `policy`.
+    pub fn new(policy: &'a Policy) -> Definitions<'a> {
+        let mut definitions = Definitions {
+            time_zone: None,
+            role_paths: owned(&DEFAULT_ROLE_PATHS),
+            scope_paths: owned(&DEFAULT_SCOPE_PATHS),
+            client_paths: owned(&DEFAULT_CLIENT_PATHS),
+            roles: Vec::new(),
+            implications: Vec::new(),
+            networks: BTreeMap::new(),
+            windows: BTreeMap::new(),
+        };
+        for statement in &policy.statements {
+            definitions.add(statement);
+        }
+        definitions
+    }
+
+    /// Records what one statement defines.
+    fn add(&mut self, statement: &'a Statement) {
+        match &statement.kind {
+            StatementKind::Timezone(zone) => self.time_zone = Some(&zone.value),
+            StatementKind::Claims(block) => {
+                for line in &block.lines {
+                    let paths = line.paths.iter().map(|path| path.value.clone()).collect();
+                    match line.field {
+                        ClaimField::Roles => self.role_paths = paths,
+                        ClaimField::Scopes => self.scope_paths = paths,
+                        ClaimField::Client => self.client_paths = paths,
+                    }
+                }
+            }
+            StatementKind::Scope(declaration) => {
+                for broader in &declaration.scopes {
+                    for narrower in &declaration.implies {
+                        self.implications
+                            .push((broader.value.clone(), narrower.value.clone()));
+                    }
+                }
+            }
+            StatementKind::Role(role) => self.roles.push(role),
+            StatementKind::Network(network) => {
+                self.networks.insert(&network.name.name, &network.cidrs);
+            }
+            StatementKind::Window(window) => {
+                self.windows.insert(&window.name.name, &window.window);
+            }
+            StatementKind::Rule(_) | StatementKind::Requirement(_) => {}
+        }
+    }
+
+    /// `scopes` plus every scope they imply, transitively.
+    pub fn close_scopes(&self, scopes: BTreeSet<String>) -> BTreeSet<String> {
+        let mut closed = scopes;
+        loop {
+            let implied: Vec<String> = self
+                .implications
+                .iter()
+                .filter(|(broader, narrower)| {
+                    closed.contains(broader) && !closed.contains(narrower)
+                })
+                .map(|(_, narrower)| narrower.clone())
+                .collect();
+            if implied.is_empty() {
+                return closed;
+            }
+            closed.extend(implied);
+        }
+    }
+
+    /// `roles` plus every role they inherit, transitively.
+    pub fn close_roles(&self, roles: BTreeSet<String>) -> BTreeSet<String> {
+        let mut closed = roles;
+        loop {
+            let inherited: Vec<String> = self
+                .roles
+                .iter()
+                .filter(|role| closed.contains(&role.name.name))
+                .flat_map(|role| role.inherits.iter())
+                .map(|parent| parent.name.clone())
+                .filter(|parent| !closed.contains(parent))
+                .collect();
+            if inherited.is_empty() {
+                return closed;
+            }
+            closed.extend(inherited);
+        }
+    }
+
+    /// The declared roles a claim value grants: the role of that name, and every role
+    /// listing the value under `aka`.
+    fn roles_granted_by(&self, value: &str) -> impl Iterator<Item = String> + '_ {
+        let value = value.to_owned();
+        self.roles
+            .iter()
+            .filter(move |role| {
+                role.name.name == value || role.aka.iter().any(|alias| alias.value == value)
+            })
+            .map(|role| role.name.name.clone())
+    }
+}
+
+/// The principal a token describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Effective roles: granted roles and everything they inherit.
+    pub roles: BTreeSet<String>,
+    /// The token's own scopes, before implication.
+    pub token_scopes: BTreeSet<String>,
+    /// The client id, if a client path holds a string.
+    pub client: Option<String>,
+}
+
+impl Principal {
+    /// Reads the principal from `claims` through the policy's claims map.
+    pub fn from_claims(definitions: &Definitions, claims: &Value) -> Principal {
+        let mut granted = BTreeSet::new();
+        for path in &definitions.role_paths {
+            for value in string_values(lookup(claims, path)) {
+                granted.extend(definitions.roles_granted_by(value));
+            }
+        }
+        let mut token_scopes = BTreeSet::new();
+        for path in &definitions.scope_paths {
+            token_scopes.extend(scope_values(lookup(claims, path)));
+        }
+        let client = definitions
+            .client_paths
+            .iter()
+            .find_map(|path| lookup(claims, path).and_then(Value::as_str))
+            .map(str::to_owned);
+        Principal {
+            roles: definitions.close_roles(granted),
+            token_scopes,
+            client,
+        }
+    }
+
+    /// The token's scopes plus everything they imply.
+    pub fn effective_scopes(&self, definitions: &Definitions) -> BTreeSet<String> {
+        definitions.close_scopes(self.token_scopes.clone())
+    }
+
+    /// The effective scopes of the token with `added` scopes added to it.
+    pub fn scopes_with(&self, definitions: &Definitions, added: &[String]) -> BTreeSet<String> {
+        let mut scopes = self.token_scopes.clone();
+        scopes.extend(added.iter().cloned());
+        definitions.close_scopes(scopes)
+    }
+}
+
+/// The claim at `path`: the top-level claim of exactly that name, else the path split
+/// on `.` and followed through nested objects.
+pub fn lookup<'v>(claims: &'v Value, path: &str) -> Option<&'v Value> {
+    let object = claims.as_object()?;
+    if let Some(value) = object.get(path) {
+        return Some(value);
+    }
+    let mut current = claims;
+    for segment in path.split('.') {
+        current = current.as_object()?.get(segment)?;
+    }
+    Some(current)
+}
+
+/// A string, or each string of an array; nothing for other values.
+fn string_values(value: Option<&Value>) -> Vec<&str> {
+    match value {
+        Some(Value::String(text)) => vec![text.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A string split on ASCII whitespace, or each string of an array.
+fn scope_values(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(text)) => text.split_ascii_whitespace().map(str::to_owned).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The default paths as owned strings.
+fn owned(paths: &[&str]) -> Vec<String> {
+    paths.iter().map(|path| (*path).to_owned()).collect()
+}
