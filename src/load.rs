@@ -66,7 +66,11 @@ impl std::error::Error for PolicyError {}
 /// Parses, checks and compiles a policy.
 pub fn load(sources: Sources) -> Result<Loaded, PolicyError> {
     let parsed = parse::parse(&sources);
-    let checked = check::check(&parsed.policy, &Config::default());
+    let config = Config {
+        tools: None,
+        incomplete: !parsed.diagnostics.is_empty(),
+    };
+    let checked = check::check(&parsed.policy, &config);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(checked.diagnostics);
     match checked.policy {

@@ -32,6 +32,10 @@ use crate::window::WindowSpec;
 pub struct Config<'a> {
     /// The server's tools (`tools/list` result), enabling W006 and W007.
     pub tools: Option<&'a ToolManifest>,
+    /// The syntax tree lacks statements that failed to parse: skip the warnings about
+    /// unused roles and undeclared scopes (W001, W002), which those statements may have
+    /// used or declared.
+    pub incomplete: bool,
 }
 
 /// The checker's result.
@@ -56,7 +60,9 @@ pub fn check(policy: &ast::Policy, config: &Config<'_>) -> Checked {
     checker.define(policy);
     checker.lower_statements(policy);
     checker.check_cycles();
-    checker.unused_and_undeclared();
+    if !config.incomplete {
+        checker.unused_and_undeclared();
+    }
     let has_errors = checker.diagnostics.iter().any(Diagnostic::is_error);
     let mut diagnostics = std::mem::take(&mut checker.diagnostics);
     let policy = (!has_errors).then(|| checker.finish());

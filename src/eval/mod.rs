@@ -5,6 +5,7 @@
 //! allow that holds; then step-up or `no_rule`. Listing follows use. Deciding allocates
 //! nothing unless the answer is a step-up with more than four missing scopes.
 
+pub mod json;
 mod memo;
 mod step_up;
 mod truth;

@@ -280,7 +280,9 @@ impl Expectation {
         for &rule in rules {
             expectation.add(rule);
         }
-        expectation.items.sort_by_key(|(rank, _)| *rank);
+        expectation
+            .items
+            .sort_by_key(|&(rank, item)| (rank, keyword_order(rank, item)));
         expectation
     }
 
@@ -314,6 +316,18 @@ impl Expectation {
             Some((last, [])) => Some(last.clone()),
             Some((last, rest)) => Some(format!("{} or {last}", rest.join(", "))),
         }
+    }
+}
+
+/// Where a keyword comes in [`KEYWORDS`] (so `and` is listed before `or`); other items
+/// keep the grammar's order.
+fn keyword_order(rank: Rank, item: Item) -> usize {
+    match (rank, item) {
+        (Rank::Keyword, Item::Token(word)) => KEYWORDS
+            .iter()
+            .position(|keyword| *keyword == word)
+            .unwrap_or(KEYWORDS.len()),
+        _ => 0,
     }
 }
 

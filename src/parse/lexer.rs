@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn trivia_and_keywords() {
-        assert_eq!(skip_trivia("  # x\n\t# y\n  role", 0), 14);
+        assert_eq!(skip_trivia("  # x\n\t# y\n  role", 0), 13);
         assert_eq!(skip_trivia("# only", 0), 6);
         assert_eq!(statement_keyword_at("role x", 0), Some("role"));
         assert_eq!(statement_keyword_at("roles x", 0), None);

@@ -43,6 +43,7 @@ pub fn check_policy(
     });
     let config = check::Config {
         tools: tools.as_ref(),
+        incomplete: !parsed.diagnostics.is_empty(),
     };
     let checked = check::check(&parsed.policy, &config);
     let mut diagnostics = parsed.diagnostics;

@@ -4,18 +4,14 @@
 //! memory); principals are cached by the exact text of their claims, so a stream of
 //! requests from a few tokens resolves each token once.
 
-use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::IpAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
 use ahash::AHashMap;
 use jiff::Timestamp;
-use serde::Deserialize;
 use serde_json::value::RawValue;
-use toolgate::ast::{Action, Kind};
-use toolgate::eval::{Decision, Engine, Request};
+use toolgate::eval::{json, Decision, Engine, Request};
 use toolgate::source::Sources;
 use toolgate::{compile, Principal};
 
@@ -25,26 +21,6 @@ use crate::EvalArgs;
 
 /// Principals cached at most (the cache is emptied when full).
 const PRINCIPAL_CACHE: usize = 4096;
-
-/// A request line as CLI.md gives it; unknown fields are refused.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRequest<'a> {
-    #[serde(borrow)]
-    claims: Option<&'a RawValue>,
-    #[serde(borrow)]
-    action: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    tool: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    resource: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    prompt: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    ip: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    time: Option<Cow<'a, str>>,
-}
 
 /// Runs `toolgate eval`.
 pub fn run(args: &EvalArgs) -> ExitCode {
@@ -140,7 +116,7 @@ impl<'e> Evaluator<'e> {
     fn answer(&mut self, line: &str, out: &mut impl Write) -> std::io::Result<bool> {
         match self.decide(line) {
             Ok(decision) => {
-                write_decision(&decision, out)?;
+                json::write_decision(&decision, out)?;
                 Ok(true)
             }
             Err(message) => {
@@ -153,28 +129,15 @@ impl<'e> Evaluator<'e> {
     }
 
     fn decide(&mut self, line: &str) -> Result<Decision<'e>, String> {
-        if line.trim().is_empty() {
-            return Err("blank line: expected a request object".to_string());
-        }
-        let raw: RawRequest<'_> = serde_json::from_str(line).map_err(|error| error.to_string())?;
-        let (kind, name) = target(&raw)?;
-        let action = action(&raw, kind)?;
-        let ip = raw.ip.as_deref().map(parse_ip).transpose()?;
-        let time = match raw.time.as_deref() {
-            Some(text) => text
-                .parse::<Timestamp>()
-                .map_err(|_| format!("`time` is not an RFC 3339 instant: `{text}`"))?,
-            None => Timestamp::now(),
-        };
-        let claims = raw.claims.ok_or("`claims` is required")?;
+        let parsed = json::parse_request(line)?;
         let engine = self.engine;
-        let principal = self.principal(claims)?;
+        let principal = self.principal(parsed.claims)?;
         let request = Request {
-            kind,
-            action,
-            name,
-            ip,
-            time,
+            kind: parsed.kind,
+            action: parsed.action,
+            name: &parsed.name,
+            ip: parsed.ip,
+            time: parsed.time.unwrap_or_else(Timestamp::now),
         };
         Ok(engine.decide(principal, &request))
     }
@@ -199,55 +162,3 @@ impl<'e> Evaluator<'e> {
     }
 }
 
-fn target<'r>(raw: &'r RawRequest<'_>) -> Result<(Kind, &'r str), String> {
-    let named = [
-        (Kind::Tool, raw.tool.as_deref()),
-        (Kind::Resource, raw.resource.as_deref()),
-        (Kind::Prompt, raw.prompt.as_deref()),
-    ];
-    let mut given = named
-        .into_iter()
-        .filter_map(|(kind, name)| name.map(|name| (kind, name)));
-    match (given.next(), given.next()) {
-        (Some(found), None) => Ok(found),
-        (None, _) => Err("give one of `tool`, `resource` or `prompt`".to_string()),
-        (Some(_), Some(_)) => Err("give only one of `tool`, `resource` or `prompt`".to_string()),
-    }
-}
-
-fn action(raw: &RawRequest<'_>, kind: Kind) -> Result<Action, String> {
-    let word = raw.action.as_deref().ok_or("`action` is required")?;
-    let action = Action::from_keyword(word)
-        .ok_or_else(|| format!("unknown action `{word}`: expected `list`, `call`, `read` or `get`"))?;
-    if kind.allows(action) {
-        Ok(action)
-    } else {
-        Err(format!(
-            "`{word}` is not an action on {}; they take `list` and `{}`",
-            kind.plural(),
-            kind.use_action().keyword()
-        ))
-    }
-}
-
-fn parse_ip(text: &str) -> Result<IpAddr, String> {
-    text.parse()
-        .map_err(|_| format!("`ip` is not an IPv4 or IPv6 address: `{text}`"))
-}
-
-/// `{"decision":..,"reason":..,"rule":..,"missing_scopes":[..]}` and a newline.
-fn write_decision(decision: &Decision<'_>, out: &mut impl Write) -> std::io::Result<()> {
-    let effect = if decision.is_allowed() { "allow" } else { "deny" };
-    write!(
-        out,
-        "{{\"decision\":\"{effect}\",\"reason\":\"{}\",\"rule\":",
-        decision.reason.as_str()
-    )?;
-    match decision.rule {
-        Some(rule) => serde_json::to_writer(&mut *out, &rule.to_string())?,
-        None => out.write_all(b"null")?,
-    }
-    out.write_all(b",\"missing_scopes\":")?;
-    serde_json::to_writer(&mut *out, decision.missing_scopes.as_slice())?;
-    out.write_all(b"}\n")
-}

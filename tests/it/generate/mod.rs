@@ -27,10 +27,18 @@ pub fn policy_text() -> impl Strategy<Value = String> {
 /// pooled or random name, an IPv4, IPv6, IPv4-mapped or absent address, and a time
 /// around daylight-saving transitions and window edges.
 pub fn request() -> impl Strategy<Value = RefRequest> {
-    request::request()
+    request::request(Vec::new())
 }
 
-/// A random valid policy and about twenty requests against it.
+/// A random valid policy and about twenty requests against it, most of them aimed at
+/// one of its rules or requirements (same kind, a name one of its patterns matches or
+/// nearly matches).
 pub fn case() -> impl Strategy<Value = (String, Vec<RefRequest>)> {
-    (policy_text(), vec(request(), 15..=25))
+    policy::policy().prop_flat_map(|generated| {
+        let requests = vec(request::request(generated.targets), 15..=25);
+        (Just(generated.text), requests)
+    })
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,6 +4,8 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 
+use toolgate::ast::Kind;
+
 use super::condition::{clause, subjects};
 use super::pools::{
     owned, AKA_VALUES, CIDRS, CLIENT_PATHS, NAMES, NETWORK_NAMES, PATTERNS, ROLE_NAMES,
@@ -33,24 +35,51 @@ pub struct Context {
     pub style: Style,
 }
 
+/// A generated policy: its text, and the glob patterns its rules and requirements use
+/// (so that requests can be aimed at them).
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The policy text.
+    pub text: String,
+    /// What each rule and requirement is about.
+    pub targets: Vec<Aim>,
+}
+
+/// The kind of a rule or requirement and its patterns' string values (as the glob sees
+/// them).
+#[derive(Debug, Clone)]
+pub struct Aim {
+    /// The kind.
+    pub kind: Kind,
+    /// The patterns' values.
+    pub patterns: Vec<String>,
+}
+
+/// A statement's text and what it is about, if it is a rule or requirement.
+type Piece = (String, Option<Aim>);
+
 /// A random valid policy text.
 pub fn policy_text() -> impl Strategy<Value = String> {
+    policy().prop_map(|generated| generated.text)
+}
+
+/// A random valid policy with the patterns it uses.
+pub fn policy() -> impl Strategy<Value = Generated> {
     context()
         .prop_flat_map(statements)
-        .prop_flat_map(|statements| {
-            let count = statements.len();
-            (
-                Just(statements).prop_shuffle(),
-                vec(separator(), count),
-            )
+        .prop_flat_map(|pieces| {
+            let count = pieces.len();
+            (Just(pieces).prop_shuffle(), vec(separator(), count))
         })
-        .prop_map(|(statements, separators)| {
+        .prop_map(|(pieces, separators)| {
             let mut text = String::new();
-            for (statement, separator) in statements.iter().zip(separators) {
-                text.push_str(statement);
+            let mut targets = Vec::new();
+            for ((statement, aim), separator) in pieces.into_iter().zip(separators) {
+                text.push_str(&statement);
                 text.push_str(separator);
+                targets.extend(aim);
             }
-            text
+            Generated { text, targets }
         })
 }
 
@@ -81,7 +110,7 @@ fn context() -> impl Strategy<Value = Context> {
 }
 
 /// Every statement of a policy over `context`, in no particular order.
-fn statements(context: Context) -> impl Strategy<Value = Vec<String>> {
+fn statements(context: Context) -> impl Strategy<Value = Vec<Piece>> {
     let style = context.style;
     let role_statements: Vec<BoxedStrategy<String>> = (0..context.roles.len())
         .map(|index| role_statement(&context.roles, index, style))
@@ -105,18 +134,19 @@ fn statements(context: Context) -> impl Strategy<Value = Vec<String>> {
         role_statements,
         network_statements,
         window_statements,
-        vec(rule(context.clone()), 1..=10),
+        vec(rule(context.clone()), 2..=12),
         vec(requirement(style), 0..=3),
     )
         .prop_map(
             |(timezone, claims, scopes, roles, networks, windows, rules, requirements)| {
-                let mut all: Vec<String> = Vec::new();
-                all.extend(timezone);
-                all.extend(claims);
-                all.extend(scopes);
-                all.extend(roles);
-                all.extend(networks);
-                all.extend(windows);
+                let definitions = timezone
+                    .into_iter()
+                    .chain(claims)
+                    .chain(scopes)
+                    .chain(roles)
+                    .chain(networks)
+                    .chain(windows);
+                let mut all: Vec<Piece> = definitions.map(|text| (text, None)).collect();
                 all.extend(rules);
                 all.extend(requirements);
                 all
@@ -260,7 +290,7 @@ fn hours() -> impl Strategy<Value = String> {
 }
 
 /// `allow|deny SUBJECTS to ACTIONS KIND PATTERNS [if|unless COND]`.
-fn rule(context: Context) -> impl Strategy<Value = String> {
+fn rule(context: Context) -> impl Strategy<Value = Piece> {
     let style = context.style;
     (
         select(vec!["allow", "allow", "deny"]),
@@ -268,46 +298,51 @@ fn rule(context: Context) -> impl Strategy<Value = String> {
         target(style),
         proptest::option::weighted(0.6, clause(context)),
     )
-        .prop_map(|(effect, subjects, target, clause)| {
-            format!("{effect} {subjects} to {target}{}", clause.unwrap_or_default())
+        .prop_map(|(effect, subjects, (target, aim), clause)| {
+            let text = format!("{effect} {subjects} to {target}{}", clause.unwrap_or_default());
+            (text, aim)
         })
 }
 
 /// `require scope S, ... to ACTIONS KIND PATTERNS`.
-fn requirement(style: Style) -> impl Strategy<Value = String> {
-    (subsequence(SCOPES.to_vec(), 1..=2), target(style)).prop_map(move |(scopes, target)| {
-        format!("require scope {} to {target}", quote_list(&scopes, style))
-    })
+fn requirement(style: Style) -> impl Strategy<Value = Piece> {
+    (subsequence(SCOPES.to_vec(), 1..=2), target(style)).prop_map(
+        move |(scopes, (target, aim))| {
+            let text = format!("require scope {} to {target}", quote_list(&scopes, style));
+            (text, aim)
+        },
+    )
 }
 
-/// `ACTIONS KIND PATTERNS`: valid actions for the kind, singular or plural kind word,
-/// one to three patterns.
-fn target(style: Style) -> impl Strategy<Value = String> {
-    let kinds = vec![
-        ("tool", "tools", "call"),
-        ("resource", "resources", "read"),
-        ("prompt", "prompts", "get"),
-    ];
+/// `ACTIONS KIND PATTERNS` (valid actions for the kind, singular or plural kind word, one
+/// to three patterns) and what it is about.
+fn target(style: Style) -> impl Strategy<Value = (String, Option<Aim>)> {
+    let kinds = vec![Kind::Tool, Kind::Tool, Kind::Tool, Kind::Resource, Kind::Prompt];
     (
         select(kinds),
         any::<bool>(),
         subsequence(vec![0usize, 1], 1..=2).prop_shuffle(),
         vec(pattern(), 1..=3),
     )
-        .prop_map(move |((singular, plural, use_action), plural_word, action_indices, patterns)| {
+        .prop_map(move |(kind, plural_word, action_indices, patterns)| {
             let actions: Vec<&str> = action_indices
                 .iter()
-                .map(|index| if *index == 0 { "list" } else { use_action })
+                .map(|index| match index {
+                    0 => "list",
+                    _ => kind.use_action().keyword(),
+                })
                 .collect();
-            let kind = if plural_word { plural } else { singular };
-            let patterns: Vec<String> = patterns.iter().map(|pattern| quote(pattern, style)).collect();
-            format!("{} {kind} {}", actions.join(", "), patterns.join(", "))
+            let kind_word = if plural_word { kind.plural() } else { kind.singular() };
+            let quoted: Vec<String> = patterns.iter().map(|pattern| quote(pattern, style)).collect();
+            let text = format!("{} {kind_word} {}", actions.join(", "), quoted.join(", "));
+            (text, Some(Aim { kind, patterns }))
         })
 }
 
 /// A glob pattern's string value: pooled shapes, escaped literal names, random ones.
 pub fn pattern() -> impl Strategy<Value = String> {
     prop_oneof![
+        1 => Just("*".to_owned()),
         4 => select(PATTERNS.to_vec()).prop_map(str::to_owned),
         2 => select(NAMES.to_vec()).prop_map(glob_escape),
         2 => random_pattern(),

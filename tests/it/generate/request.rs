@@ -6,19 +6,21 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use serde_json::{json, Map, Value};
-use toolgate::ast::Kind;
+use toolgate::ast::{Action, Kind};
 
 use super::pools::{
     AKA_VALUES, CLAIM_INTEGERS, CLAIM_PATHS, CLAIM_STRINGS, CLIENTS, CLIENT_PATHS, DATES,
     IPV4_ADDRESSES, IPV6_ADDRESSES, NAMES, ROLE_NAMES, ROLE_PATHS, SCOPES, SCOPE_PATHS,
     UNKNOWN_ROLE_VALUES,
 };
+use super::policy::Aim;
 use crate::reference::RefRequest;
 
-/// A random request.
-pub fn request() -> impl Strategy<Value = RefRequest> {
-    (claims(), kind_and_action(), name(), ip(), time()).prop_map(
-        |(claims, (kind, action), name, ip, time)| RefRequest {
+/// A random request; often aimed at one of `targets`: of its kind, with a name made
+/// from one of its patterns (sometimes with a character too many).
+pub fn request(targets: Vec<Aim>) -> impl Strategy<Value = RefRequest> {
+    (claims(), kind_action_and_name(targets), ip(), time()).prop_map(
+        |(claims, (kind, action, name), ip, time)| RefRequest {
             claims,
             kind,
             action,
@@ -29,27 +31,80 @@ pub fn request() -> impl Strategy<Value = RefRequest> {
     )
 }
 
-/// Any kind with `list` or its use action.
-fn kind_and_action() -> impl Strategy<Value = (Kind, toolgate::ast::Action)> {
-    (select(Kind::ALL.to_vec()), any::<bool>()).prop_map(|(kind, list)| {
-        let action = if list {
-            toolgate::ast::Action::List
-        } else {
-            kind.use_action()
-        };
-        (kind, action)
-    })
+/// A kind, `list` or the kind's use action, and a name: aimed at a target or free.
+fn kind_action_and_name(targets: Vec<Aim>) -> BoxedStrategy<(Kind, Action, String)> {
+    let kinds = vec![Kind::Tool, Kind::Tool, Kind::Tool, Kind::Resource, Kind::Prompt];
+    let free = (select(kinds), any::<bool>(), free_name())
+        .prop_map(|(kind, list, name)| (kind, action(kind, list), name));
+    if targets.is_empty() {
+        return free.boxed();
+    }
+    let aimed = (select(targets), any::<bool>(), made_name_parts()).prop_map(
+        |(target, list, (pattern_index, fillers, suffix))| {
+            let pattern = &target.patterns[pattern_index % target.patterns.len()];
+            let name = format!("{}{suffix}", instantiate(pattern, &fillers));
+            (target.kind, action(target.kind, list), name)
+        },
+    );
+    prop_oneof![2 => aimed, 1 => free].boxed()
+}
+
+/// `list`, or the kind's use action.
+fn action(kind: Kind, list: bool) -> Action {
+    if list {
+        Action::List
+    } else {
+        kind.use_action()
+    }
 }
 
 /// A pooled name, or a random one built from the characters patterns use.
-fn name() -> impl Strategy<Value = String> {
+fn free_name() -> impl Strategy<Value = String> {
     let piece = select(vec![
         "fs", "db", ".", "_", "a", "x", "q", "\u{e9}", "/", "*", "?", "\\", "report", "deploy",
     ]);
-    prop_oneof![
-        3 => select(NAMES.to_vec()).prop_map(str::to_owned),
-        1 => vec(piece, 1..=6).prop_map(|pieces| pieces.concat()),
-    ]
+    let pooled = select(NAMES.to_vec()).prop_map(str::to_owned);
+    let random = vec(piece, 1..=6).prop_map(|pieces| pieces.concat());
+    prop_oneof![3 => pooled, 1 => random]
+}
+
+/// Which pattern of a target (modulo its count), the wildcard fillers, and a suffix
+/// (mostly empty) that makes a near miss.
+fn made_name_parts() -> impl Strategy<Value = (usize, Vec<&'static str>, &'static str)> {
+    (
+        0usize..3,
+        vec(select(FILLERS.to_vec()), 8),
+        select(vec!["", "", "", "", "", "x", "."]),
+    )
+}
+
+/// What wildcards are replaced with when making a name from a pattern.
+const FILLERS: [&str; 9] = ["", "x", "a.b", "_file", "/", "\u{e9}", "q", "read", "*"];
+
+/// A name the glob `pattern` matches: `*` and `?` take the next filler (`?` its first
+/// character, or `z`), escapes give their character.
+pub fn instantiate(pattern: &str, fillers: &[&str]) -> String {
+    let mut fillers = fillers.iter().cycle();
+    let mut name = String::new();
+    let mut characters = pattern.chars().peekable();
+    while let Some(character) = characters.next() {
+        match character {
+            '*' => name.push_str(fillers.next().copied().unwrap_or("")),
+            '?' => {
+                let filler = fillers.next().copied().unwrap_or("");
+                name.push(filler.chars().next().unwrap_or('z'));
+            }
+            '\\' => match characters.peek() {
+                Some(&escaped @ ('*' | '?' | '\\')) => {
+                    characters.next();
+                    name.push(escaped);
+                }
+                _ => name.push('\\'),
+            },
+            other => name.push(other),
+        }
+    }
+    name
 }
 
 /// Absent, IPv4, IPv6 or IPv4-mapped IPv6.
@@ -96,7 +151,7 @@ fn time() -> impl Strategy<Value = jiff::Timestamp> {
 /// conditions test, with values of every JSON type.
 pub fn claims() -> impl Strategy<Value = Value> {
     (
-        vec((select(ROLE_PATHS.to_vec()), role_value(), placement()), 0..=3),
+        vec((role_path(), role_value(), placement()), 1..=3),
         vec((select(SCOPE_PATHS.to_vec()), scope_value(), placement()), 0..=2),
         vec((select(CLIENT_PATHS.to_vec()), client_value(), placement()), 0..=2),
         vec((select(CLAIM_PATHS.to_vec()), any_value(), placement()), 0..=4),
@@ -110,6 +165,11 @@ pub fn claims() -> impl Strategy<Value = Value> {
             }
             Value::Object(claims)
         })
+}
+
+/// A role claim path, the default `roles` most often.
+fn role_path() -> impl Strategy<Value = &'static str> {
+    prop_oneof![2 => Just("roles"), 3 => select(ROLE_PATHS.to_vec())]
 }
 
 /// Where a dotted claim path's value goes.

@@ -1,0 +1,236 @@
+//! The case corpus: the shared conformance cases and this project's own cases
+//! (`tests/cases/*`), in the shared runner's format, decided by the compiled table.
+//! `reference.rs` runs the same corpus through the reference interpreter.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+use toolgate::eval::{json, Engine, Request};
+use toolgate::source::Sources;
+
+/// One line of a `cases.jsonl`.
+#[derive(Debug, Deserialize)]
+pub struct Case {
+    pub note: String,
+    pub request: Value,
+    pub expect: Expect,
+}
+
+/// The expected decision; `rule` is text from the deciding statement's first line.
+#[derive(Debug, Deserialize)]
+pub struct Expect {
+    pub decision: String,
+    pub reason: String,
+    pub rule: Option<String>,
+    pub missing_scopes: Vec<String>,
+}
+
+/// A case folder: its policy path, the policy files, and its cases.
+pub struct CaseDir {
+    pub dir: PathBuf,
+    pub policy: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub cases: Vec<Case>,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every decision-case folder of both corpora.
+pub fn case_dirs() -> Vec<CaseDir> {
+    let shared = root().join("../shared/conformance");
+    let own = root().join("tests/cases");
+    let mut dirs: Vec<PathBuf> = [shared, own]
+        .iter()
+        .filter_map(|base| std::fs::read_dir(base).ok())
+        .flatten()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.join("cases.jsonl").exists())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 3, "no case folders found");
+    dirs.into_iter().map(read_case_dir).collect()
+}
+
+fn read_case_dir(dir: PathBuf) -> CaseDir {
+    let folder = dir.join("policy");
+    let (policy, mut files) = if folder.is_dir() {
+        let files = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "policy"))
+            .collect();
+        (folder, files)
+    } else {
+        let single = dir.join("policy.policy");
+        (single.clone(), vec![single])
+    };
+    files.sort();
+    let text = std::fs::read_to_string(dir.join("cases.jsonl")).unwrap();
+    let cases = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{dir:?}: {e}: {line}")))
+        .collect();
+    CaseDir {
+        dir,
+        policy,
+        files,
+        cases,
+    }
+}
+
+/// `(file name, line)` of the first line holding `text` among `files`.
+pub fn locate(files: &[PathBuf], text: &str) -> (String, usize) {
+    for path in files {
+        let content = std::fs::read_to_string(path).unwrap();
+        if let Some(number) = content.lines().position(|line| line.contains(text)) {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            return (name, number + 1);
+        }
+    }
+    panic!("case error: no line holds {text:?}");
+}
+
+/// Whether a `PATH:LINE` rule matches the expectation.
+pub fn rule_matches(got: Option<&str>, want: Option<&str>, files: &[PathBuf]) -> bool {
+    match (got, want) {
+        (None, None) => true,
+        (Some(got), Some(want)) => {
+            let Some((path, line)) = got.rsplit_once(':') else {
+                return false;
+            };
+            let (name, number) = locate(files, want);
+            Path::new(path).file_name().is_some_and(|n| n.to_string_lossy() == name)
+                && line == number.to_string()
+        }
+        _ => false,
+    }
+}
+
+/// A decision in the corpus's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub decision: String,
+    pub reason: String,
+    pub rule: Option<String>,
+    pub missing_scopes: Vec<String>,
+}
+
+/// Whether `got` is what the case expects.
+pub fn agrees(got: &Outcome, want: &Expect, files: &[PathBuf]) -> bool {
+    got.decision == want.decision
+        && got.reason == want.reason
+        && got.missing_scopes == want.missing_scopes
+        && rule_matches(got.rule.as_deref(), want.rule.as_deref(), files)
+}
+
+/// Loads a case folder's policy into an engine (panics on diagnostics errors).
+pub fn engine(case_dir: &CaseDir) -> Engine {
+    let sources = Sources::from_path(&case_dir.policy).unwrap();
+    match toolgate::load(sources) {
+        Ok(loaded) => loaded.engine,
+        Err(error) => panic!("{:?}: {error}", case_dir.dir),
+    }
+}
+
+/// Decides a corpus request with the compiled table.
+pub fn decide_with_table(engine: &Engine, request: &Value) -> Outcome {
+    let line = serde_json::to_string(request).unwrap();
+    let parsed = json::parse_request(&line).unwrap();
+    let claims: Value = serde_json::from_str(parsed.claims.get()).unwrap();
+    let principal = engine.principal(&claims).unwrap();
+    let request = Request {
+        kind: parsed.kind,
+        action: parsed.action,
+        name: &parsed.name,
+        ip: parsed.ip,
+        time: parsed.time.expect("corpus requests carry a time"),
+    };
+    let decision = engine.decide(&principal, &request);
+    Outcome {
+        decision: if decision.is_allowed() { "allow" } else { "deny" }.to_string(),
+        reason: decision.reason.as_str().to_string(),
+        rule: decision.rule.map(|rule| rule.to_string()),
+        missing_scopes: decision.missing_scopes.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[test]
+fn every_case_is_decided_as_expected_by_the_table() {
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for case_dir in case_dirs() {
+        let engine = engine(&case_dir);
+        for case in &case_dir.cases {
+            total += 1;
+            let got = decide_with_table(&engine, &case.request);
+            if !agrees(&got, &case.expect, &case_dir.files) {
+                failures.push(format!(
+                    "{}: {}\n  expected {:?}\n  got      {:?}",
+                    case_dir.dir.display(),
+                    case.note,
+                    case.expect,
+                    got
+                ));
+            }
+        }
+    }
+    assert!(total > 60, "only {total} cases");
+    assert!(failures.is_empty(), "{} of {total} failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The `expect.json` diagnostics cases: codes on the expected lines, and exit status
+/// (1 when errors, or warnings with `--deny-warnings`).
+#[test]
+fn diagnostics_cases_report_the_expected_codes() {
+    let bases = [root().join("../shared/conformance"), root().join("tests/cases")];
+    let mut checked = 0;
+    for base in bases {
+        for entry in std::fs::read_dir(base).unwrap() {
+            let dir = entry.unwrap().path();
+            let expect = dir.join("expect.json");
+            if !expect.exists() {
+                continue;
+            }
+            let specs: Vec<Value> =
+                serde_json::from_str(&std::fs::read_to_string(&expect).unwrap()).unwrap();
+            for spec in specs {
+                checked += 1;
+                check_spec(&dir, &spec);
+            }
+        }
+    }
+    assert!(checked >= 4);
+}
+
+fn check_spec(dir: &Path, spec: &Value) {
+    let file = dir.join(spec["file"].as_str().unwrap());
+    let args: Vec<&str> = spec["args"]
+        .as_array()
+        .map(|args| args.iter().map(|a| a.as_str().unwrap()).collect())
+        .unwrap_or_default();
+    let output = crate::cli::toolgate(
+        &[&["check", file.to_str().unwrap(), "--format", "json"], args.as_slice()].concat(),
+        None,
+    );
+    let found: Vec<Value> = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(output.status, spec["exit"].as_i64().unwrap() as i32, "{file:?}: {found:?}");
+    let mut pool: Vec<(String, u64)> = found
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap()))
+        .collect();
+    for want in spec["expect"].as_array().unwrap() {
+        let code = want["code"].as_str().unwrap();
+        let lines: Vec<u64> = want["lines"].as_array().unwrap().iter().map(|l| l.as_u64().unwrap()).collect();
+        let hit = pool.iter().position(|(c, l)| c == code && lines.contains(l));
+        match hit {
+            Some(at) => {
+                pool.remove(at);
+            }
+            None => panic!("{file:?}: missing {code} on line {lines:?}; got {found:?}"),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The integration tests: one binary, one module per area.
+
+// Tests abort on broken fixtures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod api;
+mod cli;
+mod corpus;
