@@ -145,12 +145,14 @@ impl<'p> Linter<'p> {
                     })
                 })
             };
-            if let Some(outer) = covering(inner.effect).and_then(|i| self.rules.get(i)) {
+            let deny = match inner.effect {
+                Effect::Allow => covering(Effect::Deny).and_then(|i| self.rules.get(i)),
+                Effect::Deny => None,
+            };
+            if let Some(deny) = deny {
+                found.push(overridden(inner, deny));
+            } else if let Some(outer) = covering(inner.effect).and_then(|i| self.rules.get(i)) {
                 found.push(redundant(inner, outer));
-            } else if inner.effect == Effect::Allow {
-                if let Some(deny) = covering(Effect::Deny).and_then(|i| self.rules.get(i)) {
-                    found.push(overridden(inner, deny));
-                }
             }
         }
     }
@@ -167,8 +169,9 @@ impl<'p> Linter<'p> {
                         Code::W008,
                         *span,
                         format!(
-                            "every principal may use every one of the {}",
-                            rule.statement.kind.plural()
+                            "`anyone` may {} every {}",
+                            action_words(rule.statement),
+                            rule.statement.kind.singular()
                         ),
                     )
                     .with_primary_label("matches every name")
@@ -227,6 +230,15 @@ impl<'p> Linter<'p> {
                     .iter()
                     .any(|deny| self.subjects_cover(deny.subjects, allow.subjects))
             })
+    }
+}
+
+fn action_words(statement: &Statement) -> String {
+    let use_action = statement.kind.use_action().keyword();
+    match (statement.actions.list, statement.actions.use_) {
+        (true, true) => format!("list and {use_action}"),
+        (true, false) => "list".to_string(),
+        _ => use_action.to_string(),
     }
 }
 

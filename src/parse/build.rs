@@ -14,10 +14,6 @@ use crate::ast;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{SourceId, Span};
 
-/// How deep [`Builder::disjunction`] may recurse; the nesting check keeps real
-/// conditions far below it, so this only guards against a gap in that check.
-const MAX_DEPTH: usize = 4 * super::nesting::MAX_NESTING + 16;
-
 /// Builds the syntax tree of one statement.
 pub(super) struct Builder<'out> {
     /// The statement's file.
@@ -294,63 +290,17 @@ impl<'out> Builder<'out> {
         Some(ast::Condition {
             mode,
             keyword_span: self.span(&keyword),
-            expr: self.disjunction(inner.next()?, 0)?,
+            expr: super::condition::build(self, inner.next()?)?,
         })
     }
 
-    /// `a or b ...`, or `a and b ...` (the same shape one level down).
-    fn disjunction(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<ast::Expr> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        let span = self.span(&pair);
-        let is_or = pair.as_rule() == Rule::disjunction;
-        let mut operands = Vec::new();
-        for child in pair.into_inner() {
-            match child.as_rule() {
-                Rule::conjunction => operands.push(self.disjunction(child, depth + 1)?),
-                Rule::negation => operands.push(self.negation(child, depth + 1)?),
-                _ => {}
-            }
-        }
-        if operands.len() == 1 {
-            return operands.pop();
-        }
-        let kind = if is_or {
-            ast::ExprKind::Or(operands)
-        } else {
-            ast::ExprKind::And(operands)
-        };
-        Some(ast::Expr { kind, span })
-    }
-
-    /// `not a`, `( ... )` or an atom.
-    fn negation(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<ast::Expr> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        let span = self.span(&pair);
-        let mut inner = pair.into_inner();
-        let first = inner.next()?;
-        match first.as_rule() {
-            Rule::kw_not => {
-                let operand = self.negation(inner.next()?, depth + 1)?;
-                let kind = ast::ExprKind::Not(Box::new(operand));
-                Some(ast::Expr { kind, span })
-            }
-            Rule::group => {
-                let body = first
-                    .into_inner()
-                    .find(|child| child.as_rule() == Rule::disjunction)?;
-                let expr = self.disjunction(body, depth + 1)?;
-                Some(ast::Expr { span, ..expr })
-            }
-            _ => {
-                let atom = self.atom(first.into_inner().next()?)?;
-                let kind = ast::ExprKind::Atom(atom);
-                Some(ast::Expr { kind, span })
-            }
-        }
+    /// The expression of an `atom` pair, spanning `span`.
+    pub fn atom_expr(&mut self, atom: Pair<'_, Rule>, span: Span) -> Option<ast::Expr> {
+        let atom = self.atom(atom.into_inner().next()?)?;
+        Some(ast::Expr {
+            kind: ast::ExprKind::Atom(atom),
+            span,
+        })
     }
 
     fn atom(&mut self, pair: Pair<'_, Rule>) -> Option<ast::Atom> {

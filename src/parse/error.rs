@@ -47,10 +47,7 @@ pub(super) fn from_pest(error: &Error<Rule>, place: Place<'_>) -> SyntaxError {
     let position = place.start + offset;
     let diagnostic = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => expected(positives, place, position),
-        ErrorVariant::CustomError { .. } => {
-            let found = Found::at(place, position);
-            too_deep(place.span(found.range.start, found.range.end))
-        }
+        ErrorVariant::CustomError { .. } => out_of_stack(place, position),
     };
     SyntaxError {
         diagnostic,
@@ -73,6 +70,15 @@ fn too_deep(span: Span) -> Diagnostic {
         format!("conditions nested too deeply (more than {MAX_NESTING} levels)"),
     )
     .with_help("split the condition into several rules, or drop redundant parentheses and `not`s")
+}
+
+/// The E001 for a statement the grammar gave up on for lack of stack (its own limit,
+/// met only on a thread with a very small stack, since nesting is bounded first).
+fn out_of_stack(place: Place<'_>, position: usize) -> Diagnostic {
+    let found = Found::at(place, position);
+    let span = place.span(found.range.start, found.range.end);
+    Diagnostic::new(Code::E001, span, "condition nested too deeply to parse")
+        .with_help("split the condition into several rules, or drop redundant parentheses and `not`s")
 }
 
 /// "expected X or Y, found Z".

@@ -16,6 +16,7 @@
 //! [`nesting::MAX_NESTING`] levels deep are rejected before the grammar sees them.
 
 mod build;
+mod condition;
 mod error;
 mod escape;
 mod grammar;

@@ -151,7 +151,7 @@ fn time() -> impl Strategy<Value = jiff::Timestamp> {
 /// conditions test, with values of every JSON type.
 pub fn claims() -> impl Strategy<Value = Value> {
     (
-        vec((role_path(), role_value(), placement()), 1..=3),
+        vec((role_path(), role_value(), placement()), 1..=4),
         vec((select(SCOPE_PATHS.to_vec()), scope_value(), placement()), 0..=2),
         vec((select(CLIENT_PATHS.to_vec()), client_value(), placement()), 0..=2),
         vec((select(CLAIM_PATHS.to_vec()), any_value(), placement()), 0..=4),
@@ -228,13 +228,14 @@ fn insert_nested(claims: &mut Map<String, Value>, path: &str, value: Value) {
 /// (sometimes with non-strings), or a non-string.
 fn role_value() -> impl Strategy<Value = Value> {
     let one = prop_oneof![
-        3 => select(ROLE_NAMES.to_vec()),
+        5 => select(ROLE_NAMES.to_vec()),
         2 => select(AKA_VALUES.to_vec()),
         1 => select(UNKNOWN_ROLE_VALUES.to_vec()),
     ];
     prop_oneof![
         2 => one.clone().prop_map(|value| json!(value)),
-        4 => vec(one.prop_map(|value| json!(value)), 0..=3).prop_map(Value::Array),
+        4 => vec(one.prop_map(|value| json!(value)), 1..=3).prop_map(Value::Array),
+        1 => Just(json!([])),
         1 => Just(json!(["admin", 1, null, {"role": "admin"}])),
         1 => Just(json!(42)),
     ]
