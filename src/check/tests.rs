@@ -163,8 +163,11 @@ fn redundancy_is_decided_on_languages_not_text() {
         "role u\nallow u to call tools \"t\"\nallow u to call tools \"t\"\n",
         &[(Code::W003, "allow u to call tools \"t\"")],
     );
-    // Fewer actions do not cover more.
-    expect("role u\nallow u to call tools \"t\"\nallow u to call, list tools \"t\"\n", &[]);
+    // More actions cover fewer, not the other way round.
+    expect(
+        "role u\nallow u to call tools \"t\"\nallow u to call, list tools \"t\"\n",
+        &[(Code::W003, "allow u to call tools \"t\"")],
+    );
 }
 
 #[test]
