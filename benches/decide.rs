@@ -34,7 +34,9 @@ use std::hint::black_box;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput};
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
 use jiff::Timestamp;
 use serde_json::{json, Value};
 use toolgate::ast::{Action, Kind};
@@ -125,14 +127,26 @@ fn generate(roles: usize, tools: usize) -> Generated {
 
     // Scopes: global ones, then per group read/write with an admin implying both.
     writeln!(out, "scope \"tool:read\", \"tool:write\"").unwrap();
-    writeln!(out, "scope \"tool:admin\" implies \"tool:read\", \"tool:write\"").unwrap();
+    writeln!(
+        out,
+        "scope \"tool:admin\" implies \"tool:read\", \"tool:write\""
+    )
+    .unwrap();
     for g in 0..groups {
         writeln!(out, "scope \"g{g}:read\", \"g{g}:write\"").unwrap();
-        writeln!(out, "scope \"g{g}:admin\" implies \"g{g}:read\", \"g{g}:write\"").unwrap();
+        writeln!(
+            out,
+            "scope \"g{g}:admin\" implies \"g{g}:read\", \"g{g}:write\""
+        )
+        .unwrap();
         if g % 5 == 4 {
             // Some groups' admins also imply the previous group's admin: chains.
-            writeln!(out, "scope \"g{g}:owner\" implies \"g{g}:admin\", \"g{}:admin\"", g - 1)
-                .unwrap();
+            writeln!(
+                out,
+                "scope \"g{g}:owner\" implies \"g{g}:admin\", \"g{}:admin\"",
+                g - 1
+            )
+            .unwrap();
         }
     }
 
@@ -186,15 +200,28 @@ fn generate(roles: usize, tools: usize) -> Generated {
 
     // A few rules on every name.
     writeln!(out, "allow r0 to list tools \"*\"").unwrap();
-    writeln!(out, "allow r{} to call tools \"*\" if scope \"tool:admin\"", roles - 1).unwrap();
-    writeln!(out, "deny anyone to call tools \"*\" if claim \"email_verified\" == false").unwrap();
+    writeln!(
+        out,
+        "allow r{} to call tools \"*\" if scope \"tool:admin\"",
+        roles - 1
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "deny anyone to call tools \"*\" if claim \"email_verified\" == false"
+    )
+    .unwrap();
 
     let mut literal = vec![false; tools];
     let mut prefixed = vec![false; services];
     for n in 0..services {
         let group = n % groups;
         if rng.chance(10) {
-            writeln!(out, "require scope \"g{group}:read\" to call tools \"svc{n}.*\"").unwrap();
+            writeln!(
+                out,
+                "require scope \"g{group}:read\" to call tools \"svc{n}.*\""
+            )
+            .unwrap();
             prefixed[n] = true;
         }
         // Prefix globs for most services.
@@ -202,14 +229,21 @@ fn generate(roles: usize, tools: usize) -> Generated {
             prefixed[n] = true;
             let subjects = subjects(&mut rng, roles);
             let condition = condition(&mut rng, groups, networks, windows);
-            writeln!(out, "allow {subjects} to list, call tools \"svc{n}.*\"{condition}").unwrap();
+            writeln!(
+                out,
+                "allow {subjects} to list, call tools \"svc{n}.*\"{condition}"
+            )
+            .unwrap();
         }
         if rng.chance(3) {
             prefixed[n] = true;
             let role = rng.below(roles);
             let k = rng.below(windows);
-            writeln!(out, "deny r{role} to call tools \"svc{n}.*\"\n  unless time in win{k}")
-                .unwrap();
+            writeln!(
+                out,
+                "deny r{role} to call tools \"svc{n}.*\"\n  unless time in win{k}"
+            )
+            .unwrap();
         }
         for m in 0..OPS {
             let j = n * OPS + m;
@@ -234,7 +268,11 @@ fn generate(roles: usize, tools: usize) -> Generated {
                     write!(patterns, ", \"svc{n}.op_{m}?*\"").unwrap();
                 }
             }
-            writeln!(out, "allow {subjects} to {actions} tools {patterns}{condition}").unwrap();
+            writeln!(
+                out,
+                "allow {subjects} to {actions} tools {patterns}{condition}"
+            )
+            .unwrap();
             if rng.chance(2) {
                 let role = rng.below(roles);
                 let k = rng.below(networks);
@@ -312,7 +350,10 @@ fn claims(generated: &Generated, seed: u64) -> Value {
         Value::from(format!("r{}", rng.below(roles))),
     ];
     // An `aka` value (roles divisible by 4 carry one).
-    granted.push(Value::from(format!("group-{}", rng.below(roles.div_ceil(4)) * 4)));
+    granted.push(Value::from(format!(
+        "group-{}",
+        rng.below(roles.div_ceil(4)) * 4
+    )));
     granted.push(Value::from("not-a-role"));
     let mut scopes = String::from("tool:read tool:write");
     for _ in 0..3 {

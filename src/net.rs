@@ -52,7 +52,10 @@ fn unmap_network(network: IpNet) -> IpNet {
     let IpNet::V6(v6) = network else {
         return network;
     };
-    match (v6.network().to_ipv4_mapped(), v6.prefix_len().checked_sub(96)) {
+    match (
+        v6.network().to_ipv4_mapped(),
+        v6.prefix_len().checked_sub(96),
+    ) {
         (Some(v4), Some(length)) => Ipv4Net::new(v4, length).map_or(network, IpNet::V4),
         _ => network,
     }
@@ -131,7 +134,11 @@ mod tests {
     use super::*;
 
     fn network(cidrs: &[&str]) -> Network {
-        Network::new(cidrs.iter().map(|text| parse_cidr(text).map(|c| c.network).unwrap()))
+        Network::new(
+            cidrs
+                .iter()
+                .map(|text| parse_cidr(text).map(|c| c.network).unwrap()),
+        )
     }
 
     fn ip(text: &str) -> IpAddr {
@@ -171,7 +178,9 @@ mod tests {
 
     #[test]
     fn invalid_cidrs_explain_themselves() {
-        assert!(parse_cidr("10.0.0.256").unwrap_err().contains("`10.0.0.256`"));
+        assert!(parse_cidr("10.0.0.256")
+            .unwrap_err()
+            .contains("`10.0.0.256`"));
         assert!(parse_cidr("10.0.0.0/33").unwrap_err().contains("`/33`"));
         assert!(parse_cidr("::1/129").is_err());
         assert!(parse_cidr("office").is_err());

@@ -9,8 +9,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::check::ClaimTest;
 use crate::ast::{CompareOp, LiteralValue};
+use crate::check::ClaimTest;
 use crate::ids::Bits;
 use crate::table::{PrincipalAtom, Table};
 
@@ -75,7 +75,10 @@ impl Principal {
             .iter()
             .find_map(|path| lookup(claims, path).and_then(Value::as_str))
             .map(str::to_string);
-        let subject = claims.get("sub").and_then(Value::as_str).map(str::to_string);
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let atoms = decide_atoms(table, claims, client.as_deref());
         Ok(Principal {
             table_id: table.id,
@@ -91,9 +94,15 @@ impl Principal {
     /// directly; every claim test sees no claims.
     pub fn from_parts(table: &Table, parts: &PrincipalParts) -> Principal {
         let mut roles = Bits::with_capacity(table.roles.names.len());
-        parts.roles.iter().for_each(|role| grant(table, &mut roles, role));
+        parts
+            .roles
+            .iter()
+            .for_each(|role| grant(table, &mut roles, role));
         let mut scopes = Bits::with_capacity(table.scopes.names.len());
-        parts.scopes.iter().for_each(|scope| hold(table, &mut scopes, scope));
+        parts
+            .scopes
+            .iter()
+            .for_each(|scope| hold(table, &mut scopes, scope));
         let atoms = decide_atoms(table, &Map::new(), parts.client.as_deref());
         Principal {
             table_id: table.id,
@@ -117,12 +126,20 @@ impl Principal {
 
     /// The effective roles' names (granted roles and everything they inherit).
     pub fn role_names<'t>(&self, table: &'t Table) -> Vec<&'t str> {
-        self.roles.iter().filter_map(|role| table.roles.names.get(role)).map(|n| &**n).collect()
+        self.roles
+            .iter()
+            .filter_map(|role| table.roles.names.get(role))
+            .map(|n| &**n)
+            .collect()
     }
 
     /// The effective scopes the policy knows of (held scopes and what they imply).
     pub fn scope_names<'t>(&self, table: &'t Table) -> Vec<&'t str> {
-        self.scopes.iter().filter_map(|scope| table.scopes.names.get(scope)).map(|n| &**n).collect()
+        self.scopes
+            .iter()
+            .filter_map(|scope| table.scopes.names.get(scope))
+            .map(|n| &**n)
+            .collect()
     }
 }
 
@@ -236,7 +253,9 @@ fn json_equals(claim: &Value, literal: &LiteralValue) -> bool {
             } else if number.is_u64() {
                 false
             } else {
-                number.as_f64().is_some_and(|float| float_equals_integer(float, *literal))
+                number
+                    .as_f64()
+                    .is_some_and(|float| float_equals_integer(float, *literal))
             }
         }
         _ => false,
@@ -284,7 +303,10 @@ mod tests {
         assert!(!test(json!(42.5), LiteralValue::Integer(42)));
         assert!(!test(json!("42"), LiteralValue::Integer(42)));
         assert!(!test(json!(true), LiteralValue::Integer(1)));
-        assert!(!test(json!(9007199254740992.0), LiteralValue::Integer(9007199254740993)));
+        assert!(!test(
+            json!(9007199254740992.0),
+            LiteralValue::Integer(9007199254740993)
+        ));
         assert!(!test(json!(u64::MAX), LiteralValue::Integer(-1)));
     }
 
@@ -299,7 +321,13 @@ mod tests {
         assert!(claim_test(&claims, &ne));
         assert!(claim_test(&claims, &ClaimTest::Exists { path: "n".into() }));
         let contains = |path: &str, value: LiteralValue| {
-            claim_test(&claims, &ClaimTest::Contains { path: path.into(), value })
+            claim_test(
+                &claims,
+                &ClaimTest::Contains {
+                    path: path.into(),
+                    value,
+                },
+            )
         };
         assert!(contains("list", LiteralValue::Integer(1)));
         assert!(contains("s", LiteralValue::String("a".into())));

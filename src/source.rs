@@ -118,7 +118,10 @@ impl SourceFile {
             Err(next) => next.saturating_sub(1),
         };
         let line_start = self.line_starts.get(index).copied().unwrap_or(0);
-        let column = self.text.get(line_start..offset).map_or(0, |s| s.chars().count());
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count());
         LineColumn {
             line: saturate(index + 1),
             column: saturate(column + 1),
@@ -128,7 +131,11 @@ impl SourceFile {
     /// The text of the 1-based line `line`, without its line break.
     pub fn line_text(&self, line: u32) -> &str {
         let index = (line as usize).saturating_sub(1);
-        let start = self.line_starts.get(index).copied().unwrap_or(self.text.len());
+        let start = self
+            .line_starts
+            .get(index)
+            .copied()
+            .unwrap_or(self.text.len());
         let end = self
             .line_starts
             .get(index + 1)
@@ -190,8 +197,8 @@ impl Sources {
 
     fn add_file(&mut self, path: &Path) -> Result<(), LoadError> {
         let bytes = std::fs::read(path).map_err(|error| LoadError::io(path, error))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| LoadError::NotUtf8(path.display().to_string()))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8(path.display().to_string()))?;
         self.add(path.display().to_string(), text);
         Ok(())
     }
@@ -254,7 +261,9 @@ fn policy_files(directory: &Path) -> Result<Vec<std::path::PathBuf>, LoadError> 
     for entry in entries {
         let entry = entry.map_err(|error| LoadError::io(directory, error))?;
         let path = entry.path();
-        let is_policy = path.extension().is_some_and(|extension| extension == "policy");
+        let is_policy = path
+            .extension()
+            .is_some_and(|extension| extension == "policy");
         if is_policy && path.is_file() {
             files.push(path);
         }

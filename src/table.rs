@@ -18,7 +18,9 @@ use smallvec::SmallVec;
 
 use crate::check::{ClaimTest, ClaimsMap};
 use crate::glob::Glob;
-use crate::ids::{Bits, NetworkId, PatternId, PrincipalAtomId, RoleId, ScopeId, StatementId, WindowId};
+use crate::ids::{
+    Bits, NetworkId, PatternId, PrincipalAtomId, RoleId, ScopeId, StatementId, WindowId,
+};
 use crate::net::Network;
 use crate::source::Span;
 use crate::window::WindowSpec;
@@ -194,7 +196,8 @@ pub(crate) struct ClassProgram {
 pub(crate) struct NameIndex {
     /// Statements of each pattern, ascending.
     pub statements_by_pattern: Vec<SmallVec<[StatementId; 2]>>,
-    pub literal: AHashMap<Box<str>, PatternId>,
+    /// Several patterns may spell one literal name differently (`a\\b`, `a\b`).
+    pub literal: AHashMap<Box<str>, SmallVec<[PatternId; 1]>>,
     pub prefixes: AHashMap<Box<str>, SmallVec<[PatternId; 1]>>,
     pub prefix_lengths: Vec<usize>,
     pub suffixes: AHashMap<Box<str>, SmallVec<[PatternId; 1]>>,

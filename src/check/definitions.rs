@@ -19,7 +19,12 @@ impl<'a> Checker<'a> {
         for statement in &policy.statements {
             match &statement.kind {
                 StatementKind::Timezone(zone) => {
-                    if self.first_only("timezone", "`timezone`", statement.span, &mut first_timezone) {
+                    if self.first_only(
+                        "timezone",
+                        "`timezone` statement",
+                        statement.span,
+                        &mut first_timezone,
+                    ) {
                         match values::time_zone(zone) {
                             Ok(zone) => self.timezone = zone,
                             Err(diagnostic) => self.report(diagnostic),
@@ -27,7 +32,12 @@ impl<'a> Checker<'a> {
                     }
                 }
                 StatementKind::Claims(block) => {
-                    if self.first_only("claims", "`claims` block", statement.span, &mut first_claims) {
+                    if self.first_only(
+                        "claims",
+                        "`claims` block",
+                        statement.span,
+                        &mut first_claims,
+                    ) {
                         self.claims_block(block);
                     }
                 }
@@ -52,7 +62,7 @@ impl<'a> Checker<'a> {
             Some(previous) => {
                 let previous = *previous;
                 self.report(
-                    Diagnostic::new(Code::E002, span, format!("second {what} statement"))
+                    Diagnostic::new(Code::E002, span, format!("second {what}"))
                         .with_label(previous, format!("the first `{keyword}` is here"))
                         .with_help(format!("a policy has at most one `{keyword}`; merge them")),
                 );
@@ -137,7 +147,9 @@ impl<'a> Checker<'a> {
             name.span,
             format!("{what} `{}` is defined twice", name.name),
         )
-        .with_help(format!("rename one of them or merge the two `{what}` statements"));
+        .with_help(format!(
+            "rename one of them or merge the two `{what}` statements"
+        ));
         if let Some(first) = first {
             diagnostic = diagnostic.with_label(first, "first defined here");
         }
@@ -303,13 +315,9 @@ impl<'a> Checker<'a> {
         };
         let first = names.first().copied().unwrap_or_default();
         self.report(
-            Diagnostic::new(
-                Code::E011,
-                span,
-                format!("scope `{first}` implies itself"),
-            )
-            .with_primary_label(format!("`{path}`"))
-            .with_help("scope implication must not loop; remove one `implies` of the cycle"),
+            Diagnostic::new(Code::E011, span, format!("scope `{first}` implies itself"))
+                .with_primary_label(format!("`{path}`"))
+                .with_help("scope implication must not loop; remove one `implies` of the cycle"),
         );
     }
 }

@@ -77,7 +77,9 @@ fn set<T>(values: &mut [T], at: usize, value: T) {
 fn cycle_in(adjacency: &[Vec<usize>], component: &[usize]) -> Option<Vec<usize>> {
     let start = *component.iter().min()?;
     let mut inside = vec![false; adjacency.len()];
-    component.iter().for_each(|node| set(&mut inside, *node, true));
+    component
+        .iter()
+        .for_each(|node| set(&mut inside, *node, true));
     let neighbours = |node: usize| adjacency.get(node).map_or(&[][..], Vec::as_slice);
     let mut previous = vec![usize::MAX; adjacency.len()];
     let mut queue = std::collections::VecDeque::from([start]);

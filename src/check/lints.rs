@@ -20,7 +20,11 @@ pub fn lint(policy: &CheckedPolicy, config: &Config<'_>) -> Vec<Diagnostic> {
     linter.coverage(&mut found);
     linter.allow_everything(&mut found);
     if let Some(manifest) = config.tools {
-        let names: Vec<&str> = manifest.tools.iter().map(|(name, _)| name.as_str()).collect();
+        let names: Vec<&str> = manifest
+            .tools
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
         linter.unmatched_patterns(&names, &mut found);
         for (name, span) in &manifest.tools {
             if !linter.callable(name) {
@@ -39,6 +43,7 @@ pub fn lint(policy: &CheckedPolicy, config: &Config<'_>) -> Vec<Diagnostic> {
 }
 
 struct Linter<'p> {
+    statements: &'p [Statement],
     rules: Vec<RuleView<'p>>,
     /// Rule indexes by the literal prefix of one of their patterns.
     by_prefix: AHashMap<&'p str, Vec<usize>>,
@@ -83,6 +88,7 @@ impl<'p> Linter<'p> {
             }
         }
         Linter {
+            statements: &policy.statements,
             rules,
             by_prefix,
             ancestors: ancestors(policy),
@@ -163,7 +169,12 @@ impl<'p> Linter<'p> {
             if rule.effect != Effect::Allow || !everyone || !rule.unconditional {
                 continue;
             }
-            if let Some((_, span)) = rule.statement.patterns.iter().find(|(g, _)| g.is_universal()) {
+            if let Some((_, span)) = rule
+                .statement
+                .patterns
+                .iter()
+                .find(|(g, _)| g.is_universal())
+            {
                 found.push(
                     Diagnostic::new(
                         Code::W008,
@@ -184,9 +195,9 @@ impl<'p> Linter<'p> {
     fn unmatched_patterns(&self, names: &[&str], found: &mut Vec<Diagnostic>) {
         let literal: AHashSet<&str> = names.iter().copied().collect();
         let mut reported = AHashSet::new();
-        for rule in &self.rules {
-            for (glob, span) in &rule.statement.patterns {
-                if rule.statement.kind != Kind::Tool || !reported.insert(*span) {
+        for statement in self.statements {
+            for (glob, span) in &statement.patterns {
+                if statement.kind != Kind::Tool || !reported.insert(*span) {
                     continue;
                 }
                 let matches = match glob.shape() {
@@ -213,7 +224,11 @@ impl<'p> Linter<'p> {
         let matching = |rule: &&RuleView<'_>| {
             rule.statement.kind == Kind::Tool
                 && rule.statement.actions.use_
-                && rule.statement.patterns.iter().any(|(g, _)| g.is_match(name))
+                && rule
+                    .statement
+                    .patterns
+                    .iter()
+                    .any(|(g, _)| g.is_match(name))
         };
         let denies: Vec<&RuleView<'_>> = self
             .rules
@@ -242,7 +257,10 @@ fn action_words(statement: &Statement) -> String {
     }
 }
 
-fn patterns_cover(outer: &[(Glob, crate::source::Span)], inner: &[(Glob, crate::source::Span)]) -> bool {
+fn patterns_cover(
+    outer: &[(Glob, crate::source::Span)],
+    inner: &[(Glob, crate::source::Span)],
+) -> bool {
     let outer: Vec<&Glob> = outer.iter().map(|(glob, _)| glob).collect();
     inner
         .iter()
@@ -253,10 +271,7 @@ fn redundant(inner: &RuleView<'_>, outer: &RuleView<'_>) -> Diagnostic {
     Diagnostic::new(
         Code::W003,
         inner.statement.span,
-        format!(
-            "this `{}` rule is redundant",
-            inner.effect.keyword()
-        ),
+        format!("this `{}` rule is redundant", inner.effect.keyword()),
     )
     .with_label(
         outer.statement.span,
@@ -299,8 +314,6 @@ fn ancestors(policy: &CheckedPolicy) -> Vec<AHashSet<RoleId>> {
 /// The characters of a pattern before its first wildcard, escapes not yet removed; a
 /// prefix of the text of every name the pattern matches when it has no escape.
 fn literal_prefix(pattern: &str) -> &str {
-    let end = pattern
-        .find(['*', '?', '\\'])
-        .unwrap_or(pattern.len());
+    let end = pattern.find(['*', '?', '\\']).unwrap_or(pattern.len());
     pattern.get(..end).unwrap_or("")
 }

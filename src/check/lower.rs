@@ -137,8 +137,12 @@ impl<'a> Checker<'a> {
             Atom::Client(text) => CondKind::Client(text.value.clone()),
             Atom::IpIn(network) => self.lower_network(network),
             Atom::TimeIn(window) => self.lower_window(window),
-            Atom::TimeBefore(text) => self.instant(text).map_or(CondKind::Const(false), CondKind::Before),
-            Atom::TimeAfter(text) => self.instant(text).map_or(CondKind::Const(false), CondKind::After),
+            Atom::TimeBefore(text) => self
+                .instant(text)
+                .map_or(CondKind::Const(false), CondKind::Before),
+            Atom::TimeAfter(text) => self
+                .instant(text)
+                .map_or(CondKind::Const(false), CondKind::After),
             Atom::ClaimCompare { path, op, value } => CondKind::Claim(ClaimTest::Compare {
                 path: path.value.clone(),
                 op: *op,

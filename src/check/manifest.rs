@@ -75,7 +75,12 @@ fn find_name(text: &str, name: &str, from: usize) -> Option<(usize, usize)> {
         let start = at + found;
         let end = start + encoded.len();
         let before = text.get(..start)?.trim_end();
-        if before.ends_with(':') && before.trim_end_matches(':').trim_end().ends_with("\"name\"") {
+        if before.ends_with(':')
+            && before
+                .trim_end_matches(':')
+                .trim_end()
+                .ends_with("\"name\"")
+        {
             return Some((start, end));
         }
         at = end;
@@ -91,7 +96,11 @@ mod tests {
     fn reads_names_and_their_places() {
         let text = r#"{"tools": [{"name": "fs.read", "description": "name"}, {"name":"db.drop"}]}"#;
         let manifest = ToolManifest::parse(text, SourceId(1)).unwrap();
-        let names: Vec<&str> = manifest.tools.iter().map(|(name, _)| name.as_str()).collect();
+        let names: Vec<&str> = manifest
+            .tools
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
         assert_eq!(names, ["fs.read", "db.drop"]);
         let span = manifest.tools[1].1;
         assert_eq!(&text[span.range()], "\"db.drop\"");

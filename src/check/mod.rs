@@ -15,8 +15,8 @@ use ahash::AHashMap;
 use jiff::tz::TimeZone;
 
 pub use ir::{
-    ActionSet, Body, CheckedPolicy, ClaimTest, ClaimsMap, Cond, CondKind, Role, Scope,
-    Statement, Subjects,
+    ActionSet, Body, CheckedPolicy, ClaimTest, ClaimsMap, Cond, CondKind, Role, Scope, Statement,
+    Subjects,
 };
 pub use manifest::{ManifestError, ToolManifest};
 
@@ -208,9 +208,8 @@ impl<'a> Checker<'a> {
             .collect();
         for (scope, first_use) in self.scopes.iter().zip(&self.scope_first_use) {
             if let (true, false, Some(span)) = (any_declared, scope.declared, first_use) {
-                let help = did_you_mean(&scope.name, declared.iter().copied()).unwrap_or_else(
-                    || format!("declare it with `scope \"{}\"`", scope.name),
-                );
+                let help = did_you_mean(&scope.name, declared.iter().copied())
+                    .unwrap_or_else(|| format!("declare it with `scope \"{}\"`", scope.name));
                 found.push(
                     Diagnostic::new(
                         Code::W002,

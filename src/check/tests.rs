@@ -61,7 +61,10 @@ fn duplicates_point_at_the_second_definition() {
         "timezone \"UTC\"\ntimezone \"UTC\"\nclaims { roles from \"r\" }\nclaims { }\n",
         &[(Code::E002, "timezone \"UTC\""), (Code::E002, "claims { }")],
     );
-    expect("claims { client from \"a\" client from \"b\" }\n", &[(Code::E002, "client")]);
+    expect(
+        "claims { client from \"a\" client from \"b\" }\n",
+        &[(Code::E002, "client")],
+    );
 }
 
 #[test]
@@ -105,13 +108,22 @@ fn values_are_validated() {
         &[(Code::E006, "10.0.0.0/40"), (Code::E009, "\"soon\""), (Code::E007, "09:00-09:00")],
     );
     expect("window w = tz \"UTC\"\n", &[(Code::E007, "tz \"UTC\"")]);
-    expect("timezone \"Nowhere/City\"\n", &[(Code::E008, "\"Nowhere/City\"")]);
-    expect("role a\nallow a to call tools \"\"\n", &[(Code::E010, "\"\"")]);
+    expect(
+        "timezone \"Nowhere/City\"\n",
+        &[(Code::E008, "\"Nowhere/City\"")],
+    );
+    expect(
+        "role a\nallow a to call tools \"\"\n",
+        &[(Code::E010, "\"\"")],
+    );
 }
 
 #[test]
 fn windows_accept_24_00_only_as_an_end() {
-    expect("window w = 22:00-24:00\nrole a\nallow a to call tools \"x\" if time in w\n", &[]);
+    expect(
+        "window w = 22:00-24:00\nrole a\nallow a to call tools \"x\" if time in w\n",
+        &[],
+    );
     expect("window w = 24:00-01:00\n", &[(Code::E007, "24:00")]);
     expect("window w = 24:30-01:00\n", &[(Code::E007, "24:30")]);
     expect("window w = 08:00-25:00\n", &[(Code::E007, "25:00")]);
@@ -134,7 +146,10 @@ fn unused_roles_and_undeclared_scopes() {
 #[test]
 fn syntax_errors_silence_usage_warnings() {
     let found = diagnose("role admin\nallow admin to call tools \"x\" if\n");
-    assert_eq!(found.iter().map(|(c, _)| *c).collect::<Vec<_>>(), [Code::E001]);
+    assert_eq!(
+        found.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        [Code::E001]
+    );
 }
 
 #[test]
@@ -177,7 +192,10 @@ fn unconditional_denies_override_allows() {
         &[(Code::W004, "allow u to call tools \"x.y\"")],
     );
     // A conditional deny does not always override.
-    expect("role u\ndeny anyone to call tools \"x.*\" if false\nallow u to call tools \"x.y\"\n", &[]);
+    expect(
+        "role u\ndeny anyone to call tools \"x.*\" if false\nallow u to call tools \"x.y\"\n",
+        &[],
+    );
 }
 
 #[test]
@@ -186,7 +204,10 @@ fn host_bits_and_allow_everything() {
         "role u\nnetwork n = [10.1.2.3/16]\nallow u to call tools \"x\" if ip in n\n",
         &[(Code::W005, "10.1.2.3/16")],
     );
-    expect("allow anyone to call tools \"**\"\n", &[(Code::W008, "\"**\"")]);
+    expect(
+        "allow anyone to call tools \"**\"\n",
+        &[(Code::W008, "\"**\"")],
+    );
     expect("allow anyone to call tools \"*\" if scope \"s\"\n", &[]);
 }
 

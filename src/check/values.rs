@@ -22,8 +22,7 @@ pub fn time_zone(text: &ast::Text) -> Result<TimeZone, Diagnostic> {
             format!("unknown time zone `{}`", text.value),
         )
         .with_help(suggestion.unwrap_or_else(|| {
-            "use an IANA zone name such as `Europe/Berlin`, `America/New_York` or `UTC`"
-                .to_string()
+            "use an IANA zone name such as `Europe/Berlin`, `America/New_York` or `UTC`".to_string()
         }))
     })
 }
@@ -108,7 +107,9 @@ pub fn window(
         }
     });
     let zone = match &window.tz {
-        Some(text) => time_zone(text).map_err(|diagnostic| problems.push(diagnostic)).ok(),
+        Some(text) => time_zone(text)
+            .map_err(|diagnostic| problems.push(diagnostic))
+            .ok(),
         None => Some(default_zone.clone()),
     };
     let days = window

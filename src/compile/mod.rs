@@ -84,7 +84,10 @@ fn subject_set(subjects: &Subjects) -> SubjectSet {
 }
 
 fn sites(sources: &Sources, policy: &CheckedPolicy) -> Vec<RuleSite> {
-    let files: Vec<Arc<str>> = sources.iter().map(|(_, file)| Arc::from(file.name())).collect();
+    let files: Vec<Arc<str>> = sources
+        .iter()
+        .map(|(_, file)| Arc::from(file.name()))
+        .collect();
     policy
         .statements
         .iter()
@@ -116,7 +119,11 @@ fn role_index(policy: &CheckedPolicy) -> RoleIndex {
         .map(|role| role.parents.iter().map(|parent| parent.index()).collect())
         .collect();
     RoleIndex {
-        names: policy.roles.iter().map(|role| role.name.as_str().into()).collect(),
+        names: policy
+            .roles
+            .iter()
+            .map(|role| role.name.as_str().into())
+            .collect(),
         by_value,
         closure: closures(&parents),
     }
@@ -126,10 +133,20 @@ fn scope_index(policy: &CheckedPolicy) -> ScopeIndex {
     let implies: Vec<Vec<usize>> = policy
         .scopes
         .iter()
-        .map(|scope| scope.implies.iter().map(|implied| implied.index()).collect())
+        .map(|scope| {
+            scope
+                .implies
+                .iter()
+                .map(|implied| implied.index())
+                .collect()
+        })
         .collect();
     ScopeIndex {
-        names: policy.scopes.iter().map(|scope| scope.name.as_str().into()).collect(),
+        names: policy
+            .scopes
+            .iter()
+            .map(|scope| scope.name.as_str().into())
+            .collect(),
         by_name: policy
             .scopes
             .iter()

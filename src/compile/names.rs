@@ -68,7 +68,7 @@ pub(super) fn index_kind(
 fn add_pattern(index: &mut NameIndex, glob: &Glob, id: PatternId) {
     match glob.shape() {
         Shape::Literal(text) => {
-            index.literal.insert(text.into(), id);
+            index.literal.entry(text.into()).or_default().push(id);
         }
         Shape::Prefix(prefix) => {
             index.prefix_lengths.push(prefix.len());
@@ -111,11 +111,14 @@ fn class(
 /// The patterns of `index` that match `name`.
 pub(crate) fn matching(index: &NameIndex, name: &str) -> PatternSet {
     let mut found = PatternSet::new();
-    if let Some(id) = index.literal.get(name) {
-        found.push(*id);
+    if let Some(ids) = index.literal.get(name) {
+        found.extend(ids.iter().copied());
     }
     for length in &index.prefix_lengths {
-        if let Some(ids) = name.get(..*length).and_then(|part| index.prefixes.get(part)) {
+        if let Some(ids) = name
+            .get(..*length)
+            .and_then(|part| index.prefixes.get(part))
+        {
             found.extend(ids.iter().copied());
         }
     }

@@ -98,8 +98,9 @@ fn target<'r, 'a>(raw: &'r RawRequest<'a>) -> Result<(Kind, &'r Cow<'a, str>), S
 
 fn action(raw: &RawRequest<'_>, kind: Kind) -> Result<Action, String> {
     let word = raw.action.as_deref().ok_or("`action` is required")?;
-    let action = Action::from_keyword(word)
-        .ok_or_else(|| format!("unknown action `{word}`: expected `list`, `call`, `read` or `get`"))?;
+    let action = Action::from_keyword(word).ok_or_else(|| {
+        format!("unknown action `{word}`: expected `list`, `call`, `read` or `get`")
+    })?;
     if kind.allows(action) {
         Ok(action)
     } else {
@@ -118,7 +119,11 @@ fn parse_ip(text: &str) -> Result<IpAddr, String> {
 
 /// `{"decision":..,"reason":..,"rule":..,"missing_scopes":[..]}` and a newline.
 pub fn write_decision(decision: &Decision<'_>, out: &mut impl Write) -> std::io::Result<()> {
-    let effect = if decision.is_allowed() { "allow" } else { "deny" };
+    let effect = if decision.is_allowed() {
+        "allow"
+    } else {
+        "deny"
+    };
     write!(
         out,
         "{{\"decision\":\"{effect}\",\"reason\":\"{}\",\"rule\":",

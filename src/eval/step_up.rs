@@ -34,7 +34,9 @@ pub(crate) fn find(facts: &Facts<'_>, allows: &[Entry]) -> Option<StepUp> {
         else {
             continue;
         };
-        let limit = best.as_ref().map_or(usize::MAX, |found| found.scopes.len().saturating_sub(1));
+        let limit = best
+            .as_ref()
+            .map_or(usize::MAX, |found| found.scopes.len().saturating_sub(1));
         if let Some(scopes) = smallest(facts, condition, limit) {
             best = Some(StepUp {
                 statement: entry.statement,
@@ -66,7 +68,13 @@ fn smallest(
                 return None;
             }
             if holds_with(facts, condition, &candidates, &chosen) {
-                return Some(chosen.iter().filter_map(|i| candidates.get(*i)).copied().collect());
+                return Some(
+                    chosen
+                        .iter()
+                        .filter_map(|i| candidates.get(*i))
+                        .copied()
+                        .collect(),
+                );
             }
             if !next_combination(&mut chosen, candidates.len()) {
                 break;
@@ -123,7 +131,14 @@ mod tests {
         }
         assert_eq!(
             seen,
-            vec![vec![0, 1], vec![0, 2], vec![0, 3], vec![1, 2], vec![1, 3], vec![2, 3]]
+            vec![
+                vec![0, 1],
+                vec![0, 2],
+                vec![0, 3],
+                vec![1, 2],
+                vec![1, 3],
+                vec![2, 3]
+            ]
         );
     }
 }

@@ -112,7 +112,9 @@ impl Facts<'_> {
                 .table
                 .conditions
                 .get(index as usize)
-                .map_or(Truth::Unknown, |condition| self.truth(&condition.root, scopes)),
+                .map_or(Truth::Unknown, |condition| {
+                    self.truth(&condition.root, scopes)
+                }),
         }
     }
 }

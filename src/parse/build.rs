@@ -41,7 +41,11 @@ impl<'out> Builder<'out> {
     /// The span of `pair`, up to the end of its last token.
     pub fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let start = pair.as_span().start();
-        Span::new(self.source, self.offset + start, self.offset + token_end(pair))
+        Span::new(
+            self.source,
+            self.offset + start,
+            self.offset + token_end(pair),
+        )
     }
 
     fn error(&mut self, span: Span, message: String, help: String) {
@@ -71,7 +75,9 @@ impl<'out> Builder<'out> {
     }
 
     fn timezone(&mut self, pair: Pair<'_, Rule>) -> Option<ast::StatementKind> {
-        let zone = pair.into_inner().find(|child| child.as_rule() == Rule::string)?;
+        let zone = pair
+            .into_inner()
+            .find(|child| child.as_rule() == Rule::string)?;
         Some(ast::StatementKind::Timezone(self.text(&zone)))
     }
 
@@ -178,7 +184,9 @@ impl<'out> Builder<'out> {
                 Rule::days => window.days = Some(self.days(child)?),
                 Rule::hours => window.hours = Some(self.hours(child)?),
                 Rule::window_zone => {
-                    let zone = child.into_inner().find(|part| part.as_rule() == Rule::string)?;
+                    let zone = child
+                        .into_inner()
+                        .find(|part| part.as_rule() == Rule::string)?;
                     window.tz = Some(self.text(&zone));
                 }
                 _ => {}
@@ -398,7 +406,11 @@ impl<'out> Builder<'out> {
         let (value, errors) = escape::decode(pair.as_str());
         let start = self.offset + pair.as_span().start();
         for error in errors {
-            let span = Span::new(self.source, start + error.range.start, start + error.range.end);
+            let span = Span::new(
+                self.source,
+                start + error.range.start,
+                start + error.range.end,
+            );
             self.error(span, error.message, error.help);
         }
         ast::Text {

@@ -120,9 +120,8 @@ impl<'i> Walk<'_, '_, 'i> {
         let Some(Frame::List { rest, .. }) = self.frames.last_mut() else {
             return None;
         };
-        let operand = rest.find(|child| {
-            matches!(child.as_rule(), Rule::conjunction | Rule::negation)
-        });
+        let operand =
+            rest.find(|child| matches!(child.as_rule(), Rule::conjunction | Rule::negation));
         if let Some(operand) = operand {
             return Some(Step::Enter(operand));
         }

@@ -77,8 +77,9 @@ fn too_deep(span: Span) -> Diagnostic {
 fn out_of_stack(place: Place<'_>, position: usize) -> Diagnostic {
     let found = Found::at(place, position);
     let span = place.span(found.range.start, found.range.end);
-    Diagnostic::new(Code::E001, span, "condition nested too deeply to parse")
-        .with_help("split the condition into several rules, or drop redundant parentheses and `not`s")
+    Diagnostic::new(Code::E001, span, "condition nested too deeply to parse").with_help(
+        "split the condition into several rules, or drop redundant parentheses and `not`s",
+    )
 }
 
 /// "expected X or Y, found Z".
@@ -235,7 +236,9 @@ fn help(expectation: &Expectation, found: &Found<'_>) -> Option<String> {
                 return Some(format!("`{word}` is a keyword; rename the {name}"));
             }
         } else if expectation.string {
-            return Some(format!("strings are written in double quotes: `\"{word}\"`"));
+            return Some(format!(
+                "strings are written in double quotes: `\"{word}\"`"
+            ));
         }
         return did_you_mean(word, expectation.suggestions.iter().copied());
     }
@@ -354,7 +357,14 @@ fn suggestions(rule: Rule) -> &'static [&'static str] {
             &STATEMENT_KEYWORDS
         }
         Rule::action => &["list", "call", "read", "get"],
-        Rule::kind => &["tools", "tool", "resources", "resource", "prompts", "prompt"],
+        Rule::kind => &[
+            "tools",
+            "tool",
+            "resources",
+            "resource",
+            "prompts",
+            "prompt",
+        ],
         Rule::atom | Rule::negation | Rule::conjunction | Rule::disjunction => &[
             "scope", "role", "client", "ip", "time", "claim", "true", "false", "not",
         ],
@@ -464,9 +474,7 @@ fn describe_symbol(rule: Rule) -> Option<(Rank, &'static [Item])> {
         Rule::dash => (Rank::Symbol, &[Token("-")]),
         Rule::open_brace => (Rank::Symbol, &[Token("{")]),
         Rule::close_brace => (Rank::Symbol, &[Token("}")]),
-        Rule::cidr_list | Rule::inline_window | Rule::open_bracket => {
-            (Rank::Symbol, &[Token("[")])
-        }
+        Rule::cidr_list | Rule::inline_window | Rule::open_bracket => (Rank::Symbol, &[Token("[")]),
         Rule::close_bracket => (Rank::Symbol, &[Token("]")]),
         Rule::open_paren => (Rank::Symbol, &[Token("(")]),
         Rule::close_paren => (Rank::Symbol, &[Token(")")]),

@@ -87,7 +87,9 @@ fn unicode_escape(inner: &str, start: usize) -> Result<(String, usize), EscapeEr
         .find(|character: char| !character.is_ascii_hexdigit())
         .unwrap_or(rest.len().saturating_sub(1));
     let digits_end = open + 1 + digits;
-    let closed = inner.get(digits_end..).is_some_and(|tail| tail.starts_with('}'));
+    let closed = inner
+        .get(digits_end..)
+        .is_some_and(|tail| tail.starts_with('}'));
     if !closed || digits == 0 || digits > MAX_HEX_DIGITS {
         let end = if closed { digits_end + 1 } else { digits_end };
         return Err(bad_unicode_escape(inner, start..end));
@@ -144,7 +146,10 @@ mod tests {
         let (_, errors) = decode(raw);
         let first = errors.first().cloned();
         let first = first.map_or_else(Default::default, |error| {
-            (raw.get(error.range).unwrap_or("").to_string(), error.message)
+            (
+                raw.get(error.range).unwrap_or("").to_string(),
+                error.message,
+            )
         });
         (first.0, first.1)
     }
@@ -169,7 +174,10 @@ mod tests {
     fn reports_bad_escapes_at_the_escape() {
         assert_eq!(
             error(r#""a\qb""#),
-            (r"\q".to_string(), r"invalid escape `\q` in a string".to_string())
+            (
+                r"\q".to_string(),
+                r"invalid escape `\q` in a string".to_string()
+            )
         );
         assert_eq!(error(r#""\u{D800}""#).0, r"\u{D800}");
         assert_eq!(
@@ -190,6 +198,12 @@ mod tests {
         let (value, errors) = decode(r#""a\qb\zc\n""#);
         assert_eq!(value, "abc\n");
         assert_eq!(errors.len(), 2);
-        assert_eq!(errors.iter().map(|error| error.range.start).collect::<Vec<_>>(), [2, 5]);
+        assert_eq!(
+            errors
+                .iter()
+                .map(|error| error.range.start)
+                .collect::<Vec<_>>(),
+            [2, 5]
+        );
     }
 }

@@ -99,9 +99,11 @@ impl FileParser<'_, '_> {
         let rest = self.text.get(start..).unwrap_or("");
         let mut pairs = PolicyParser::parse(Rule::entry, rest)
             .map_err(|failure| error::from_pest(&failure, place))?;
-        let pair = pairs
-            .next()
-            .and_then(|entry| entry.into_inner().find(|pair| pair.as_rule() == Rule::statement));
+        let pair = pairs.next().and_then(|entry| {
+            entry
+                .into_inner()
+                .find(|pair| pair.as_rule() == Rule::statement)
+        });
         let mut diagnostics = Vec::new();
         let mut builder = build::Builder::new(self.source, start, &mut diagnostics);
         let built = pair.and_then(|pair| builder.statement(pair));
@@ -176,7 +178,11 @@ impl<'text> Region<'text> {
     /// Whether a restart at `restart` is quiet: a `role` or `scope` line after a broken
     /// condition may continue that condition rather than start a statement.
     fn quiet_at(&self, restart: usize) -> bool {
-        self.has_condition && matches!(statement_keyword_at(self.text, restart), Some("role" | "scope"))
+        self.has_condition
+            && matches!(
+                statement_keyword_at(self.text, restart),
+                Some("role" | "scope")
+            )
     }
 }
 

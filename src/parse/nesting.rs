@@ -117,7 +117,10 @@ mod tests {
             "(not true) and ".repeat(200)
         );
         assert_eq!(deep(&flat), None);
-        let nots = format!("deny a to call tools \"x\" if {}true", "not true or ".repeat(200));
+        let nots = format!(
+            "deny a to call tools \"x\" if {}true",
+            "not true or ".repeat(200)
+        );
         assert_eq!(deep(&nots), None);
     }
 
@@ -126,9 +129,15 @@ mod tests {
         let text = format!("role a\nallow a to call tools \"x\" if {}", "(".repeat(70));
         assert_eq!(deep(&text), None);
         assert!(too_deep(&text, 7).is_some());
-        let after_atom = format!("deny a to call tools \"x\" if role a\nrole b {}", "(".repeat(70));
+        let after_atom = format!(
+            "deny a to call tools \"x\" if role a\nrole b {}",
+            "(".repeat(70)
+        );
         assert_eq!(deep(&after_atom), None);
-        let continued = format!("deny a to call tools \"x\" if role a and\nrole b and {}", "(".repeat(70));
+        let continued = format!(
+            "deny a to call tools \"x\" if role a and\nrole b and {}",
+            "(".repeat(70)
+        );
         assert!(deep(&continued).is_some());
     }
 

@@ -50,7 +50,12 @@ fn parse_text(text: &str) -> (Sources, Parsed) {
 fn shown(text: &str) -> Vec<String> {
     let (sources, parsed) = parse_text(text);
     assert_eq!(errors_of(&sources, &parsed), Vec::<String>::new(), "{text}");
-    parsed.policy.statements.iter().map(show::statement).collect()
+    parsed
+        .policy
+        .statements
+        .iter()
+        .map(show::statement)
+        .collect()
 }
 
 /// The one statement of `text`, rendered.
@@ -72,7 +77,10 @@ fn condition(text: &str) -> String {
             StatementKind::Rule(rule) => rule.condition.as_ref(),
             _ => None,
         })
-        .map_or_else(|| "no condition".to_string(), |condition| show::expr(&condition.expr))
+        .map_or_else(
+            || "no condition".to_string(),
+            |condition| show::expr(&condition.expr),
+        )
 }
 
 /// The errors of `text`: `line:column message [underlined]`.
@@ -101,7 +109,10 @@ fn errors_of(sources: &Sources, parsed: &Parsed) -> Vec<String> {
 fn help(text: &str) -> Option<String> {
     let (_, parsed) = parse_text(text);
     assert_eq!(parsed.diagnostics.len(), 1, "{:?}", parsed.diagnostics);
-    parsed.diagnostics.first().and_then(|error| error.help.clone())
+    parsed
+        .diagnostics
+        .first()
+        .and_then(|error| error.help.clone())
 }
 
 /// The texts that the spans of the first statement's parts cover.
@@ -120,7 +131,10 @@ mod show {
     use crate::ast::*;
 
     fn texts(texts: &[Text]) -> String {
-        let values: Vec<String> = texts.iter().map(|text| format!("{:?}", text.value)).collect();
+        let values: Vec<String> = texts
+            .iter()
+            .map(|text| format!("{:?}", text.value))
+            .collect();
         values.join(", ")
     }
 
@@ -146,7 +160,11 @@ mod show {
                 format!("claims {{ {} }}", lines.join("; "))
             }
             StatementKind::Scope(scope) => {
-                format!("scope {} implies {}", texts(&scope.scopes), texts(&scope.implies))
+                format!(
+                    "scope {} implies {}",
+                    texts(&scope.scopes),
+                    texts(&scope.implies)
+                )
             }
             StatementKind::Role(role) => format!(
                 "role {} inherits {} aka {}",
@@ -158,7 +176,11 @@ mod show {
                 format!("network {} = {}", network.name.name, cidrs(&network.cidrs))
             }
             StatementKind::Window(window) => {
-                format!("window {} = {}", window.name.name, self::window(&window.window))
+                format!(
+                    "window {} = {}",
+                    window.name.name,
+                    self::window(&window.window)
+                )
             }
             StatementKind::Rule(rule) => self::rule(rule),
             StatementKind::Requirement(requirement) => format!(
@@ -172,7 +194,10 @@ mod show {
     }
 
     fn actions(actions: &[ActionName]) -> String {
-        let words: Vec<&str> = actions.iter().map(|action| action.action.keyword()).collect();
+        let words: Vec<&str> = actions
+            .iter()
+            .map(|action| action.action.keyword())
+            .collect();
         words.join(", ")
     }
 
@@ -304,12 +329,17 @@ fn parses_the_complete_example() {
 #[test]
 fn example_spans_cover_whole_statements() {
     let texts = statement_text(EXAMPLE);
-    assert_eq!(texts.first().map(String::as_str), Some("timezone \"Europe/Berlin\""));
+    assert_eq!(
+        texts.first().map(String::as_str),
+        Some("timezone \"Europe/Berlin\"")
+    );
     assert_eq!(
         texts.get(17).map(String::as_str),
         Some("deny anyone to call tools \"db.drop_*\"\n  unless role admin and ip in office and time in business_hours")
     );
-    assert!(texts.get(1).is_some_and(|claims| claims.starts_with("claims {") && claims.ends_with('}')));
+    assert!(texts
+        .get(1)
+        .is_some_and(|claims| claims.starts_with("claims {") && claims.ends_with('}')));
 }
 
 // ------------------------------------------------------------------ statements
@@ -318,7 +348,10 @@ fn example_spans_cover_whole_statements() {
 fn parses_each_statement_form() {
     assert_eq!(one(r#"timezone "UTC""#), r#"timezone "UTC""#);
     assert_eq!(one(r#"scope "a""#), r#"scope "a" implies "#);
-    assert_eq!(one(r#"scope "a", "b" implies "c""#), r#"scope "a", "b" implies "c""#);
+    assert_eq!(
+        one(r#"scope "a", "b" implies "c""#),
+        r#"scope "a", "b" implies "c""#
+    );
     assert_eq!(one("role a"), "role a inherits  aka ");
     assert_eq!(one(r#"role a aka "x""#), r#"role a inherits  aka "x""#);
     assert_eq!(one("role a inherits b, c"), "role a inherits b, c aka ");
@@ -345,7 +378,9 @@ fn kinds_are_singular_or_plural_and_any_action_parses() {
         ("prompts", "prompts"),
     ] {
         assert_eq!(
-            one(&format!("allow anyone to list, call, read, get {kind} \"*\"")),
+            one(&format!(
+                "allow anyone to list, call, read, get {kind} \"*\""
+            )),
             format!("allow anyone to list, call, read, get {plural} \"*\"")
         );
     }
@@ -367,7 +402,10 @@ fn claims_lines_are_optional_in_any_order_and_may_repeat() {
 #[test]
 fn names_may_contain_keywords_and_days() {
     assert_eq!(one("role allowed"), "role allowed inherits  aka ");
-    assert_eq!(one("role _x-1 inherits tool_user"), "role _x-1 inherits tool_user aka ");
+    assert_eq!(
+        one("role _x-1 inherits tool_user"),
+        "role _x-1 inherits tool_user aka "
+    );
     assert_eq!(one("window mon-fri = mon-fri"), "window mon-fri = mon-fri");
     assert_eq!(one("role mon"), "role mon inherits  aka ");
 }
@@ -375,16 +413,25 @@ fn names_may_contain_keywords_and_days() {
 #[test]
 fn windows_take_every_form() {
     assert_eq!(one("window w = mon-fri"), "window w = mon-fri");
-    assert_eq!(one("window w = fri-mon 22:00-02:00"), "window w = fri-mon 22:0-2:0");
+    assert_eq!(
+        one("window w = fri-mon 22:00-02:00"),
+        "window w = fri-mon 22:0-2:0"
+    );
     assert_eq!(one("window w = sat, sun"), "window w = sat,sun");
-    assert_eq!(one("window w = mon,wed-fri,sun"), "window w = mon,wed-fri,sun");
+    assert_eq!(
+        one("window w = mon,wed-fri,sun"),
+        "window w = mon,wed-fri,sun"
+    );
     assert_eq!(one("window w = 09:00-17:00"), "window w = 9:0-17:0");
     assert_eq!(
         one(r#"window w = mon 0:00-24:00 tz "America/New_York""#),
         r#"window w = mon 0:0-24:0 tz "America/New_York""#
     );
     assert_eq!(one(r#"window w = tz "UTC""#), r#"window w = tz "UTC""#);
-    assert_eq!(one("window w = mon - fri 9:00 - 17:00"), "window w = mon-fri 9:0-17:0");
+    assert_eq!(
+        one("window w = mon - fri 9:00 - 17:00"),
+        "window w = mon-fri 9:0-17:0"
+    );
 }
 
 #[test]
@@ -412,7 +459,10 @@ fn parses_every_atom() {
     assert_eq!(condition("role admin"), "role admin");
     assert_eq!(condition(r#"client "cli""#), r#"client "cli""#);
     assert_eq!(condition("ip in office"), "ip in office");
-    assert_eq!(condition("ip in [10.0.0.0/8, ::1]"), "ip in [10.0.0.0/8, ::1]");
+    assert_eq!(
+        condition("ip in [10.0.0.0/8, ::1]"),
+        "ip in [10.0.0.0/8, ::1]"
+    );
     assert_eq!(condition("time in hours"), "time in hours");
     assert_eq!(
         condition(r#"time in [mon-fri 09:00-17:00 tz "UTC"]"#),
@@ -495,20 +545,29 @@ fn expression_spans_include_parentheses() {
     let text = "allow a to call tools \"x\" if ( role a or role b ) and not ( true ) # c\n";
     let (sources, parsed) = parse_text(text);
     let condition = first_rule(&parsed).and_then(|rule| rule.condition.as_ref());
-    assert_eq!(condition.map(|condition| sources.text(condition.keyword_span)), Some("if"));
+    assert_eq!(
+        condition.map(|condition| sources.text(condition.keyword_span)),
+        Some("if")
+    );
     let expr = condition.map(|condition| &condition.expr);
     assert_eq!(
         expr.map(|expr| sources.text(expr.span)),
         Some("( role a or role b ) and not ( true )")
     );
     let top = expr.map_or(&[][..], operands);
-    let texts: Vec<&str> = top.iter().map(|operand| sources.text(operand.span)).collect();
+    let texts: Vec<&str> = top
+        .iter()
+        .map(|operand| sources.text(operand.span))
+        .collect();
     assert_eq!(texts, ["( role a or role b )", "not ( true )"]);
     let inner: Vec<&str> = top
         .iter()
         .flat_map(|operand| match &operand.kind {
             ExprKind::Not(not) => vec![sources.text(not.span)],
-            _ => operands(operand).iter().map(|expr| sources.text(expr.span)).collect(),
+            _ => operands(operand)
+                .iter()
+                .map(|expr| sources.text(expr.span))
+                .collect(),
         })
         .collect();
     assert_eq!(inner, ["role a", "role b", "( true )"]);
@@ -520,12 +579,17 @@ fn node_spans_cover_their_text() {
     let (sources, parsed) = parse_text(text);
     let rule = first_rule(&parsed);
     let pattern = rule.and_then(|rule| rule.patterns.first());
-    assert_eq!(pattern.map(|pattern| sources.text(pattern.span)), Some("\"a\\\"b\""));
+    assert_eq!(
+        pattern.map(|pattern| sources.text(pattern.span)),
+        Some("\"a\\\"b\"")
+    );
     assert_eq!(pattern.map(|pattern| pattern.value.as_str()), Some("a\"b"));
     assert_eq!(rule.map(|rule| sources.text(rule.kind.span)), Some("tools"));
     let action = rule.and_then(|rule| rule.actions.first());
     assert_eq!(action.map(|action| sources.text(action.span)), Some("call"));
-    let expr = rule.and_then(|rule| rule.condition.as_ref()).map(|condition| &condition.expr);
+    let expr = rule
+        .and_then(|rule| rule.condition.as_ref())
+        .map(|condition| &condition.expr);
     let top = expr.map_or(&[][..], operands);
     let (claim, window) = match top.iter().map(|operand| &operand.kind).collect::<Vec<_>>()[..] {
         [ExprKind::Atom(claim), ExprKind::Atom(Atom::TimeIn(ast::WindowRef::Inline(window)))] => {
@@ -539,8 +603,14 @@ fn node_spans_cover_their_text() {
     };
     assert_eq!(path.map(|path| sources.text(path.span)), Some("\"n\""));
     assert_eq!(value.map(|value| sources.text(value.span)), Some("-12"));
-    assert_eq!(value.map(|value| &value.value), Some(&LiteralValue::Integer(-12)));
-    assert_eq!(window.map(|window| window_spans(&sources, window)), Some(()));
+    assert_eq!(
+        value.map(|value| &value.value),
+        Some(&LiteralValue::Integer(-12))
+    );
+    assert_eq!(
+        window.map(|window| window_spans(&sources, window)),
+        Some(())
+    );
 }
 
 fn window_spans(sources: &Sources, window: &Window) {
@@ -548,8 +618,14 @@ fn window_spans(sources: &Sources, window: &Window) {
     let days = window.days.as_ref().map(|days| sources.text(days.span));
     assert_eq!(days, Some("sat , sun"));
     let hours = window.hours.as_ref();
-    assert_eq!(hours.map(|hours| sources.text(hours.span)), Some("01:00-02:00"));
-    assert_eq!(hours.map(|hours| sources.text(hours.end.span)), Some("02:00"));
+    assert_eq!(
+        hours.map(|hours| sources.text(hours.span)),
+        Some("01:00-02:00")
+    );
+    assert_eq!(
+        hours.map(|hours| sources.text(hours.end.span)),
+        Some("02:00")
+    );
     let item = window.days.as_ref().and_then(|days| days.items.get(1));
     assert!(
         matches!(item, Some(DayItem::Single(ast::Day::Sun, span)) if sources.text(*span) == "sun")
@@ -571,11 +647,20 @@ fn declaration_spans_cover_their_text() {
     let aka = role.and_then(|role| role.aka.first());
     assert_eq!(aka.map(|aka| sources.text(aka.span)), Some("\"x\""));
     let line = claims.and_then(|claims| claims.lines.first());
-    assert_eq!(line.map(|line| sources.text(line.span)), Some("roles from \"r\""));
-    assert_eq!(line.map(|line| sources.text(line.field_span)), Some("roles"));
+    assert_eq!(
+        line.map(|line| sources.text(line.span)),
+        Some("roles from \"r\"")
+    );
+    assert_eq!(
+        line.map(|line| sources.text(line.field_span)),
+        Some("roles")
+    );
     assert_eq!(
         statement_text(text),
-        ["role  admin inherits dev aka \"x\"", "claims { roles from \"r\" }"]
+        [
+            "role  admin inherits dev aka \"x\"",
+            "claims { roles from \"r\" }"
+        ]
     );
 }
 
@@ -592,7 +677,10 @@ fn a_statement_ends_where_the_next_keyword_begins() {
     );
     assert_eq!(
         shown("allow a to call tools \"x\" if scope \"s\"\nscope \"t\""),
-        [r#"allow a to call tools "x" if scope "s""#, r#"scope "t" implies "#]
+        [
+            r#"allow a to call tools "x" if scope "s""#,
+            r#"scope "t" implies "#
+        ]
     );
     assert_eq!(
         shown("allow a to call tools \"x\" if role a and\nrole b\nrole c"),
@@ -614,17 +702,27 @@ fn a_statement_ends_where_the_next_keyword_begins() {
 
 #[test]
 fn statements_span_lines_and_ignore_comments() {
-    let text = "allow # who\n  admin, # more\n  dev\nto\ncall\ntools # kind\n\"x\" # pattern\n# end\n";
+    let text =
+        "allow # who\n  admin, # more\n  dev\nto\ncall\ntools # kind\n\"x\" # pattern\n# end\n";
     assert_eq!(shown(text), [r#"allow admin, dev to call tools "x""#]);
     assert_eq!(
         statement_text(text),
         ["allow # who\n  admin, # more\n  dev\nto\ncall\ntools # kind\n\"x\""]
     );
-    assert_eq!(shown("role a#comment\nrole b"), ["role a inherits  aka ", "role b inherits  aka "]);
-    assert_eq!(one("scope \"#not a comment\""), r##"scope "#not a comment" implies "##);
+    assert_eq!(
+        shown("role a#comment\nrole b"),
+        ["role a inherits  aka ", "role b inherits  aka "]
+    );
+    assert_eq!(
+        one("scope \"#not a comment\""),
+        r##"scope "#not a comment" implies "##
+    );
     assert_eq!(shown(""), Vec::<String>::new());
     assert_eq!(shown("  # only a comment"), Vec::<String>::new());
-    assert_eq!(shown("\u{feff}role a\r\nrole b\r\n"), ["role a inherits  aka ", "role b inherits  aka "]);
+    assert_eq!(
+        shown("\u{feff}role a\r\nrole b\r\n"),
+        ["role a inherits  aka ", "role b inherits  aka "]
+    );
 }
 
 #[test]
@@ -633,10 +731,18 @@ fn several_files_make_one_policy() {
     let first = sources.add("a.policy", "role a\n");
     let second = sources.add("b.policy", "role b\nrole\n");
     let parsed = parse(&sources);
-    let files: Vec<SourceId> = parsed.policy.statements.iter().map(|s| s.span.source).collect();
+    let files: Vec<SourceId> = parsed
+        .policy
+        .statements
+        .iter()
+        .map(|s| s.span.source)
+        .collect();
     assert_eq!(files, [first, second]);
     assert_eq!(parsed.diagnostics.len(), 1);
-    assert_eq!(parsed.diagnostics.first().map(|error| error.span.source), Some(second));
+    assert_eq!(
+        parsed.diagnostics.first().map(|error| error.span.source),
+        Some(second)
+    );
 }
 
 // ------------------------------------------------------------------ strings and numbers
@@ -779,14 +885,26 @@ fn errors_name_what_was_expected_and_found() {
 
 #[test]
 fn errors_help_fix_the_mistake() {
-    assert_eq!(help("role allow").as_deref(), Some("`allow` is a keyword; rename the role"));
+    assert_eq!(
+        help("role allow").as_deref(),
+        Some("`allow` is a keyword; rename the role")
+    );
     assert_eq!(
         help("allow a to call tools \"x\" if ip in to").as_deref(),
         Some("`to` is a keyword; rename the network")
     );
-    assert_eq!(help("alow a to call tools \"x\"").as_deref(), Some("did you mean `allow`?"));
-    assert_eq!(help("role a inherit b").as_deref(), Some("did you mean `inherits`?"));
-    assert_eq!(help("allow a to call tols \"x\"").as_deref(), Some("did you mean `tools`?"));
+    assert_eq!(
+        help("alow a to call tools \"x\"").as_deref(),
+        Some("did you mean `allow`?")
+    );
+    assert_eq!(
+        help("role a inherit b").as_deref(),
+        Some("did you mean `inherits`?")
+    );
+    assert_eq!(
+        help("allow a to call tols \"x\"").as_deref(),
+        Some("did you mean `tools`?")
+    );
     assert_eq!(
         help("timezone Europe/Berlin").as_deref(),
         Some("strings are written in double quotes: `\"Europe/Berlin\"`")
@@ -805,7 +923,9 @@ fn errors_help_fix_the_mistake() {
 fn a_missing_condition_is_reported_on_its_line() {
     let errors = errors("role admin\nallow admin to call tools \"x\" if\n");
     assert_eq!(errors.len(), 1);
-    assert!(errors.iter().all(|error| error.starts_with("2:") || error.starts_with("3:")));
+    assert!(errors
+        .iter()
+        .all(|error| error.starts_with("2:") || error.starts_with("3:")));
 }
 
 #[test]
@@ -820,7 +940,12 @@ fn every_error_is_reported_and_good_statements_are_kept() {
         ]
     );
     let (_, parsed) = parse_text(text);
-    let names: Vec<String> = parsed.policy.statements.iter().map(show::statement).collect();
+    let names: Vec<String> = parsed
+        .policy
+        .statements
+        .iter()
+        .map(show::statement)
+        .collect();
     assert_eq!(
         names,
         [
@@ -834,7 +959,8 @@ fn every_error_is_reported_and_good_statements_are_kept() {
 
 #[test]
 fn consecutive_broken_statements_are_reported_separately() {
-    let text = "allow to call tools \"x\"\ndeny anyone to call tools\nallow b to call tools \"y\"\n";
+    let text =
+        "allow to call tools \"x\"\ndeny anyone to call tools\nallow b to call tools \"y\"\n";
     assert_eq!(
         errors(text),
         [
@@ -853,20 +979,37 @@ fn a_broken_condition_does_not_cascade() {
     assert_eq!(errors(text), ["1:53 expected a condition, found `or` [or]"]);
     assert_eq!(errors(text).len(), 1, "{:?}", errors(text));
     let (_, parsed) = parse_text(text);
-    let names: Vec<String> = parsed.policy.statements.iter().map(show::statement).collect();
+    let names: Vec<String> = parsed
+        .policy
+        .statements
+        .iter()
+        .map(show::statement)
+        .collect();
     assert_eq!(names, ["role kept inherits  aka "]);
 
-    let stray = "allow a to call tools \"x\" if role a) and\nrole b or (\nscope \"y\" and\nrole c\n";
-    assert_eq!(errors(stray), ["1:36 expected `and`, `or` or a new statement, found `)` [)]"]);
+    let stray =
+        "allow a to call tools \"x\" if role a) and\nrole b or (\nscope \"y\" and\nrole c\n";
+    assert_eq!(
+        errors(stray),
+        ["1:36 expected `and`, `or` or a new statement, found `)` [)]"]
+    );
     let (_, parsed) = parse_text(stray);
-    let names: Vec<String> = parsed.policy.statements.iter().map(show::statement).collect();
+    let names: Vec<String> = parsed
+        .policy
+        .statements
+        .iter()
+        .map(show::statement)
+        .collect();
     assert_eq!(names, ["role c inherits  aka "]);
 }
 
 #[test]
 fn statement_after_an_error_at_a_line_start_is_kept() {
     let text = "allow a to call tools \"x\" if\nallow b to call tools \"y\"\n";
-    assert_eq!(errors(text), ["2:1 expected a condition, found `allow` [allow]"]);
+    assert_eq!(
+        errors(text),
+        ["2:1 expected a condition, found `allow` [allow]"]
+    );
     let (_, parsed) = parse_text(text);
     assert_eq!(parsed.policy.statements.len(), 1);
 }
@@ -876,11 +1019,16 @@ fn statement_after_an_error_at_a_line_start_is_kept() {
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
     for opener in ["(", "not ", "not (", "( not "] {
-        let text = format!("role a\nallow a to call tools \"x\" if {}\nrole b\n", opener.repeat(100_000));
+        let text = format!(
+            "role a\nallow a to call tools \"x\" if {}\nrole b\n",
+            opener.repeat(100_000)
+        );
         let errors = errors(&text);
         assert_eq!(errors.len(), 1, "{opener}");
         assert!(
-            errors.iter().all(|error| error.contains("conditions nested too deeply (more than 64 levels)")),
+            errors
+                .iter()
+                .all(|error| error.contains("conditions nested too deeply (more than 64 levels)")),
             "{errors:?}"
         );
         let (_, parsed) = parse_text(&text);
@@ -895,7 +1043,10 @@ fn nesting_up_to_the_limit_parses() {
         "(".repeat(64),
         ")".repeat(64)
     );
-    assert_eq!(condition(&text.replace("allow a to call tools \"x\" if ", "")), "true");
+    assert_eq!(
+        condition(&text.replace("allow a to call tools \"x\" if ", "")),
+        "true"
+    );
     let nots = format!("{}true", "not ".repeat(64));
     assert!(condition(&nots).starts_with("(not (not"));
     let over = format!("{}true{}", "(".repeat(65), ")".repeat(65));
@@ -916,7 +1067,11 @@ fn every_prefix_of_the_example_parses_without_panicking() {
     for (end, _) in EXAMPLE.char_indices() {
         let prefix = EXAMPLE.get(..end).unwrap_or("");
         let (_, parsed) = parse_text(prefix);
-        assert!(parsed.diagnostics.len() <= 2, "{prefix}: {:?}", parsed.diagnostics);
+        assert!(
+            parsed.diagnostics.len() <= 2,
+            "{prefix}: {:?}",
+            parsed.diagnostics
+        );
     }
 }
 

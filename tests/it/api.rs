@@ -27,7 +27,9 @@ fn engines_are_shared_across_threads() {
     assert_send_sync::<Engine>();
     assert_send_sync::<toolgate::table::Table>();
     let engine = std::sync::Arc::new(engine());
-    let principal = engine.principal(&json!({"roles": "admin", "client_id": "ops-console"})).unwrap();
+    let principal = engine
+        .principal(&json!({"roles": "admin", "client_id": "ops-console"}))
+        .unwrap();
     let handles: Vec<_> = (0..4)
         .map(|thread| {
             let engine = engine.clone();
@@ -36,7 +38,9 @@ fn engines_are_shared_across_threads() {
                 (0..1000)
                     .filter(|n| {
                         let name = format!("tool-{thread}-{n}");
-                        let request = Request::new(Kind::Tool, Action::Call, &name).unwrap().at(time());
+                        let request = Request::new(Kind::Tool, Action::Call, &name)
+                            .unwrap()
+                            .at(time());
                         engine.decide(&principal, &request).is_allowed()
                     })
                     .count()
@@ -52,8 +56,12 @@ fn engines_are_shared_across_threads() {
 fn a_principal_from_another_engine_is_denied() {
     let first = engine();
     let second = engine();
-    let principal = first.principal(&json!({"roles": "admin", "client_id": "ops-console"})).unwrap();
-    let request = Request::new(Kind::Tool, Action::Call, "x").unwrap().at(time());
+    let principal = first
+        .principal(&json!({"roles": "admin", "client_id": "ops-console"}))
+        .unwrap();
+    let request = Request::new(Kind::Tool, Action::Call, "x")
+        .unwrap()
+        .at(time());
     assert!(first.decide(&principal, &request).is_allowed());
     let decision = second.decide(&principal, &request);
     assert!(!decision.is_allowed());
@@ -63,12 +71,17 @@ fn a_principal_from_another_engine_is_denied() {
 #[test]
 fn requests_refuse_actions_their_kind_lacks() {
     let error = Request::new(Kind::Tool, Action::Read, "x").unwrap_err();
-    assert_eq!(error.to_string(), "`read` is not an action on tools; they take `list` and `call`");
+    assert_eq!(
+        error.to_string(),
+        "`read` is not an action on tools; they take `list` and `call`"
+    );
     assert!(Request::new(Kind::Resource, Action::Read, "x").is_ok());
     assert!(Request::new(Kind::Prompt, Action::Get, "x").is_ok());
     // A hand-built invalid request fails closed.
     let engine = engine();
-    let principal = engine.principal(&json!({"roles": "admin", "client_id": "ops-console"})).unwrap();
+    let principal = engine
+        .principal(&json!({"roles": "admin", "client_id": "ops-console"}))
+        .unwrap();
     let invalid = Request {
         kind: Kind::Tool,
         action: Action::Get,
@@ -97,7 +110,9 @@ fn api_key_principals_carry_their_parts_directly() {
     };
     let principal = engine.principal_from_parts(&parts);
     assert_eq!(principal.subject(), Some("key-1"));
-    let request = Request::new(Kind::Tool, Action::Call, "danger.reboot").unwrap().at(time());
+    let request = Request::new(Kind::Tool, Action::Call, "danger.reboot")
+        .unwrap()
+        .at(time());
     assert!(engine.decide(&principal, &request).is_allowed());
     assert_eq!(principal.role_names(engine.table()), ["reader", "admin"]);
 }
@@ -108,34 +123,58 @@ fn listing_filters_names_in_order() {
     let reader = engine.principal(&json!({"roles": ["reader"]})).unwrap();
     let nobody = engine.principal(&json!({})).unwrap();
     let names = ["b", "a", "danger.x"];
-    assert_eq!(engine.filter_listable(&reader, Kind::Tool, names, None, time()), names);
-    assert!(engine.filter_listable(&nobody, Kind::Tool, names, None, time()).is_empty());
+    assert_eq!(
+        engine.filter_listable(&reader, Kind::Tool, names, None, time()),
+        names
+    );
+    assert!(engine
+        .filter_listable(&nobody, Kind::Tool, names, None, time())
+        .is_empty());
 }
 
 #[test]
 fn load_errors_name_every_error_with_its_location() {
-    let error = Loaded::from_text("bad.policy", "role a\nallow b to call tools \"\"\n").unwrap_err();
+    let error =
+        Loaded::from_text("bad.policy", "role a\nallow b to call tools \"\"\n").unwrap_err();
     let PolicyError::Invalid { diagnostics, .. } = &error else {
         panic!("expected diagnostics");
     };
     assert_eq!(diagnostics.iter().filter(|d| d.is_error()).count(), 2);
     let text = error.to_string();
-    assert!(text.contains("bad.policy:2:7: error[E003]: undefined role `b`"), "{text}");
+    assert!(
+        text.contains("bad.policy:2:7: error[E003]: undefined role `b`"),
+        "{text}"
+    );
     assert!(text.contains("bad.policy:2:23: error[E010]"), "{text}");
 }
 
 #[test]
 fn memoised_names_stay_correct_when_the_memo_overflows() {
     let engine = engine();
-    let admin = engine.principal(&json!({"roles": "admin", "client_id": "ops-console"})).unwrap();
+    let admin = engine
+        .principal(&json!({"roles": "admin", "client_id": "ops-console"}))
+        .unwrap();
     let plain = engine.principal(&json!({"roles": "reader"})).unwrap();
     for round in 0..3 {
         for n in 0..40_000 {
-            let name = if n % 2 == 0 { format!("danger.{n}") } else { format!("safe.{n}") };
-            let request = Request::new(Kind::Tool, Action::Call, &name).unwrap().at(time());
-            assert!(engine.decide(&admin, &request).is_allowed(), "round {round} {name}");
+            let name = if n % 2 == 0 {
+                format!("danger.{n}")
+            } else {
+                format!("safe.{n}")
+            };
+            let request = Request::new(Kind::Tool, Action::Call, &name)
+                .unwrap()
+                .at(time());
+            assert!(
+                engine.decide(&admin, &request).is_allowed(),
+                "round {round} {name}"
+            );
             let denied = engine.decide(&plain, &request);
-            let expected = if n % 2 == 0 { Reason::Denied } else { Reason::NoRule };
+            let expected = if n % 2 == 0 {
+                Reason::Denied
+            } else {
+                Reason::NoRule
+            };
             assert_eq!(denied.reason, expected, "round {round} {name}");
         }
     }

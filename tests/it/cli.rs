@@ -22,7 +22,8 @@ pub fn toolgate(args: &[&str], stdin: Option<&str>) -> Output {
         .unwrap();
     let mut input = child.stdin.take().unwrap();
     if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
+        // The command may exit before reading its input (a policy with errors).
+        let _ = input.write_all(text.as_bytes());
     }
     drop(input);
     let output = child.wait_with_output().unwrap();
@@ -70,33 +71,64 @@ fn check_exit_statuses() {
     let dir = Scratch::new("check-status");
     let clean = dir.file("clean.policy", POLICY);
     let broken = dir.file("broken.policy", "role a\nallow b to call tools \"x\"\n");
-    let warned = dir.file("warned.policy", "role a\nrole unused\nallow a to call tools \"x\"\n");
+    let warned = dir.file(
+        "warned.policy",
+        "role a\nrole unused\nallow a to call tools \"x\"\n",
+    );
     assert_eq!(toolgate(&["check", &clean], None).status, 0);
     assert_eq!(toolgate(&["check", &broken], None).status, 1);
     assert_eq!(toolgate(&["check", &warned], None).status, 0);
-    assert_eq!(toolgate(&["check", &warned, "--deny-warnings"], None).status, 1);
+    assert_eq!(
+        toolgate(&["check", &warned, "--deny-warnings"], None).status,
+        1
+    );
     let missing = toolgate(&["check", "/nonexistent/x.policy"], None);
     assert_eq!(missing.status, 2);
-    assert!(missing.stderr.contains("cannot read `/nonexistent/x.policy`"), "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("cannot read `/nonexistent/x.policy`"),
+        "{}",
+        missing.stderr
+    );
     assert_eq!(toolgate(&["check", &clean, "--bogus"], None).status, 2);
-    assert_eq!(toolgate(&["check", &clean, "--format", "xml"], None).status, 2);
+    assert_eq!(
+        toolgate(&["check", &clean, "--format", "xml"], None).status,
+        2
+    );
 }
 
 #[test]
 fn check_reports_every_problem_of_every_policy_in_one_json_array() {
     let dir = Scratch::new("check-json");
-    let first = dir.file("a.policy", "role a\nallow a, ghost to call tools \"x\"\nallow a to read tools \"y\"\n");
-    let second = dir.file("b.policy", "network n = [10.0.0.1/8]\nrole r\nallow r to call tools \"z\" if ip in n\n");
+    let first = dir.file(
+        "a.policy",
+        "role a\nallow a, ghost to call tools \"x\"\nallow a to read tools \"y\"\n",
+    );
+    let second = dir.file(
+        "b.policy",
+        "network n = [10.0.0.1/8]\nrole r\nallow r to call tools \"z\" if ip in n\n",
+    );
     let output = toolgate(&["check", &first, &second, "--format", "json"], None);
     assert_eq!(output.status, 1);
     let found: Vec<serde_json::Value> = serde_json::from_str(&output.stdout).unwrap();
     let codes: Vec<(&str, u64, &str)> = found
         .iter()
-        .map(|d| (d["code"].as_str().unwrap(), d["line"].as_u64().unwrap(), d["severity"].as_str().unwrap()))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap(),
+                d["line"].as_u64().unwrap(),
+                d["severity"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         codes,
-        [("E003", 2, "error"), ("E005", 3, "error"), ("W005", 1, "warning")]
+        [
+            ("E003", 2, "error"),
+            ("E005", 3, "error"),
+            ("W005", 1, "warning")
+        ]
     );
     let first_diagnostic = &found[0];
     assert_eq!(first_diagnostic["column"], 10);
@@ -108,10 +140,19 @@ fn check_reports_every_problem_of_every_policy_in_one_json_array() {
 #[test]
 fn human_output_has_no_colour_when_piped_and_ends_with_a_summary() {
     let dir = Scratch::new("check-human");
-    let broken = dir.file("broken.policy", "role a\nallow a, ghost to call tools \"x\"\n");
+    let broken = dir.file(
+        "broken.policy",
+        "role a\nallow a, ghost to call tools \"x\"\n",
+    );
     let output = toolgate(&["check", &broken], None);
-    assert!(!output.stdout.contains('\u{1b}'), "escape codes in {:?}", output.stdout);
-    assert!(output.stdout.contains("error[E003]: undefined role `ghost`"));
+    assert!(
+        !output.stdout.contains('\u{1b}'),
+        "escape codes in {:?}",
+        output.stdout
+    );
+    assert!(output
+        .stdout
+        .contains("error[E003]: undefined role `ghost`"));
     assert!(output.stdout.trim_end().ends_with("1 error, 0 warnings"));
 }
 
@@ -119,7 +160,10 @@ fn human_output_has_no_colour_when_piped_and_ends_with_a_summary() {
 fn eval_one_request() {
     let dir = Scratch::new("eval-one");
     let policy = dir.file("p.policy", POLICY);
-    let request = dir.file("r.json", &format!(r#"{{{USER},"action":"call","tool":"fs.read","time":"2026-11-26T10:00:00Z"}}"#));
+    let request = dir.file(
+        "r.json",
+        &format!(r#"{{{USER},"action":"call","tool":"fs.read","time":"2026-11-26T10:00:00Z"}}"#),
+    );
     let output = toolgate(&["eval", &policy, "--request", &request], None);
     assert_eq!(output.status, 0, "{}", output.stderr);
     assert_eq!(
@@ -145,7 +189,10 @@ fn eval_streams_lines_and_answers_bad_lines_with_errors() {
         r#"{"claims":{"roles":"user"},"action":"call","tool":"fs.read","ip":null,"time":"2026-11-26T10:00:00Z"}"#.to_string(),
         format!(r#"{{{USER},"action":"call","tool":"db.drop","time":"2026-11-26T10:00:00Z"}}"#),
     ];
-    let output = toolgate(&["eval", &policy, "--requests", "-"], Some(&(lines.join("\n") + "\n")));
+    let output = toolgate(
+        &["eval", &policy, "--requests", "-"],
+        Some(&(lines.join("\n") + "\n")),
+    );
     assert_eq!(output.status, 1);
     let answers: Vec<serde_json::Value> = output
         .stdout
@@ -164,11 +211,16 @@ fn eval_streams_lines_and_answers_bad_lines_with_errors() {
         (7, "`ip` is not an IPv4 or IPv6 address"),
         (8, "`time` is not an RFC 3339 instant"),
     ] {
-        let error = answers[index]["error"].as_str().unwrap_or_else(|| panic!("line {index}: {:?}", answers[index]));
+        let error = answers[index]["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("line {index}: {:?}", answers[index]));
         assert!(error.contains(fragment), "line {index}: {error}");
     }
     assert_eq!(answers[9]["reason"], "insufficient_scope");
-    assert_eq!(answers[9]["missing_scopes"], serde_json::json!(["tool:write"]));
+    assert_eq!(
+        answers[9]["missing_scopes"],
+        serde_json::json!(["tool:write"])
+    );
     assert_eq!(answers[10]["reason"], "no_rule");
     assert_eq!(answers[10]["rule"], serde_json::Value::Null);
 }
@@ -191,7 +243,8 @@ fn eval_reads_a_directory_policy_and_reports_paths_from_the_argument() {
     dir.file("policies/a.policy", "role r\n");
     dir.file("policies/ignored.txt", "not a policy");
     let folder = format!("{}/policies", dir.0.display());
-    let input = r#"{"claims":{"roles":"r"},"action":"call","tool":"x","time":"2026-11-26T10:00:00Z"}"#;
+    let input =
+        r#"{"claims":{"roles":"r"},"action":"call","tool":"x","time":"2026-11-26T10:00:00Z"}"#;
     let output = toolgate(&["eval", &folder, "--requests", "-"], Some(input));
     assert_eq!(output.status, 0, "{}", output.stderr);
     let answer: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();

@@ -103,7 +103,9 @@ pub fn rule_matches(got: Option<&str>, want: Option<&str>, files: &[PathBuf]) ->
                 return false;
             };
             let (name, number) = locate(files, want);
-            Path::new(path).file_name().is_some_and(|n| n.to_string_lossy() == name)
+            Path::new(path)
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy() == name)
                 && line == number.to_string()
         }
         _ => false,
@@ -151,10 +153,19 @@ pub fn decide_with_table(engine: &Engine, request: &Value) -> Outcome {
     };
     let decision = engine.decide(&principal, &request);
     Outcome {
-        decision: if decision.is_allowed() { "allow" } else { "deny" }.to_string(),
+        decision: if decision.is_allowed() {
+            "allow"
+        } else {
+            "deny"
+        }
+        .to_string(),
         reason: decision.reason.as_str().to_string(),
         rule: decision.rule.map(|rule| rule.to_string()),
-        missing_scopes: decision.missing_scopes.iter().map(|s| s.to_string()).collect(),
+        missing_scopes: decision
+            .missing_scopes
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     }
 }
 
@@ -179,14 +190,22 @@ fn every_case_is_decided_as_expected_by_the_table() {
         }
     }
     assert!(total > 60, "only {total} cases");
-    assert!(failures.is_empty(), "{} of {total} failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// The `expect.json` diagnostics cases: codes on the expected lines, and exit status
 /// (1 when errors, or warnings with `--deny-warnings`).
 #[test]
 fn diagnostics_cases_report_the_expected_codes() {
-    let bases = [root().join("../shared/conformance"), root().join("tests/cases")];
+    let bases = [
+        root().join("../shared/conformance"),
+        root().join("tests/cases"),
+    ];
     let mut checked = 0;
     for base in bases {
         for entry in std::fs::read_dir(base).unwrap() {
@@ -213,19 +232,39 @@ fn check_spec(dir: &Path, spec: &Value) {
         .map(|args| args.iter().map(|a| a.as_str().unwrap()).collect())
         .unwrap_or_default();
     let output = crate::cli::toolgate(
-        &[&["check", file.to_str().unwrap(), "--format", "json"], args.as_slice()].concat(),
+        &[
+            &["check", file.to_str().unwrap(), "--format", "json"],
+            args.as_slice(),
+        ]
+        .concat(),
         None,
     );
     let found: Vec<Value> = serde_json::from_str(&output.stdout).unwrap();
-    assert_eq!(output.status, spec["exit"].as_i64().unwrap() as i32, "{file:?}: {found:?}");
+    assert_eq!(
+        output.status,
+        spec["exit"].as_i64().unwrap() as i32,
+        "{file:?}: {found:?}"
+    );
     let mut pool: Vec<(String, u64)> = found
         .iter()
-        .map(|d| (d["code"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap()))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
     for want in spec["expect"].as_array().unwrap() {
         let code = want["code"].as_str().unwrap();
-        let lines: Vec<u64> = want["lines"].as_array().unwrap().iter().map(|l| l.as_u64().unwrap()).collect();
-        let hit = pool.iter().position(|(c, l)| c == code && lines.contains(l));
+        let lines: Vec<u64> = want["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_u64().unwrap())
+            .collect();
+        let hit = pool
+            .iter()
+            .position(|(c, l)| c == code && lines.contains(l));
         match hit {
             Some(at) => {
                 pool.remove(at);

@@ -12,7 +12,9 @@ fn folder() -> PathBuf {
 
 fn check(file: &str, format: &str) -> (i32, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_toolgate"));
-    command.current_dir(folder()).args(["check", file, "--format", format]);
+    command
+        .current_dir(folder())
+        .args(["check", file, "--format", format]);
     if file.starts_with("w006") || file.starts_with("w007") {
         command.args(["--tools", "tools.json"]);
     }
@@ -54,7 +56,11 @@ fn every_code_has_a_golden_snapshot() {
             .unwrap_or_else(|| panic!("no tests/diagnostics/{prefix}-*.policy"));
         let (status, human) = check(file, "human");
         let (_, json) = check(file, "json");
-        let expected_status = if code.severity() == toolgate::Severity::Error { 1 } else { 0 };
+        let expected_status = if code.severity() == toolgate::Severity::Error {
+            1
+        } else {
+            0
+        };
         assert_eq!(status, expected_status, "{file}");
         let found: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
         assert!(
@@ -63,8 +69,16 @@ fn every_code_has_a_golden_snapshot() {
         );
         assert!(human.contains(&format!("[{code}]")), "{file}: {human}");
         let pretty = serde_json::to_string_pretty(&found).unwrap() + "\n";
-        compare(&folder().join(format!("{file}.stdout")), &human, &mut failures);
-        compare(&folder().join(format!("{file}.json")), &pretty, &mut failures);
+        compare(
+            &folder().join(format!("{file}.stdout")),
+            &human,
+            &mut failures,
+        );
+        compare(
+            &folder().join(format!("{file}.json")),
+            &pretty,
+            &mut failures,
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

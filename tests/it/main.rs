@@ -6,4 +6,7 @@
 mod api;
 mod cli;
 mod corpus;
+mod differential;
+mod generate;
 mod golden;
+mod reference;

@@ -161,4 +161,3 @@ impl<'e> Evaluator<'e> {
             .ok_or_else(|| "internal error: principal cache".to_string())
     }
 }
-

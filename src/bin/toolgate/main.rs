@@ -48,7 +48,12 @@ struct EvalArgs {
     /// The policy file or directory.
     policy: PathBuf,
     /// One request as a JSON object (`-` for standard input).
-    #[arg(long, value_name = "FILE", conflicts_with = "requests", required_unless_present = "requests")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "requests",
+        required_unless_present = "requests"
+    )]
     request: Option<PathBuf>,
     /// Requests as JSON Lines (`-` for standard input); one decision line each, in order.
     #[arg(long, value_name = "FILE")]

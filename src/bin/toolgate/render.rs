@@ -43,7 +43,11 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
     if diagnostics.is_empty() {
         return "no problems found".to_string();
     }
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }
 
 fn plural(count: usize, word: &str) -> String {
@@ -69,7 +73,10 @@ fn report<'a>(sources: &'a Sources, diagnostic: &'a Diagnostic) -> Vec<Group<'a>
         let annotation = AnnotationKind::Context
             .span(label.span.range())
             .label(label.message.as_str());
-        match by_file.iter_mut().find(|(source, _)| *source == label.span.source) {
+        match by_file
+            .iter_mut()
+            .find(|(source, _)| *source == label.span.source)
+        {
             Some((_, annotations)) => annotations.push(annotation),
             None => by_file.push((label.span.source, vec![annotation])),
         }

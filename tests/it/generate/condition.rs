@@ -72,14 +72,16 @@ fn parenthesize_above(text: String, level: Level, own: Level) -> String {
 
 /// A random condition over the declarations in `context`.
 pub fn tree(context: Context) -> impl Strategy<Value = Tree> {
-    atom(context).prop_map(Tree::Atom).prop_recursive(3, 10, 3, |inner| {
-        prop_oneof![
-            3 => proptest::collection::vec(inner.clone(), 2..=3).prop_map(Tree::Or),
-            3 => proptest::collection::vec(inner.clone(), 2..=3).prop_map(Tree::And),
-            2 => inner.clone().prop_map(|tree| Tree::Not(Box::new(tree))),
-            1 => inner.prop_map(|tree| Tree::Group(Box::new(tree))),
-        ]
-    })
+    atom(context)
+        .prop_map(Tree::Atom)
+        .prop_recursive(3, 10, 3, |inner| {
+            prop_oneof![
+                3 => proptest::collection::vec(inner.clone(), 2..=3).prop_map(Tree::Or),
+                3 => proptest::collection::vec(inner.clone(), 2..=3).prop_map(Tree::And),
+                2 => inner.clone().prop_map(|tree| Tree::Not(Box::new(tree))),
+                1 => inner.prop_map(|tree| Tree::Group(Box::new(tree))),
+            ]
+        })
 }
 
 /// One atom of any form, as text.
@@ -87,24 +89,49 @@ pub fn atom(context: Context) -> BoxedStrategy<String> {
     let style = context.style;
     let mut choices: Vec<(u32, BoxedStrategy<String>)> = vec![
         (6, scope_atom(context.clone())),
-        (2, select(CLIENTS.to_vec()).prop_map(move |client| format!("client {}", quote(client, style))).boxed()),
+        (
+            2,
+            select(CLIENTS.to_vec())
+                .prop_map(move |client| format!("client {}", quote(client, style)))
+                .boxed(),
+        ),
         (2, inline_ip_atom()),
         (2, inline_time_atom(context.clone())),
         (2, instant_atom()),
         (4, claim_atom(context.clone())),
-        (1, select(vec!["true", "false"]).prop_map(str::to_owned).boxed()),
+        (
+            1,
+            select(vec!["true", "false"])
+                .prop_map(str::to_owned)
+                .boxed(),
+        ),
     ];
     if !context.roles.is_empty() {
         let roles = context.roles.clone();
-        choices.push((3, select(roles).prop_map(|role| format!("role {role}")).boxed()));
+        choices.push((
+            3,
+            select(roles)
+                .prop_map(|role| format!("role {role}"))
+                .boxed(),
+        ));
     }
     if !context.networks.is_empty() {
         let networks = context.networks.clone();
-        choices.push((3, select(networks).prop_map(|name| format!("ip in {name}")).boxed()));
+        choices.push((
+            3,
+            select(networks)
+                .prop_map(|name| format!("ip in {name}"))
+                .boxed(),
+        ));
     }
     if !context.windows.is_empty() {
         let windows = context.windows.clone();
-        choices.push((3, select(windows).prop_map(|name| format!("time in {name}")).boxed()));
+        choices.push((
+            3,
+            select(windows)
+                .prop_map(|name| format!("time in {name}"))
+                .boxed(),
+        ));
     }
     proptest::strategy::Union::new_weighted(choices).boxed()
 }

@@ -8,8 +8,8 @@ use toolgate::ast::Kind;
 
 use super::condition::{clause, subjects};
 use super::pools::{
-    owned, AKA_VALUES, CIDRS, CLIENT_PATHS, NAMES, NETWORK_NAMES, PATTERNS, ROLE_NAMES,
-    ROLE_PATHS, SCOPES, SCOPE_PATHS, WINDOW_NAMES, ZONES,
+    owned, AKA_VALUES, CIDRS, CLIENT_PATHS, NAMES, NETWORK_NAMES, PATTERNS, ROLE_NAMES, ROLE_PATHS,
+    SCOPES, SCOPE_PATHS, WINDOW_NAMES, ZONES,
 };
 
 /// How strings are written: with raw glob escapes (`"lit\*star"`) or doubled
@@ -63,7 +63,7 @@ pub fn policy_text() -> impl Strategy<Value = String> {
     policy().prop_map(|generated| generated.text)
 }
 
-/// A random valid policy with the patterns it uses.
+/// A random valid policy with what its rules and requirements are about.
 pub fn policy() -> impl Strategy<Value = Generated> {
     context()
         .prop_flat_map(statements)
@@ -85,7 +85,14 @@ pub fn policy() -> impl Strategy<Value = Generated> {
 
 /// What goes between statements: newlines, blank lines, comments, or a single space.
 fn separator() -> impl Strategy<Value = &'static str> {
-    select(vec!["\n", "\n", "\n\n", "\n# a comment\n", "  # trailing comment\n", " "])
+    select(vec![
+        "\n",
+        "\n",
+        "\n\n",
+        "\n# a comment\n",
+        "  # trailing comment\n",
+        " ",
+    ])
 }
 
 /// The declared names and the string style.
@@ -98,15 +105,17 @@ fn context() -> impl Strategy<Value = Context> {
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(|(roles, count, networks, windows, raw_glob_escapes, unicode_escapes)| Context {
-            roles: roles.into_iter().take(count).collect(),
-            networks,
-            windows,
-            style: Style {
-                raw_glob_escapes,
-                unicode_escapes,
+        .prop_map(
+            |(roles, count, networks, windows, raw_glob_escapes, unicode_escapes)| Context {
+                roles: roles.into_iter().take(count).collect(),
+                networks,
+                windows,
+                style: Style {
+                    raw_glob_escapes,
+                    unicode_escapes,
+                },
             },
-        })
+        )
 }
 
 /// Every statement of a policy over `context`, in no particular order.
@@ -126,9 +135,9 @@ fn statements(context: Context) -> impl Strategy<Value = Vec<Piece>> {
         .map(|name| window_statement(name.clone(), style))
         .collect();
     (
-        proptest::option::of(select(ZONES.to_vec()).prop_map(move |zone| {
-            format!("timezone {}", quote(zone, style))
-        })),
+        proptest::option::of(
+            select(ZONES.to_vec()).prop_map(move |zone| format!("timezone {}", quote(zone, style))),
+        ),
         proptest::option::of(claims_block(style)),
         vec(scope_statement(style), 0..=3),
         role_statements,
@@ -172,7 +181,9 @@ fn claims_block(style: Style) -> impl Strategy<Value = String> {
             let lines: Vec<String> = [roles, scopes, client].into_iter().flatten().collect();
             lines
         })
-        .prop_filter("a claims block with at least one line", |lines| !lines.is_empty())
+        .prop_filter("a claims block with at least one line", |lines| {
+            !lines.is_empty()
+        })
         .prop_shuffle()
         .prop_map(|lines| format!("claims {{\n  {}\n}}", lines.join("\n  ")))
 }
@@ -267,7 +278,11 @@ const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 fn days() -> impl Strategy<Value = String> {
     let item = prop_oneof![
         select(DAYS.to_vec()).prop_map(str::to_owned),
-        (select(DAYS.to_vec()), select(DAYS.to_vec()), select(vec!["-", " - "]))
+        (
+            select(DAYS.to_vec()),
+            select(DAYS.to_vec()),
+            select(vec!["-", " - "])
+        )
             .prop_map(|(first, last, dash)| format!("{first}{dash}{last}")),
     ];
     (vec(item, 1..=3), select(vec![",", ", "])).prop_map(|(items, comma)| items.join(comma))
@@ -299,25 +314,32 @@ fn rule(context: Context) -> impl Strategy<Value = Piece> {
         proptest::option::weighted(0.6, clause(context)),
     )
         .prop_map(|(effect, subjects, (target, aim), clause)| {
-            let text = format!("{effect} {subjects} to {target}{}", clause.unwrap_or_default());
+            let text = format!(
+                "{effect} {subjects} to {target}{}",
+                clause.unwrap_or_default()
+            );
             (text, aim)
         })
 }
 
 /// `require scope S, ... to ACTIONS KIND PATTERNS`.
 fn requirement(style: Style) -> impl Strategy<Value = Piece> {
-    (subsequence(SCOPES.to_vec(), 1..=2), target(style)).prop_map(
-        move |(scopes, (target, aim))| {
-            let text = format!("require scope {} to {target}", quote_list(&scopes, style));
-            (text, aim)
-        },
-    )
+    (subsequence(SCOPES.to_vec(), 1..=2), target(style)).prop_map(move |(scopes, (target, aim))| {
+        let text = format!("require scope {} to {target}", quote_list(&scopes, style));
+        (text, aim)
+    })
 }
 
 /// `ACTIONS KIND PATTERNS` (valid actions for the kind, singular or plural kind word, one
 /// to three patterns) and what it is about.
 fn target(style: Style) -> impl Strategy<Value = (String, Option<Aim>)> {
-    let kinds = vec![Kind::Tool, Kind::Tool, Kind::Tool, Kind::Resource, Kind::Prompt];
+    let kinds = vec![
+        Kind::Tool,
+        Kind::Tool,
+        Kind::Tool,
+        Kind::Resource,
+        Kind::Prompt,
+    ];
     (
         select(kinds),
         any::<bool>(),
@@ -332,8 +354,15 @@ fn target(style: Style) -> impl Strategy<Value = (String, Option<Aim>)> {
                     _ => kind.use_action().keyword(),
                 })
                 .collect();
-            let kind_word = if plural_word { kind.plural() } else { kind.singular() };
-            let quoted: Vec<String> = patterns.iter().map(|pattern| quote(pattern, style)).collect();
+            let kind_word = if plural_word {
+                kind.plural()
+            } else {
+                kind.singular()
+            };
+            let quoted: Vec<String> = patterns
+                .iter()
+                .map(|pattern| quote(pattern, style))
+                .collect();
             let text = format!("{} {kind_word} {}", actions.join(", "), quoted.join(", "));
             (text, Some(Aim { kind, patterns }))
         })

@@ -8,12 +8,12 @@ use proptest::sample::{select, subsequence};
 use serde_json::{json, Map, Value};
 use toolgate::ast::{Action, Kind};
 
+use super::policy::Aim;
 use super::pools::{
     AKA_VALUES, CLAIM_INTEGERS, CLAIM_PATHS, CLAIM_STRINGS, CLIENTS, CLIENT_PATHS, DATES,
     IPV4_ADDRESSES, IPV6_ADDRESSES, NAMES, ROLE_NAMES, ROLE_PATHS, SCOPES, SCOPE_PATHS,
     UNKNOWN_ROLE_VALUES,
 };
-use super::policy::Aim;
 use crate::reference::RefRequest;
 
 /// A random request; often aimed at one of `targets`: of its kind, with a name made
@@ -33,7 +33,13 @@ pub fn request(targets: Vec<Aim>) -> impl Strategy<Value = RefRequest> {
 
 /// A kind, `list` or the kind's use action, and a name: aimed at a target or free.
 fn kind_action_and_name(targets: Vec<Aim>) -> BoxedStrategy<(Kind, Action, String)> {
-    let kinds = vec![Kind::Tool, Kind::Tool, Kind::Tool, Kind::Resource, Kind::Prompt];
+    let kinds = vec![
+        Kind::Tool,
+        Kind::Tool,
+        Kind::Tool,
+        Kind::Resource,
+        Kind::Prompt,
+    ];
     let free = (select(kinds), any::<bool>(), free_name())
         .prop_map(|(kind, list, name)| (kind, action(kind, list), name));
     if targets.is_empty() {
@@ -41,8 +47,9 @@ fn kind_action_and_name(targets: Vec<Aim>) -> BoxedStrategy<(Kind, Action, Strin
     }
     let aimed = (select(targets), any::<bool>(), made_name_parts()).prop_map(
         |(target, list, (pattern_index, fillers, suffix))| {
-            let pattern = &target.patterns[pattern_index % target.patterns.len()];
-            let name = format!("{}{suffix}", instantiate(pattern, &fillers));
+            let pattern = target.patterns.iter().cycle().nth(pattern_index);
+            let made = pattern.map_or_else(String::new, |pattern| instantiate(pattern, &fillers));
+            let name = format!("{made}{suffix}");
             (target.kind, action(target.kind, list), name)
         },
     );
@@ -109,7 +116,7 @@ pub fn instantiate(pattern: &str, fillers: &[&str]) -> String {
 
 /// Absent, IPv4, IPv6 or IPv4-mapped IPv6.
 fn ip() -> impl Strategy<Value = Option<IpAddr>> {
-    let v4 = || select(IPV4_ADDRESSES.to_vec()).prop_map(|text| parse_v4(text));
+    let v4 = || select(IPV4_ADDRESSES.to_vec()).prop_map(parse_v4);
     prop_oneof![
         2 => Just(None),
         3 => v4().prop_map(|address| Some(IpAddr::V4(address))),
@@ -135,7 +142,7 @@ fn time() -> impl Strategy<Value = jiff::Timestamp> {
     (
         select(DATES.to_vec()),
         -14i64..=38,
-        select(vec![0i64, 0, 0, 30, 59, 1]),
+        select(vec![0i64, 0, 0, 30, 59, 1, 15, 14]),
         select(vec![0i64, 0, 59]),
     )
         .prop_map(|(date, hours, minutes, seconds)| {
@@ -152,9 +159,18 @@ fn time() -> impl Strategy<Value = jiff::Timestamp> {
 pub fn claims() -> impl Strategy<Value = Value> {
     (
         vec((role_path(), role_value(), placement()), 1..=4),
-        vec((select(SCOPE_PATHS.to_vec()), scope_value(), placement()), 0..=2),
-        vec((select(CLIENT_PATHS.to_vec()), client_value(), placement()), 0..=2),
-        vec((select(CLAIM_PATHS.to_vec()), any_value(), placement()), 0..=4),
+        vec(
+            (select(SCOPE_PATHS.to_vec()), scope_value(), placement()),
+            0..=2,
+        ),
+        vec(
+            (select(CLIENT_PATHS.to_vec()), client_value(), placement()),
+            0..=2,
+        ),
+        vec(
+            (select(CLAIM_PATHS.to_vec()), any_value(), placement()),
+            0..=4,
+        ),
     )
         .prop_map(|(roles, scopes, clients, others)| {
             let mut claims = Map::new();
@@ -185,7 +201,12 @@ enum Placement {
 
 /// Any placement.
 fn placement() -> impl Strategy<Value = Placement> {
-    select(vec![Placement::Nested, Placement::Nested, Placement::TopLevel, Placement::Both])
+    select(vec![
+        Placement::Nested,
+        Placement::Nested,
+        Placement::TopLevel,
+        Placement::Both,
+    ])
 }
 
 /// Puts `value` at `path`; intermediate non-objects are replaced by objects.

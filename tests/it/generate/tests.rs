@@ -5,8 +5,7 @@ use proptest::prelude::*;
 use toolgate::ast::Policy;
 use toolgate::source::{Sources, Span};
 
-use super::case;
-use super::policy_text;
+use super::{case, policy_text, request};
 use crate::reference::{decide, RefDecision, ALLOWED, INSUFFICIENT_SCOPE, NO_RULE};
 
 /// Parses and checks `text`; `Err` lists every error (code, line, message).
@@ -17,10 +16,18 @@ fn load(text: &str) -> Result<(Sources, Policy), String> {
     let errors: Vec<String> = parsed
         .diagnostics
         .iter()
-        .chain(checked.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()))
+        .chain(
+            checked
+                .diagnostics
+                .iter()
+                .filter(|diagnostic| diagnostic.is_error()),
+        )
         .map(|diagnostic| {
             let location = sources.location(diagnostic.span);
-            format!("{} line {}: {}", diagnostic.code, location.start.line, diagnostic.message)
+            format!(
+                "{} line {}: {}",
+                diagnostic.code, location.start.line, diagnostic.message
+            )
         })
         .collect();
     if errors.is_empty() {
@@ -33,7 +40,11 @@ fn load(text: &str) -> Result<(Sources, Policy), String> {
 /// The invariants every decision keeps.
 fn assert_well_formed(decision: &RefDecision) {
     assert_eq!(decision.allow, decision.reason == ALLOWED, "{decision:?}");
-    assert_eq!(decision.rule.is_none(), decision.reason == NO_RULE, "{decision:?}");
+    assert_eq!(
+        decision.rule.is_none(),
+        decision.reason == NO_RULE,
+        "{decision:?}"
+    );
     assert_eq!(
         decision.missing_scopes.is_empty(),
         decision.reason != INSUFFICIENT_SCOPE,
@@ -92,5 +103,17 @@ proptest! {
                 "{:?}\n--- policy ---\n{}", request, text
             );
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn free_requests_decide_against_the_spec_example(request in request()) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/conformance/example/policy.policy");
+        let text = std::fs::read_to_string(path).unwrap();
+        let (sources, policy) = load(&text).map_err(TestCaseError::fail)?;
+        assert_well_formed(&decide(&sources, &policy, &request));
     }
 }

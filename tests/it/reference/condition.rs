@@ -182,7 +182,11 @@ impl Evaluation<'_> {
             },
             WindowRef::Inline(window) => window,
         };
-        Truth::from_option(window::contains(window, self.definitions.time_zone, self.time))
+        Truth::from_option(window::contains(
+            window,
+            self.definitions.time_zone,
+            self.time,
+        ))
     }
 }
 
@@ -253,7 +257,10 @@ mod tests {
         assert!(json_equals(&json!(false), &LiteralValue::Bool(false)));
         assert!(!json_equals(&json!(u64::MAX), &LiteralValue::Integer(-1)));
         assert!(json_equals(&json!(-7), &LiteralValue::Integer(-7)));
-        assert!(!json_equals(&json!(null), &LiteralValue::String("null".into())));
+        assert!(!json_equals(
+            &json!(null),
+            &LiteralValue::String("null".into())
+        ));
     }
 
     #[test]

@@ -74,10 +74,16 @@ fn mismatch(sources: &Sources, decision: &RefDecision, expect: &Value) -> Option
     let mut problems = Vec::new();
     let expected_allow = expect["decision"] == "allow";
     if decision.allow != expected_allow {
-        problems.push(format!("allow {} expected {expected_allow}", decision.allow));
+        problems.push(format!(
+            "allow {} expected {expected_allow}",
+            decision.allow
+        ));
     }
     if decision.reason != expect["reason"] {
-        problems.push(format!("reason {} expected {}", decision.reason, expect["reason"]));
+        problems.push(format!(
+            "reason {} expected {}",
+            decision.reason, expect["reason"]
+        ));
     }
     let expected_missing: Vec<String> =
         serde_json::from_value(expect["missing_scopes"].clone()).unwrap();

@@ -19,6 +19,8 @@ pub mod window;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod decide_tests;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;

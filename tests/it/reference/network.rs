@@ -91,22 +91,46 @@ mod tests {
     #[test]
     fn ipv4_ranges() {
         assert_eq!(contains_text("10.0.0.0/8", address("10.9.9.9")), Some(true));
-        assert_eq!(contains_text("10.0.0.0/8", address("11.0.0.0")), Some(false));
-        assert_eq!(contains_text("192.168.10.0/24", address("192.168.11.1")), Some(false));
-        assert_eq!(contains_text("10.0.0.1/8", address("10.200.0.0")), Some(true));
+        assert_eq!(
+            contains_text("10.0.0.0/8", address("11.0.0.0")),
+            Some(false)
+        );
+        assert_eq!(
+            contains_text("192.168.10.0/24", address("192.168.11.1")),
+            Some(false)
+        );
+        assert_eq!(
+            contains_text("10.0.0.1/8", address("10.200.0.0")),
+            Some(true)
+        );
         assert_eq!(contains_text("0.0.0.0/0", address("8.8.8.8")), Some(true));
         assert_eq!(contains_text("10.1.2.3", address("10.1.2.3")), Some(true));
         assert_eq!(contains_text("10.1.2.3", address("10.1.2.4")), Some(false));
-        assert_eq!(contains_text("10.1.2.2/31", address("10.1.2.3")), Some(true));
+        assert_eq!(
+            contains_text("10.1.2.2/31", address("10.1.2.3")),
+            Some(true)
+        );
     }
 
     #[test]
     fn ipv6_ranges_and_mapped_addresses() {
-        assert_eq!(contains_text("2001:db8::/32", address("2001:db8::1")), Some(true));
-        assert_eq!(contains_text("2001:db8::/32", address("2001:db9::1")), Some(false));
+        assert_eq!(
+            contains_text("2001:db8::/32", address("2001:db8::1")),
+            Some(true)
+        );
+        assert_eq!(
+            contains_text("2001:db8::/32", address("2001:db9::1")),
+            Some(false)
+        );
         assert_eq!(contains_text("::/0", address("fe80::1")), Some(true));
-        assert_eq!(contains_text("10.0.0.0/8", address("::ffff:10.1.2.3")), Some(true));
-        assert_eq!(contains_text("::/0", address("::ffff:10.1.2.3")), Some(false));
+        assert_eq!(
+            contains_text("10.0.0.0/8", address("::ffff:10.1.2.3")),
+            Some(true)
+        );
+        assert_eq!(
+            contains_text("::/0", address("::ffff:10.1.2.3")),
+            Some(false)
+        );
         assert_eq!(contains_text("0.0.0.0/0", address("::1")), Some(false));
         assert_eq!(contains_text("::/0", address("1.2.3.4")), Some(false));
     }

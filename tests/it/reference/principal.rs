@@ -7,9 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
-use toolgate::ast::{
-    ClaimField, Cidr, Policy, RoleDecl, Statement, StatementKind, Window,
-};
+use toolgate::ast::{Cidr, ClaimField, Policy, RoleDecl, Statement, StatementKind, Window};
 
 /// Default role claim paths.
 const DEFAULT_ROLE_PATHS: [&str; 2] = ["roles", "role"];

@@ -74,7 +74,6 @@ fn minutes(time: ClockTime) -> u32 {
         .min(MINUTES_PER_DAY)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,9 +92,16 @@ mod tests {
         }
     }
 
-    fn window(days: Option<Vec<DayItem>>, hours: Option<(u32, u32, u32, u32)>, tz: Option<&str>) -> Window {
+    fn window(
+        days: Option<Vec<DayItem>>,
+        hours: Option<(u32, u32, u32, u32)>,
+        tz: Option<&str>,
+    ) -> Window {
         Window {
-            days: days.map(|items| Days { items, span: span() }),
+            days: days.map(|items| Days {
+                items,
+                span: span(),
+            }),
             hours: hours.map(|(start_hour, start_minute, end_hour, end_minute)| Hours {
                 start: clock(start_hour, start_minute),
                 end: clock(end_hour, end_minute),
@@ -129,7 +135,14 @@ mod tests {
     #[test]
     fn day_ranges_wrap_and_single_day_ranges_are_one_day() {
         let weekend = window(Some(vec![range(Day::Fri, Day::Mon)]), None, None);
-        for (day, expected) in [(MON, true), (1, false), (3, false), (FRI, true), (SAT, true), (SUN, true)] {
+        for (day, expected) in [
+            (MON, true),
+            (1, false),
+            (3, false),
+            (FRI, true),
+            (SAT, true),
+            (SUN, true),
+        ] {
             assert_eq!(contains_local(&weekend, day, 600), expected, "day {day}");
         }
         let monday = window(Some(vec![range(Day::Mon, Day::Mon)]), None, None);
@@ -143,7 +156,11 @@ mod tests {
 
     #[test]
     fn hours_are_start_inclusive_end_exclusive() {
-        let business = window(Some(vec![range(Day::Mon, Day::Fri)]), Some((9, 0, 17, 0)), None);
+        let business = window(
+            Some(vec![range(Day::Mon, Day::Fri)]),
+            Some((9, 0, 17, 0)),
+            None,
+        );
         assert!(!contains_local(&business, MON, 9 * 60 - 1));
         assert!(contains_local(&business, MON, 9 * 60));
         assert!(contains_local(&business, FRI, 17 * 60 - 1));
@@ -171,19 +188,54 @@ mod tests {
 
     #[test]
     fn zones_follow_daylight_saving() {
-        let business = window(Some(vec![range(Day::Mon, Day::Fri)]), Some((9, 0, 17, 0)), None);
+        let business = window(
+            Some(vec![range(Day::Mon, Day::Fri)]),
+            Some((9, 0, 17, 0)),
+            None,
+        );
         let berlin = Some("Europe/Berlin");
-        assert_eq!(contains(&business, berlin, at("2026-07-01T07:30:00Z")), Some(true));
-        assert_eq!(contains(&business, berlin, at("2026-07-01T15:30:00Z")), Some(false));
-        assert_eq!(contains(&business, berlin, at("2026-12-01T15:30:00Z")), Some(true));
-        assert_eq!(contains(&business, None, at("2026-12-01T16:59:59Z")), Some(true));
-        assert_eq!(contains(&business, None, at("2026-12-01T17:00:00Z")), Some(false));
+        assert_eq!(
+            contains(&business, berlin, at("2026-07-01T07:30:00Z")),
+            Some(true)
+        );
+        assert_eq!(
+            contains(&business, berlin, at("2026-07-01T15:30:00Z")),
+            Some(false)
+        );
+        assert_eq!(
+            contains(&business, berlin, at("2026-12-01T15:30:00Z")),
+            Some(true)
+        );
+        assert_eq!(
+            contains(&business, None, at("2026-12-01T16:59:59Z")),
+            Some(true)
+        );
+        assert_eq!(
+            contains(&business, None, at("2026-12-01T17:00:00Z")),
+            Some(false)
+        );
         // The window's own zone wins over the policy's.
         let new_york = window(None, Some((0, 0, 1, 0)), Some("America/New_York"));
         // 2026-03-08 is the spring-forward day in New York: midnight is UTC-5.
-        assert_eq!(contains(&new_york, berlin, at("2026-03-08T05:30:00Z")), Some(true));
-        assert_eq!(contains(&new_york, berlin, at("2026-03-09T04:30:00Z")), Some(true));
-        assert_eq!(contains(&new_york, berlin, at("2026-03-09T05:30:00Z")), Some(false));
-        assert_eq!(contains(&window(None, Some((0, 0, 1, 0)), Some("Nowhere/City")), None, at("2026-03-09T05:30:00Z")), None);
+        assert_eq!(
+            contains(&new_york, berlin, at("2026-03-08T05:30:00Z")),
+            Some(true)
+        );
+        assert_eq!(
+            contains(&new_york, berlin, at("2026-03-09T04:30:00Z")),
+            Some(true)
+        );
+        assert_eq!(
+            contains(&new_york, berlin, at("2026-03-09T05:30:00Z")),
+            Some(false)
+        );
+        assert_eq!(
+            contains(
+                &window(None, Some((0, 0, 1, 0)), Some("Nowhere/City")),
+                None,
+                at("2026-03-09T05:30:00Z")
+            ),
+            None
+        );
     }
 }
