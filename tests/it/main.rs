@@ -7,6 +7,7 @@ mod api;
 mod cli;
 mod corpus;
 mod differential;
+mod examples;
 mod generate;
 mod golden;
 mod reference;
