@@ -2,7 +2,12 @@
 
 mod check;
 mod eval;
+mod explain;
+mod fmt;
+mod init;
 mod render;
+mod table;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +28,16 @@ enum Command {
     Check(CheckArgs),
     /// Decide requests given as JSON against a policy.
     Eval(EvalArgs),
+    /// Explain one decision: every rule that matched and every condition's value.
+    Explain(explain::Args),
+    /// Rewrite policies in the canonical layout, keeping comments.
+    Fmt(fmt::Args),
+    /// Run policy test files (`*.tests`).
+    Test(test::Args),
+    /// The roles x tools decision matrix of a policy.
+    Table(table::Args),
+    /// Write a starter policy for a server from its `tools/list` result.
+    Init(init::Args),
 }
 
 /// Arguments of `toolgate check`.
@@ -89,5 +104,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
+        Command::Test(args) => test::run(&args),
+        Command::Table(args) => table::run(&args),
+        Command::Init(args) => init::run(&args),
     }
 }

@@ -1,0 +1,1 @@
+//! Explanations of one decision for people (`toolgate explain`): to be written.

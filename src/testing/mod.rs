@@ -1,0 +1,1 @@
+//! Policy test files (`toolgate test`): to be written.
