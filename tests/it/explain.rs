@@ -1,0 +1,1 @@
+//! Tests of `toolgate explain`: to be written.

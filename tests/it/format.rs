@@ -1,0 +1,1 @@
+//! Tests of `toolgate format`: to be written.

@@ -1,0 +1,1 @@
+//! Tests of `toolgate init`: to be written.

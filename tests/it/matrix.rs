@@ -1,0 +1,1 @@
+//! Tests of `toolgate matrix`: to be written.

@@ -1,0 +1,1 @@
+//! Tests of `toolgate sarif`: to be written.

@@ -1,0 +1,1 @@
+//! Tests of `toolgate testing`: to be written.
