@@ -21,10 +21,8 @@ pub(super) fn build(builder: &mut Builder<'_>, disjunction: Pair<'_, Rule>) -> O
     loop {
         step = match step {
             Step::Enter(pair) => walk.enter(pair)?,
-            Step::Leave(expr) => match walk.leave(expr) {
-                Ok(step) => step,
-                Err(done) => return Some(done),
-            },
+            Step::Leave(expr) => walk.leave(expr),
+            Step::Done(expr) => return Some(expr),
             Step::Next => walk.next()?,
         };
     }
@@ -38,6 +36,8 @@ enum Step<'i> {
     Leave(Expr),
     /// Move to the innermost list's next operand.
     Next,
+    /// The whole condition is built.
+    Done(Expr),
 }
 
 /// An expression being built, waiting for its operands.
@@ -92,25 +92,24 @@ impl<'i> Walk<'_, '_, 'i> {
         }
     }
 
-    /// Gives `expr` to the innermost frame; `Err` holds the whole condition when no
-    /// frame is left.
-    fn leave(&mut self, expr: Expr) -> Result<Step<'i>, Expr> {
+    /// Gives `expr` to the innermost frame; with no frame left, it is the condition.
+    fn leave(&mut self, expr: Expr) -> Step<'i> {
         match self.frames.last_mut() {
-            None => Err(expr),
+            None => Step::Done(expr),
             Some(Frame::List { operands, .. }) => {
                 operands.push(expr);
-                Ok(Step::Next)
+                Step::Next
             }
             Some(Frame::Not(span)) => {
                 let kind = ExprKind::Not(Box::new(expr));
                 let span = *span;
                 self.frames.pop();
-                Ok(Step::Leave(Expr { kind, span }))
+                Step::Leave(Expr { kind, span })
             }
             Some(Frame::Group(span)) => {
                 let span = *span;
                 self.frames.pop();
-                Ok(Step::Leave(Expr { span, ..expr }))
+                Step::Leave(Expr { span, ..expr })
             }
         }
     }

@@ -12,8 +12,10 @@
 //! statement that has a condition, such a line is tried quietly: if it does not parse
 //! as a whole statement, it is skipped without a second error.
 //!
-//! Untrusted text cannot exhaust the stack: conditions nested more than
-//! [`nesting::MAX_NESTING`] levels deep are rejected before the grammar sees them.
+//! Untrusted text cannot exhaust the stack or take quadratic time: conditions nested
+//! more than [`nesting::MAX_NESTING`] levels deep are rejected before the grammar sees
+//! them, the grammar only sees the text one statement can reach, and conditions are
+//! built without recursion.
 
 mod build;
 mod condition;
@@ -93,10 +95,11 @@ impl FileParser<'_, '_> {
             text: self.text,
             start,
         };
-        if let Some(token) = nesting::too_deep(self.text, start) {
+        let extent = nesting::scan(self.text, start);
+        if let Some(token) = extent.too_deep {
             return Err(error::nesting(&token, place));
         }
-        let rest = self.text.get(start..).unwrap_or("");
+        let rest = self.text.get(start..extent.end).unwrap_or("");
         let mut pairs = PolicyParser::parse(Rule::entry, rest)
             .map_err(|failure| error::from_pest(&failure, place))?;
         let pair = pairs.next().and_then(|entry| {

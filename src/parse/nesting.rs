@@ -1,30 +1,59 @@
-//! The nesting check that keeps deep conditions away from the recursive grammar.
+//! How far a statement can reach, and how deep its condition nests.
 //!
-//! Parentheses and `not` nest conditions, and the grammar (like any recursive-descent
-//! parser) uses stack for each level. Before a statement goes to the grammar, this
-//! check walks the tokens the grammar could read for it and finds the first `(` or
-//! `not` that opens a level beyond [`MAX_NESTING`].
+//! Before a statement goes to the grammar, [`scan`] walks the tokens the grammar could
+//! read for it, up to the first token no statement can continue with (the next
+//! statement's keyword, an unmatched `)`). That bounds the text handed to pest, so a
+//! syntax error costs time in proportion to its statement rather than to the rest of
+//! the file. On the way it finds the first `(` or `not` that nests a condition deeper
+//! than [`MAX_NESTING`]: the grammar, like any recursive-descent parser, uses stack for
+//! each level, so such a statement never reaches it.
 
 use super::lexer::{Lexer, Token, TokenKind, STATEMENT_KEYWORDS};
 
 /// The deepest nesting of `(` and `not` a condition may have.
 pub(super) const MAX_NESTING: usize = 64;
 
-/// The first token of the statement starting at `start` that nests its condition deeper
-/// than [`MAX_NESTING`], if any.
-pub(super) fn too_deep(text: &str, start: usize) -> Option<Token<'_>> {
+/// What [`scan`] found about the statement starting at some offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Extent<'text> {
+    /// The first token that nests the condition deeper than [`MAX_NESTING`], if any.
+    pub too_deep: Option<Token<'text>>,
+    /// Where the text the grammar may look at ends: one character past the first token
+    /// the statement cannot take in (or the end of the file).
+    pub end: usize,
+}
+
+/// Scans the statement starting at `start` (see the module docs).
+pub(super) fn scan(text: &str, start: usize) -> Extent<'_> {
     let mut depth = Depth::default();
-    let mut previous: Option<Token<'_>> = None;
-    for token in Lexer::new(text, start).skip(1) {
+    let mut tokens = Lexer::new(text, start);
+    let mut previous = tokens.next();
+    for token in tokens {
         if depth.ends_statement(&token, previous.as_ref()) {
-            return None;
+            return Extent {
+                too_deep: None,
+                end: past_next_char(text, token.end),
+            };
         }
         if depth.step(&token) {
-            return Some(token);
+            return Extent {
+                too_deep: Some(token),
+                end: text.len(),
+            };
         }
         previous = Some(token);
     }
-    None
+    Extent {
+        too_deep: None,
+        end: text.len(),
+    }
+}
+
+/// The offset just past the character at `offset` (the grammar reads one character
+/// past the next statement's keyword, to see that the keyword is a whole word).
+fn past_next_char(text: &str, offset: usize) -> usize {
+    let next = text.get(offset..).and_then(|rest| rest.chars().next());
+    offset + next.map_or(0, char::len_utf8)
 }
 
 /// How deep a condition is nested at some token.
@@ -45,6 +74,9 @@ impl Depth {
     /// statement ends before it at the latest.
     fn ends_statement(&self, token: &Token<'_>, previous: Option<&Token<'_>>) -> bool {
         let is_keyword = |word: &str| token.is_word(word);
+        if token.is_word("scope") && previous.is_some_and(|word| word.is_word("require")) {
+            return false;
+        }
         if token.is_word("role") || token.is_word("scope") {
             return !self.in_condition || (self.level == 0 && !continues(previous));
         }
@@ -97,7 +129,11 @@ mod tests {
     use super::*;
 
     fn deep(text: &str) -> Option<usize> {
-        too_deep(text, 0).map(|token| token.start)
+        scan(text, 0).too_deep.map(|token| token.start)
+    }
+
+    fn end(text: &str) -> usize {
+        scan(text, 0).end
     }
 
     #[test]
@@ -128,7 +164,7 @@ mod tests {
     fn stops_at_the_next_statement() {
         let text = format!("role a\nallow a to call tools \"x\" if {}", "(".repeat(70));
         assert_eq!(deep(&text), None);
-        assert!(too_deep(&text, 7).is_some());
+        assert!(scan(&text, 7).too_deep.is_some());
         let after_atom = format!(
             "deny a to call tools \"x\" if role a\nrole b {}",
             "(".repeat(70)
@@ -139,6 +175,19 @@ mod tests {
             "(".repeat(70)
         );
         assert!(deep(&continued).is_some());
+    }
+
+    #[test]
+    fn ends_just_past_the_next_statement_keyword() {
+        assert_eq!(end("role a\nrole b inherits c\nrole d"), 12);
+        assert_eq!(end("role a inherits b"), 17);
+        assert_eq!(end("require\nscope \"x\" to call tools \"y\"\nallow x"), 42);
+        assert_eq!(
+            end("allow a to call tools \"x\" if role a and\nrole b\nrole c"),
+            52
+        );
+        assert_eq!(end("allow a to call tools \"x\" if (true))\nx\nrole c"), 37);
+        assert_eq!(end("scope \"role\" # role\nscope \"x\""), 26);
     }
 
     #[test]

@@ -701,6 +701,39 @@ fn a_statement_ends_where_the_next_keyword_begins() {
 }
 
 #[test]
+fn requirements_and_conditions_may_continue_on_the_next_line() {
+    assert_eq!(
+        shown("require\nscope \"x\"\nto call tools \"y\"\nscope \"x\""),
+        [
+            r#"require scope "x" to call tools "y""#,
+            r#"scope "x" implies "#
+        ]
+    );
+    assert_eq!(
+        shown("deny anyone to call tools \"x\" unless\nrole a or\nscope \"s\"\nrole a"),
+        [
+            r#"deny anyone to call tools "x" unless (or role a scope "s")"#,
+            "role a inherits  aka ",
+        ]
+    );
+    assert_eq!(
+        shown("deny anyone to call tools \"x\" if not\nrole a\nrole b"),
+        [
+            r#"deny anyone to call tools "x" if (not role a)"#,
+            "role b inherits  aka "
+        ]
+    );
+}
+
+#[test]
+fn an_unterminated_string_spoils_only_its_statement() {
+    let text = "allow a to call tools \"x\nallow b to call tools \"y\"\n";
+    assert_eq!(errors(text), ["1:23 unterminated string [\"x]"]);
+    let (_, parsed) = parse_text(text);
+    assert_eq!(parsed.policy.statements.len(), 1);
+}
+
+#[test]
 fn statements_span_lines_and_ignore_comments() {
     let text =
         "allow # who\n  admin, # more\n  dev\nto\ncall\ntools # kind\n\"x\" # pattern\n# end\n";
