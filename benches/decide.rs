@@ -15,6 +15,8 @@
 //!   policy, names only a prefix glob covers, names no pattern but `*` covers; each with
 //!   an address and a time). Every request is decided once before timing, so the engine's
 //!   memo of names is warm.
+//! - `decide_by_name/{literal,glob_only,star_only}/{size}`: the same, on requests of one
+//!   kind of name only, to show where the time goes.
 //! - `compile/{load,parse,check,compile_only}/{size}`: the whole chain
 //!   (`toolgate::load(Sources::from_text(..))`), and each stage alone on the previous
 //!   stage's output, so compile-only time is visible.
@@ -22,6 +24,8 @@
 //!
 //! Run with `cargo bench --bench decide` (all groups), or filter, e.g.
 //! `cargo bench --bench decide -- decide/` or `cargo bench --bench decide -- 1000x10000`.
+//! With `TOOLGATE_BENCH_DUMP=DIR` set, the generated policies are also written to
+//! `DIR/bench-{size}.policy` (to try them with the CLI or a profiler).
 //! Results land in `target/criterion/`; the median of each benchmark is in its
 //! `new/estimates.json`.
 
@@ -302,14 +306,15 @@ fn subjects(rng: &mut Rng, roles: usize) -> String {
         return "anyone".to_string();
     }
     let count = 1 + rng.below(3);
-    let mut out = String::new();
-    for index in 0..count {
-        if index > 0 {
-            out.push_str(", ");
+    let mut chosen: Vec<usize> = Vec::with_capacity(count);
+    for _ in 0..count {
+        let role = rng.below(roles);
+        if !chosen.contains(&role) {
+            chosen.push(role);
         }
-        write!(out, "r{}", rng.below(roles)).unwrap();
     }
-    out
+    let names: Vec<String> = chosen.iter().map(|role| format!("r{role}")).collect();
+    names.join(", ")
 }
 
 /// No condition (70 %), or ` if ...` with one or two atoms.
@@ -372,10 +377,23 @@ fn claims(generated: &Generated, seed: u64) -> Value {
     })
 }
 
+/// Which names requests are made on.
+#[derive(Clone, Copy)]
+enum Mix {
+    /// The realistic mix of `decide/`.
+    All,
+    /// Only names some pattern writes literally.
+    Literal,
+    /// Only names a prefix glob covers (and no literal pattern).
+    GlobOnly,
+    /// Only names no pattern but `*` covers.
+    StarOnly,
+}
+
 /// Names and actions of the requests `decide/` cycles through: half on names written
 /// literally, three tenths on names only a prefix glob covers, the rest on names only
 /// `*` covers.
-fn request_specs(generated: &Generated) -> Vec<(String, Action, IpAddr, Timestamp)> {
+fn request_specs(generated: &Generated, mix: Mix) -> Vec<(String, Action, IpAddr, Timestamp)> {
     let mut rng = Rng::new(generated.tools as u64 ^ 0xB0B);
     let literal: Vec<usize> = (0..generated.tools)
         .filter(|j| generated.literal[*j])
@@ -392,7 +410,12 @@ fn request_specs(generated: &Generated) -> Vec<(String, Action, IpAddr, Timestam
     assert!(!literal.is_empty() && !glob_only.is_empty());
     (0..REQUESTS)
         .map(|_| {
-            let roll = rng.below(10);
+            let roll = match mix {
+                Mix::All => rng.below(10),
+                Mix::Literal => 0,
+                Mix::GlobOnly => 5,
+                Mix::StarOnly => 9,
+            };
             let name = if roll < 5 {
                 let j = literal[rng.below(literal.len())];
                 format!("svc{}.op_{}", j / OPS, j % OPS)
@@ -433,6 +456,13 @@ fn build_requests(specs: &[(String, Action, IpAddr, Timestamp)]) -> Vec<Request<
 }
 
 fn load(generated: &Generated) -> Engine {
+    if let Some(dir) = std::env::var_os("TOOLGATE_BENCH_DUMP") {
+        let path = std::path::Path::new(&dir).join(format!(
+            "bench-{}.policy",
+            label(generated.roles, generated.tools)
+        ));
+        std::fs::write(&path, &generated.text).unwrap();
+    }
     match toolgate::load(Sources::from_text("bench.policy", generated.text.as_str())) {
         Ok(loaded) => loaded.engine,
         Err(error) => panic!(
@@ -453,7 +483,7 @@ fn decide(c: &mut Criterion) {
         let generated = generate(roles, tools);
         let engine = load(&generated);
         let principal = engine.principal(&claims(&generated, 7)).unwrap();
-        let specs = request_specs(&generated);
+        let specs = request_specs(&generated, Mix::All);
         let requests = build_requests(&specs);
         // Warm the memo, and show the mix of outcomes the loop measures.
         let mut outcomes = [0usize; 4];
@@ -479,6 +509,41 @@ fn decide(c: &mut Criterion) {
                 black_box(engine.decide(black_box(&principal), black_box(request)))
             });
         });
+    }
+    group.finish();
+}
+
+/// `decide/` split by the kind of name: where the time goes.
+fn decide_by_name(c: &mut Criterion) {
+    let mut group = c.benchmark_group("decide_by_name");
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .throughput(Throughput::Elements(1));
+    for (roles, tools) in SIZES {
+        let generated = generate(roles, tools);
+        let engine = load(&generated);
+        let principal = engine.principal(&claims(&generated, 7)).unwrap();
+        for (mix, name) in [
+            (Mix::Literal, "literal"),
+            (Mix::GlobOnly, "glob_only"),
+            (Mix::StarOnly, "star_only"),
+        ] {
+            let specs = request_specs(&generated, mix);
+            let requests = build_requests(&specs);
+            for request in &requests {
+                black_box(engine.decide(&principal, request));
+            }
+            group.bench_function(BenchmarkId::new(name, label(roles, tools)), |b| {
+                let mut index = 0usize;
+                b.iter(|| {
+                    let request = &requests[index & (REQUESTS - 1)];
+                    index = index.wrapping_add(1);
+                    black_box(engine.decide(black_box(&principal), black_box(request)))
+                });
+            });
+        }
     }
     group.finish();
 }
@@ -541,5 +606,5 @@ fn principal(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decide, compile_bench, principal);
+criterion_group!(benches, decide, decide_by_name, compile_bench, principal);
 criterion_main!(benches);

@@ -19,25 +19,14 @@ impl<'a> Checker<'a> {
         for statement in &policy.statements {
             match &statement.kind {
                 StatementKind::Timezone(zone) => {
-                    if self.first_only(
-                        "timezone",
-                        "`timezone` statement",
-                        statement.span,
-                        &mut first_timezone,
-                    ) {
-                        match values::time_zone(zone) {
-                            Ok(zone) => self.timezone = zone,
-                            Err(diagnostic) => self.report(diagnostic),
-                        }
+                    let what = ("timezone", "`timezone` statement");
+                    if self.first_only(what, statement.span, &mut first_timezone) {
+                        self.set_timezone(zone);
                     }
                 }
                 StatementKind::Claims(block) => {
-                    if self.first_only(
-                        "claims",
-                        "`claims` block",
-                        statement.span,
-                        &mut first_claims,
-                    ) {
+                    let what = ("claims", "`claims` block");
+                    if self.first_only(what, statement.span, &mut first_claims) {
                         self.claims_block(block);
                     }
                 }
@@ -53,8 +42,7 @@ impl<'a> Checker<'a> {
     /// Reports E002 for a second single-instance statement; true for the first.
     fn first_only(
         &mut self,
-        keyword: &str,
-        what: &str,
+        (keyword, what): (&str, &str),
         span: Span,
         first: &mut Option<Span>,
     ) -> bool {
@@ -72,6 +60,13 @@ impl<'a> Checker<'a> {
                 *first = Some(span);
                 true
             }
+        }
+    }
+
+    fn set_timezone(&mut self, zone: &ast::Text) {
+        match values::time_zone(zone) {
+            Ok(zone) => self.timezone = zone,
+            Err(diagnostic) => self.report(diagnostic),
         }
     }
 

@@ -200,14 +200,11 @@ pub enum ClaimTest {
 }
 
 impl Cond {
-    /// Whether the condition names scope atoms (so adding scopes could change it).
+    /// Collects the scopes the condition's `scope` atoms name (the scopes whose
+    /// addition could change it), without repeats.
     pub fn scopes_named(&self, into: &mut Vec<ScopeId>) {
         match &self.kind {
-            CondKind::Scope(scope) => {
-                if !into.contains(scope) {
-                    into.push(*scope);
-                }
-            }
+            CondKind::Scope(scope) if !into.contains(scope) => into.push(*scope),
             CondKind::Not(inner) => inner.scopes_named(into),
             CondKind::And(items) | CondKind::Or(items) => {
                 items.iter().for_each(|item| item.scopes_named(into))

@@ -1,16 +1,461 @@
-//! `toolgate explain`: to be written.
+//! `toolgate explain`: one decision for a person — the principal as derived, every
+//! statement that matched, each condition atom's value and what it read, and why the
+//! deciding statement won. `--format json` gives the same data for tools.
 
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use clap::ValueEnum;
+use jiff::Timestamp;
+use serde_json::Value;
+use toolgate::ast::ConditionMode;
+use toolgate::check::CheckedPolicy;
+use toolgate::eval::{json, Reason, Request, Truth};
+use toolgate::explain::{
+    truth_word, Evaluation, Explainer, Explanation, Node, NodeKind, PrincipalFacts, StatementBody,
+    StatementExplanation, Status, SubjectMatch,
+};
+use toolgate::source::Sources;
+
+use crate::check::{check_policy, fail};
+use crate::render;
 
 /// Arguments of `toolgate explain`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Paths.
-    paths: Vec<std::path::PathBuf>,
+    /// The policy file or directory.
+    policy: PathBuf,
+    /// One request as a JSON object, as `toolgate eval` takes it (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    request: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+    format: ExplainFormat,
 }
 
-/// Runs `toolgate explain`.
+/// Output formats of `toolgate explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExplainFormat {
+    /// Plain text for people (colour only on a terminal).
+    Human,
+    /// The explanation as one JSON object.
+    Json,
+}
+
+/// Runs `toolgate explain`: 0 for a valid request (whatever the decision), 1 for an
+/// invalid request, 2 for a policy with errors or an unreadable file.
 pub fn run(args: &Args) -> ExitCode {
-    let _ = args;
-    crate::check::fail("`toolgate explain` is not available yet")
+    let mut sources = match Sources::from_path(&args.policy) {
+        Ok(sources) => sources,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let Some(policy) = load(&mut sources) else {
+        return ExitCode::from(2);
+    };
+    let text = match read_request(&args.request) {
+        Ok(text) => text,
+        Err(message) => return fail(&message),
+    };
+    let explainer = Explainer::new(&sources, &policy);
+    let explanation = match explain(&explainer, text.trim()) {
+        Ok(explanation) => explanation,
+        Err(message) => return invalid(args.format, &message),
+    };
+    let written = match args.format {
+        ExplainFormat::Human => {
+            let colour = render::use_colour(render::stdout_is_terminal());
+            write_out(human(&explanation, colour).as_bytes())
+        }
+        ExplainFormat::Json => serde_json::to_string_pretty(&explanation)
+            .map_err(std::io::Error::other)
+            .and_then(|text| write_out(format!("{text}\n").as_bytes())),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => fail(&format!("i/o error: {error}")),
+    }
+}
+
+/// Parses and checks the policy; diagnostics go to standard error.
+fn load(sources: &mut Sources) -> Option<CheckedPolicy> {
+    let (diagnostics, policy) = check_policy(sources, None);
+    let colour = render::use_colour(render::stderr_is_terminal());
+    if !diagnostics.is_empty() {
+        eprint!("{}", render::human(sources, &diagnostics, colour));
+    }
+    if policy.is_none() {
+        eprintln!("{}", render::summary(&diagnostics));
+    }
+    policy
+}
+
+fn read_request(path: &Path) -> Result<String, String> {
+    let mut text = String::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin().lock().read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path).and_then(|mut file| file.read_to_string(&mut text))
+    };
+    read.map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
+    Ok(text)
+}
+
+fn explain(explainer: &Explainer<'_>, text: &str) -> Result<Explanation, String> {
+    let parsed = json::parse_request(text)?;
+    let claims: Value =
+        serde_json::from_str(parsed.claims.get()).map_err(|error| error.to_string())?;
+    let request = Request {
+        kind: parsed.kind,
+        action: parsed.action,
+        name: &parsed.name,
+        ip: parsed.ip,
+        time: parsed.time.unwrap_or_else(Timestamp::now),
+    };
+    explainer
+        .explain(&claims, &request)
+        .map_err(|error| error.to_string())
+}
+
+/// Reports an invalid request: `{"error": ...}` on standard output for JSON (as
+/// `toolgate eval` does), `error: ...` on standard error otherwise; exit status 1.
+fn invalid(format: ExplainFormat, message: &str) -> ExitCode {
+    match format {
+        ExplainFormat::Json => {
+            let line = serde_json::json!({ "error": message });
+            let _ = write_out(format!("{line}\n").as_bytes());
+        }
+        ExplainFormat::Human => eprintln!("error: invalid request: {message}"),
+    }
+    ExitCode::from(1)
+}
+
+fn write_out(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+/// ANSI styles, empty without colour.
+struct Style {
+    colour: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    fn truth(&self, value: Truth, text: &str) -> String {
+        let code = match value {
+            Truth::True => "32",
+            Truth::False => "31",
+            Truth::Unknown => "33",
+        };
+        self.paint(code, text)
+    }
+}
+
+/// The explanation as text for people.
+fn human(explanation: &Explanation, colour: bool) -> String {
+    let style = Style { colour };
+    let mut out = String::new();
+    let request = &explanation.request;
+    let _ = writeln!(
+        out,
+        "{}   {} {} `{}`",
+        style.bold("request"),
+        request.action.keyword(),
+        request.kind.singular(),
+        request.name
+    );
+    principal(&mut out, &explanation.principal, &style);
+    let ip = request.ip.map_or_else(
+        || "none (every `ip in` is unknown)".to_string(),
+        |ip| ip.to_string(),
+    );
+    let _ = writeln!(
+        out,
+        "{}   ip {ip}, time {}\n",
+        style.bold("context"),
+        request.time
+    );
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        style.bold("decision"),
+        decision(&explanation.decision, &style)
+    );
+    let _ = writeln!(out, "{}       {}", style.bold("why"), explanation.why);
+    if let Some(then) = &explanation.with_missing_scopes {
+        let added: Vec<String> = explanation
+            .decision
+            .missing_scopes
+            .iter()
+            .map(|scope| format!("`{scope}`"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}  {} → {}",
+            style.bold("if added"),
+            added.join(", "),
+            decision(then, &style)
+        );
+    }
+    let several = explanation.evaluations.len() > 1;
+    for (number, evaluation) in explanation.evaluations.iter().enumerate() {
+        out.push('\n');
+        evaluation_text(&mut out, evaluation, number, several, &style);
+    }
+    out
+}
+
+fn principal(out: &mut String, principal: &PrincipalFacts, style: &Style) {
+    let subject = principal
+        .subject
+        .as_ref()
+        .map_or_else(|| "no sub".to_string(), |sub| format!("sub `{sub}`"));
+    let client = principal.client.as_ref().map_or_else(
+        || "client none".to_string(),
+        |client| format!("client `{}` (from `{}`)", client.value, client.path),
+    );
+    let _ = writeln!(out, "{} {subject}, {client}", style.bold("principal"));
+    let mut roles: Vec<String> = principal
+        .granted_roles
+        .iter()
+        .map(|granted| {
+            let from: Vec<String> = granted
+                .from
+                .iter()
+                .map(|source| {
+                    if source.value == granted.role {
+                        format!("`{}`", source.path)
+                    } else {
+                        format!("`{}` in `{}`", source.value, source.path)
+                    }
+                })
+                .collect();
+            format!("{} (from {})", granted.role, from.join(", "))
+        })
+        .collect();
+    if !principal.inherited_roles.is_empty() {
+        roles.push(format!(
+            "{} (inherited)",
+            principal.inherited_roles.join(", ")
+        ));
+    }
+    let _ = writeln!(out, "          roles  {}", list_or_none(&roles));
+    if !principal.ignored_role_values.is_empty() {
+        let ignored: Vec<String> = principal
+            .ignored_role_values
+            .iter()
+            .map(|source| format!("`{}` in `{}`", source.value, source.path))
+            .collect();
+        let _ = writeln!(
+            out,
+            "          ignored {} (no such role)",
+            ignored.join(", ")
+        );
+    }
+    let scopes: Vec<String> = principal
+        .effective_scopes
+        .iter()
+        .map(|scope| match &scope.implied_by {
+            Some(by) => format!("{} (implied by {by})", scope.scope),
+            None => scope.scope.clone(),
+        })
+        .collect();
+    let _ = writeln!(out, "          scopes {}", list_or_none(&scopes));
+    let unknown: Vec<String> = principal
+        .token_scopes
+        .iter()
+        .filter(|scope| !scope.known)
+        .map(|scope| format!("`{}`", scope.source.value))
+        .collect();
+    if !unknown.is_empty() {
+        let _ = writeln!(
+            out,
+            "          also in the token, unknown to the policy: {}",
+            unknown.join(", ")
+        );
+    }
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn decision(outcome: &toolgate::explain::Outcome, style: &Style) -> String {
+    let effect = outcome.effect.keyword();
+    let painted = match outcome.effect {
+        toolgate::Effect::Allow => style.paint("1;32", effect),
+        toolgate::Effect::Deny => style.paint("1;31", effect),
+    };
+    let mut text = format!("{painted} ({})", outcome.reason.as_str());
+    if let Some(rule) = &outcome.rule {
+        let _ = write!(text, " by {rule}");
+    }
+    if outcome.reason == Reason::InsufficientScope {
+        let _ = write!(text, ", missing {}", outcome.missing_scopes.join(", "));
+    }
+    text
+}
+
+fn evaluation_text(
+    out: &mut String,
+    evaluation: &Evaluation,
+    number: usize,
+    several: bool,
+    style: &Style,
+) {
+    let action = evaluation.action.keyword();
+    let heading = match (several, number) {
+        (false, _) => "matching statements, in policy order".to_string(),
+        (true, 0) => format!("matching statements for `{action}`, in policy order"),
+        (true, _) => format!(
+            "listing follows use: `{action}` on the same name, in policy order; {}",
+            decision(&evaluation.decision, style)
+        ),
+    };
+    let _ = writeln!(out, "{}", style.bold(&heading));
+    if evaluation.statements.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    for statement in &evaluation.statements {
+        statement_text(out, statement, style);
+    }
+}
+
+fn statement_text(out: &mut String, statement: &StatementExplanation, style: &Style) {
+    let header = format!("{}  {}", statement.site, statement.text);
+    let header = if statement.decides {
+        style.bold(&header)
+    } else {
+        header
+    };
+    let _ = writeln!(out, "  {header}");
+    if statement.pattern_count > 1 {
+        let _ = writeln!(out, "      name matched by \"{}\"", statement.pattern);
+    }
+    match &statement.body {
+        StatementBody::Require { scopes } => {
+            let held: Vec<String> = scopes
+                .iter()
+                .map(|holding| holding.held.describe(&holding.scope))
+                .collect();
+            let line = match statement.status {
+                Status::Met => format!("met: {}", held.join("; ")),
+                _ => format!("unmet: {} → {}", held.join("; "), statement.note),
+            };
+            let _ = writeln!(out, "      {line}");
+        }
+        StatementBody::Rule {
+            subject, condition, ..
+        } => {
+            let subject_text = match subject {
+                SubjectMatch::Anyone => None,
+                SubjectMatch::Role { role } => {
+                    Some(format!("subject: {role} {}", style.truth(Truth::True, "✓")))
+                }
+                SubjectMatch::NoRole { roles } => Some(format!(
+                    "subject: {} {}",
+                    roles.join(", "),
+                    style.truth(Truth::False, "✗")
+                )),
+            };
+            match (subject.matched(), condition) {
+                (false, _) => {
+                    let subject_text = subject_text.unwrap_or_default();
+                    let _ = writeln!(out, "      {subject_text} → {}", statement.note);
+                }
+                (true, None) => {
+                    let prefix = subject_text.map_or_else(String::new, |s| format!("{s}   "));
+                    let _ = writeln!(out, "      {prefix}no condition → {}", statement.note);
+                }
+                (true, Some(condition)) => {
+                    if let Some(subject_text) = subject_text {
+                        let _ = writeln!(out, "      {subject_text}");
+                    }
+                    let _ = writeln!(out, "      {}", condition.text);
+                    tree(out, &condition.tree, style);
+                    let unless = match condition.mode {
+                        ConditionMode::Unless => ", `unless`",
+                        ConditionMode::If => "",
+                    };
+                    let _ = writeln!(
+                        out,
+                        "      → condition {}{unless} → {}",
+                        style.truth(condition.value, truth_word(condition.value)),
+                        statement.note
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A condition's nodes, one a line, aligned: text, value, and what each atom read.
+fn tree(out: &mut String, root: &Node, style: &Style) {
+    let mut lines: Vec<(usize, &Node)> = Vec::new();
+    match &root.kind {
+        NodeKind::And { of: items } | NodeKind::Or { of: items } => {
+            items.iter().for_each(|item| flatten(item, 0, &mut lines))
+        }
+        _ => flatten(root, 0, &mut lines),
+    }
+    let width = lines
+        .iter()
+        .map(|(depth, node)| depth * 2 + node.text.chars().count())
+        .max()
+        .unwrap_or(0);
+    let word_width = lines
+        .iter()
+        .map(|(_, node)| truth_word(node.value).len())
+        .max()
+        .unwrap_or(0);
+    for (depth, node) in lines {
+        let indent = depth * 2;
+        let pad = width - indent - node.text.chars().count();
+        let word = truth_word(node.value);
+        let reading = match &node.kind {
+            NodeKind::Atom(reading) => format!("({})", reading.describe()),
+            NodeKind::Not { .. } => "(negation)".to_string(),
+            NodeKind::And { .. } => "(all must hold)".to_string(),
+            NodeKind::Or { .. } => "(one must hold)".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "        {}{}{}   {}{}  {reading}",
+            " ".repeat(indent),
+            node.text,
+            " ".repeat(pad),
+            style.truth(node.value, word),
+            " ".repeat(word_width - word.len()),
+        );
+    }
+}
+
+fn flatten<'n>(node: &'n Node, depth: usize, into: &mut Vec<(usize, &'n Node)>) {
+    into.push((depth, node));
+    match &node.kind {
+        NodeKind::Not { of } => flatten(of, depth + 1, into),
+        NodeKind::And { of: items } | NodeKind::Or { of: items } => {
+            items.iter().for_each(|item| flatten(item, depth + 1, into))
+        }
+        NodeKind::Atom(_) => {}
+    }
 }

@@ -6,6 +6,7 @@ mod explain;
 mod fmt;
 mod init;
 mod render;
+mod render_tests;
 mod table;
 mod test;
 

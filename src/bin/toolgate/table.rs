@@ -1,16 +1,135 @@
-//! `toolgate table`: to be written.
+//! `toolgate table`: the roles x tools decision matrix of a policy, for review.
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use clap::ValueEnum;
+use toolgate::check::ToolManifest;
+use toolgate::matrix::{self, render, Config, Matrix};
+use toolgate::source::{SourceId, Sources};
+
+use crate::check::{check_policy, fail};
 
 /// Arguments of `toolgate table`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Paths.
-    paths: Vec<std::path::PathBuf>,
+    /// The policy file or directory.
+    policy: PathBuf,
+    /// The server's `tools/list` result: the tools across the table, in its order.
+    #[arg(long, value_name = "FILE", required = true)]
+    tools: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TableFormat::Human)]
+    format: TableFormat,
+    /// Write the table to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// The formats of `toolgate table`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TableFormat {
+    /// A text grid (one block per role when too wide), colour on a terminal.
+    Human,
+    /// `role,tool,action,cell,condition`, one line per cell.
+    Csv,
+    /// One JSON object with the roles, the tools and every cell.
+    Json,
+    /// One self-contained HTML page.
+    Html,
 }
 
 /// Runs `toolgate table`.
 pub fn run(args: &Args) -> ExitCode {
-    let _ = args;
-    crate::check::fail("`toolgate table` is not available yet")
+    let names = match tool_names(&args.tools) {
+        Ok(names) => names,
+        Err(message) => return fail(&message),
+    };
+    let mut sources = match Sources::from_path(&args.policy) {
+        Ok(sources) => sources,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let digest = digest(&sources);
+    let (diagnostics, policy) = check_policy(&mut sources, None);
+    let Some(policy) = policy else {
+        let errors: Vec<_> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
+        let colour = crate::render::use_colour(crate::render::stderr_is_terminal());
+        eprint!("{}", crate::render::human(&sources, &errors, colour));
+        eprintln!("{}", crate::render::summary(&errors));
+        return ExitCode::from(2);
+    };
+    let matrix = matrix::build(&sources, &policy, &names, &Config::default());
+    let header = render::Header {
+        policy: args.policy.display().to_string(),
+        digest: Some(digest),
+    };
+    let text = rendered(args, &matrix, &header);
+    let written = match &args.output {
+        Some(path) => std::fs::write(path, text.as_bytes())
+            .map_err(|error| format!("cannot write `{}`: {error}", path.display())),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write the table: {error}"))
+                }
+                _ => Ok(()),
+            }
+        }
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+fn rendered(args: &Args, matrix: &Matrix, header: &render::Header) -> String {
+    match args.format {
+        TableFormat::Human => {
+            let terminal = args.output.is_none() && crate::render::stdout_is_terminal();
+            let config = render::HumanConfig {
+                colour: crate::render::use_colour(terminal),
+                width: terminal_width(),
+            };
+            render::human(matrix, header, &config)
+        }
+        TableFormat::Csv => render::csv(matrix),
+        TableFormat::Json => render::json(matrix, header) + "\n",
+        TableFormat::Html => render::html(matrix, header),
+    }
+}
+
+/// The tool names of a `tools/list` result, each once, in order.
+fn tool_names(path: &std::path::Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
+    let manifest = ToolManifest::parse(&text, SourceId(0))
+        .map_err(|error| format!("`{}`: {error}", path.display()))?;
+    let mut names: Vec<String> = Vec::new();
+    for (name, _) in manifest.tools {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+/// The SHA-256 of the policy's files' text, concatenated in policy order (for one file,
+/// what `sha256sum` prints for it).
+fn digest(sources: &Sources) -> String {
+    let mut text = Vec::new();
+    for (_, file) in sources.iter() {
+        text.extend_from_slice(file.text().as_bytes());
+    }
+    matrix::digest::sha256_hex(&text)
+}
+
+/// `COLUMNS` when set, else 100.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|columns| columns.trim().parse().ok())
+        .filter(|columns: &usize| *columns >= 20)
+        .unwrap_or(100)
 }

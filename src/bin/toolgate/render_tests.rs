@@ -1,0 +1,177 @@
+//! Rendering `toolgate test` results: errors in tests files (rustc-style, like `check`),
+//! failed cases with both decisions, and the summary line.
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use toolgate::ast::Action;
+use toolgate::eval::Decision;
+use toolgate::source::Sources;
+use toolgate::testing::{Case, CaseResult, Expected, Mismatch, Summary, TestError, TestFile};
+
+/// rustc-style text for each error of a tests file, separated by blank lines.
+pub fn errors(sources: &Sources, errors: &[TestError], colour: bool) -> String {
+    let renderer = if colour {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    errors
+        .iter()
+        .map(|error| renderer.render(&report(sources, error)) + "\n\n")
+        .collect()
+}
+
+fn report<'a>(sources: &'a Sources, error: &'a TestError) -> Vec<Group<'a>> {
+    let file = sources.get(error.span.source);
+    let mut primary = AnnotationKind::Primary.span(error.span.range());
+    if let Some(label) = &error.label {
+        primary = primary.label(label.as_str());
+    }
+    let title = Level::ERROR
+        .primary_title(error.message.as_str())
+        .id(error.code.as_str());
+    let mut group = Group::with_title(title).element(
+        Snippet::source(file.text())
+            .path(file.name())
+            .annotation(primary),
+    );
+    if let Some(help) = &error.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+    vec![group]
+}
+
+/// `N passed, N failed`.
+pub fn summary(summary: Summary) -> String {
+    format!("{} passed, {} failed", summary.passed, summary.failed)
+}
+
+/// The request of a case in words: `` `dev` calls tool `x` from 10.1.2.3 at ... ``.
+pub fn request_words(file: &TestFile, case: &Case) -> String {
+    let who = file
+        .principals
+        .get(case.principal)
+        .map_or_else(|| "?".to_string(), |principal| principal.label());
+    let verb = match case.request.action {
+        Action::List => "lists",
+        Action::Call => "calls",
+        Action::Read => "reads",
+        Action::Get => "gets",
+    };
+    let from = match case.request.ip {
+        Some(ip) => format!("from {ip}"),
+        None => "without an address".to_string(),
+    };
+    format!(
+        "`{who}` {verb} {} `{}` {from} at {}",
+        case.request.kind.singular(),
+        case.request.name,
+        case.request.time
+    )
+}
+
+/// What a case expects, in words: `deny, reason no_rule`.
+pub fn expected_words(expected: &Expected) -> String {
+    let mut words = expected.effect.keyword().to_string();
+    if let Some(reason) = expected.reason {
+        words.push_str(&format!(", reason {}", reason.as_str()));
+    }
+    if let Some(scopes) = &expected.missing_scopes {
+        words.push_str(&missing_words(scopes.iter().map(String::as_str)));
+    }
+    if let Some(rule) = &expected.rule {
+        words.push_str(&format!(", rule {rule}"));
+    }
+    words
+}
+
+/// A decision in words: `deny, reason insufficient_scope, missing "tool:write", rule ...`.
+pub fn decision_words(decision: &Decision<'_>) -> String {
+    let effect = if decision.is_allowed() {
+        "allow"
+    } else {
+        "deny"
+    };
+    let mut words = format!("{effect}, reason {}", decision.reason.as_str());
+    if !decision.missing_scopes.is_empty() {
+        words.push_str(&missing_words(decision.missing_scopes.iter().copied()));
+    }
+    match decision.rule {
+        Some(rule) => words.push_str(&format!(", rule {rule}")),
+        None => words.push_str(", no rule"),
+    }
+    words
+}
+
+fn missing_words<'s>(scopes: impl Iterator<Item = &'s str>) -> String {
+    let quoted: Vec<String> = scopes.map(|scope| format!("\"{scope}\"")).collect();
+    if quoted.is_empty() {
+        ", no missing scopes".to_string()
+    } else {
+        format!(", missing {}", quoted.join(", "))
+    }
+}
+
+/// A failed case: where it is, the request, the case as written, both decisions, and
+/// the text of the deciding rule.
+pub fn failure(
+    tests: &Sources,
+    file: &TestFile,
+    result: &CaseResult<'_, '_>,
+    policy: &Sources,
+    colour: bool,
+) -> String {
+    let location = tests.location(result.case.span);
+    let marker = if colour {
+        "\u{1b}[1;31mFAIL\u{1b}[0m"
+    } else {
+        "FAIL"
+    };
+    let case_text: Vec<&str> = tests
+        .text(result.case.span)
+        .lines()
+        .map(str::trim)
+        .collect();
+    let case_text = case_text.join(" ");
+    let mut text = format!(
+        "{marker} {}:{}: {}\n     case      {case_text}\n     expected  {}\n",
+        location.file,
+        location.start.line,
+        request_words(file, result.case),
+        expected_words(&result.case.expected),
+    );
+    let principal_error = result
+        .mismatches
+        .iter()
+        .find_map(|mismatch| match mismatch {
+            Mismatch::Principal(message) => Some(message),
+            _ => None,
+        });
+    match principal_error {
+        Some(message) => {
+            text.push_str(&format!("     actual    no principal: {message}\n"));
+        }
+        None => {
+            text.push_str(&format!(
+                "     actual    {}\n",
+                decision_words(&result.actual)
+            ));
+            if let Some(rule) = result.actual.rule {
+                let line = policy.get(rule.span.source).line_text(rule.line).trim();
+                text.push_str(&format!("               {} | {line}\n", rule.line));
+            }
+        }
+    }
+    text
+}
+
+/// A case that passed, for `--verbose`.
+pub fn passed(tests: &Sources, file: &TestFile, result: &CaseResult<'_, '_>) -> String {
+    let location = tests.location(result.case.span);
+    format!(
+        "ok   {}:{}: {} -> {}\n",
+        location.file,
+        location.start.line,
+        request_words(file, result.case),
+        decision_words(&result.actual)
+    )
+}

@@ -1,1 +1,0 @@
-//! Explanations of one decision for people (`toolgate explain`): to be written.

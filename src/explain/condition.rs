@@ -1,0 +1,250 @@
+//! Conditions evaluated atom by atom, each atom with what it read.
+
+use std::net::IpAddr;
+
+use ahash::AHashMap;
+use jiff::Timestamp;
+
+use super::principal::Derived;
+use super::{words, Explainer, Node, NodeKind, Reading, ScopeHolding};
+use crate::ast::{self, Atom, ExprKind, NetworkRef, StatementKind};
+use crate::check::{Cond, CondKind};
+use crate::eval::Truth;
+use crate::net::{parse_cidr, Network};
+use crate::principal::{claim_test, lookup};
+use crate::source::{Sources, Span};
+use crate::window::LocalTime;
+
+/// What conditions read: the principal, the request's address and time.
+pub(super) struct Context<'a, 'c> {
+    pub explainer: &'a Explainer<'a>,
+    pub principal: &'a Derived<'c>,
+    pub ip: Option<IpAddr>,
+    pub time: Timestamp,
+}
+
+/// For every `ip in` atom of the policy, by the atom's span, its ranges as written.
+pub(super) fn ranges_as_written(sources: &Sources) -> AHashMap<Span, Vec<String>> {
+    let parsed = crate::parse::parse(sources);
+    let mut named: AHashMap<&str, Vec<String>> = AHashMap::new();
+    for statement in &parsed.policy.statements {
+        if let StatementKind::Network(network) = &statement.kind {
+            let cidrs = network.cidrs.iter().map(|cidr| cidr.text.clone()).collect();
+            named.entry(network.name.name.as_str()).or_insert(cidrs);
+        }
+    }
+    let mut ranges = AHashMap::new();
+    for statement in &parsed.policy.statements {
+        if let StatementKind::Rule(rule) = &statement.kind {
+            if let Some(condition) = &rule.condition {
+                collect_ranges(&condition.expr, &named, &mut ranges);
+            }
+        }
+    }
+    ranges
+}
+
+fn collect_ranges(
+    expr: &ast::Expr,
+    named: &AHashMap<&str, Vec<String>>,
+    into: &mut AHashMap<Span, Vec<String>>,
+) {
+    match &expr.kind {
+        ExprKind::Or(items) | ExprKind::And(items) => items
+            .iter()
+            .for_each(|item| collect_ranges(item, named, into)),
+        ExprKind::Not(inner) => collect_ranges(inner, named, into),
+        ExprKind::Atom(Atom::IpIn(NetworkRef::Named(name))) => {
+            let cidrs = named.get(name.name.as_str()).cloned().unwrap_or_default();
+            into.insert(expr.span, cidrs);
+        }
+        ExprKind::Atom(Atom::IpIn(NetworkRef::Inline(cidrs))) => {
+            into.insert(expr.span, cidrs.iter().map(|c| c.text.clone()).collect());
+        }
+        ExprKind::Atom(_) => {}
+    }
+}
+
+/// Three-valued negation.
+pub(super) fn not(value: Truth) -> Truth {
+    match value {
+        Truth::True => Truth::False,
+        Truth::False => Truth::True,
+        Truth::Unknown => Truth::Unknown,
+    }
+}
+
+fn all(values: impl Iterator<Item = Truth>) -> Truth {
+    values.fold(Truth::True, |result, value| match (result, value) {
+        (Truth::False, _) | (_, Truth::False) => Truth::False,
+        (Truth::Unknown, _) | (_, Truth::Unknown) => Truth::Unknown,
+        _ => Truth::True,
+    })
+}
+
+fn any(values: impl Iterator<Item = Truth>) -> Truth {
+    values.fold(Truth::False, |result, value| match (result, value) {
+        (Truth::True, _) | (_, Truth::True) => Truth::True,
+        (Truth::Unknown, _) | (_, Truth::Unknown) => Truth::Unknown,
+        _ => Truth::False,
+    })
+}
+
+impl Context<'_, '_> {
+    /// The value of `cond` with effective scopes `scopes` (the principal's, or a
+    /// step-up hypothesis).
+    pub fn truth(&self, cond: &Cond, scopes: &[bool]) -> Truth {
+        match &cond.kind {
+            CondKind::Not(inner) => not(self.truth(inner, scopes)),
+            CondKind::And(items) => all(items.iter().map(|item| self.truth(item, scopes))),
+            CondKind::Or(items) => any(items.iter().map(|item| self.truth(item, scopes))),
+            _ => self.atom(cond, scopes),
+        }
+    }
+
+    fn atom(&self, cond: &Cond, scopes: &[bool]) -> Truth {
+        let policy = self.explainer.policy;
+        let holds = match &cond.kind {
+            CondKind::Const(value) => *value,
+            CondKind::Scope(scope) => scopes.get(scope.index()).copied().unwrap_or(false),
+            CondKind::Role(role) => self.principal.has_role(role.index()),
+            CondKind::Client(wanted) => self.client() == Some(wanted.as_str()),
+            CondKind::Claim(test) => claim_test(self.principal.claims, test),
+            CondKind::Ip(network) => {
+                let Some(ip) = self.ip else {
+                    return Truth::Unknown;
+                };
+                let network = policy.networks.get(network.index());
+                network.is_some_and(|network| network.contains(ip))
+            }
+            CondKind::Window(window) => policy
+                .windows
+                .get(window.index())
+                .is_some_and(|window| window.contains(self.time)),
+            CondKind::Before(instant) => self.time < *instant,
+            CondKind::After(instant) => self.time >= *instant,
+            CondKind::Not(_) | CondKind::And(_) | CondKind::Or(_) => false,
+        };
+        Truth::from(holds)
+    }
+
+    fn client(&self) -> Option<&str> {
+        let client = self.principal.facts.client.as_ref();
+        client.map(|client| client.value.as_str())
+    }
+
+    /// The tree of `cond`, every node with its value and every atom with its reading.
+    pub fn node(&self, cond: &Cond) -> Node {
+        let text = words::one_line(self.explainer.sources.text(cond.span));
+        let (value, kind) = match &cond.kind {
+            CondKind::Not(inner) => {
+                let inner = self.node(inner);
+                (
+                    not(inner.value),
+                    NodeKind::Not {
+                        of: Box::new(inner),
+                    },
+                )
+            }
+            CondKind::And(items) => {
+                let items: Vec<Node> = items.iter().map(|item| self.node(item)).collect();
+                (
+                    all(items.iter().map(|n| n.value)),
+                    NodeKind::And { of: items },
+                )
+            }
+            CondKind::Or(items) => {
+                let items: Vec<Node> = items.iter().map(|item| self.node(item)).collect();
+                (
+                    any(items.iter().map(|n| n.value)),
+                    NodeKind::Or { of: items },
+                )
+            }
+            _ => (
+                self.atom(cond, &self.principal.scopes),
+                NodeKind::Atom(self.reading(cond)),
+            ),
+        };
+        Node { text, value, kind }
+    }
+
+    fn reading(&self, cond: &Cond) -> Reading {
+        let explainer = self.explainer;
+        match &cond.kind {
+            CondKind::Scope(scope) => Reading::Scope {
+                holding: ScopeHolding {
+                    scope: explainer.scope_name(scope.index()),
+                    held: self.principal.holding(explainer, scope.index()),
+                },
+            },
+            CondKind::Role(role) => Reading::Role {
+                role: explainer.role_name(role.index()),
+                effective: self.principal.has_role(role.index()),
+            },
+            CondKind::Client(wanted) => Reading::Client {
+                wanted: wanted.clone(),
+                client: self.client().map(str::to_string),
+            },
+            CondKind::Claim(test) => {
+                let found = lookup(self.principal.claims, claim_path(test));
+                Reading::Claim {
+                    path: claim_path(test).to_string(),
+                    present: found.is_some(),
+                    found: found.cloned(),
+                }
+            }
+            CondKind::Ip(_) => self.ip_reading(cond.span),
+            CondKind::Window(window) => self.window_reading(window.index()),
+            CondKind::Before(instant) | CondKind::After(instant) => Reading::Instant {
+                instant: *instant,
+                time: self.time,
+                before: matches!(cond.kind, CondKind::Before(_)),
+            },
+            _ => Reading::Constant,
+        }
+    }
+
+    fn ip_reading(&self, span: Span) -> Reading {
+        let ranges = self
+            .explainer
+            .ranges
+            .get(&span)
+            .cloned()
+            .unwrap_or_default();
+        let range = self.ip.and_then(|ip| {
+            ranges.iter().find(|text| {
+                parse_cidr(text).is_ok_and(|cidr| Network::new([cidr.network]).contains(ip))
+            })
+        });
+        Reading::Ip {
+            address: self.ip,
+            range: range.cloned(),
+            ranges,
+        }
+    }
+
+    fn window_reading(&self, index: usize) -> Reading {
+        let Some(window) = self.explainer.policy.windows.get(index) else {
+            return Reading::Constant;
+        };
+        let local = window.zone.to_datetime(self.time);
+        let weekday = LocalTime::of(self.time, &window.zone).weekday;
+        Reading::Window {
+            local: local.strftime("%Y-%m-%d %H:%M").to_string(),
+            weekday: words::weekday(weekday).to_string(),
+            zone: window.zone.iana_name().map_or_else(
+                || window.zone.to_offset(self.time).to_string(),
+                str::to_string,
+            ),
+            window: words::window(window),
+        }
+    }
+}
+
+fn claim_path(test: &crate::check::ClaimTest) -> &str {
+    match test {
+        crate::check::ClaimTest::Compare { path, .. }
+        | crate::check::ClaimTest::Contains { path, .. }
+        | crate::check::ClaimTest::Exists { path } => path,
+    }
+}

@@ -1,0 +1,231 @@
+//! Conditions as the matrix evaluates them: the checked condition with the row's role
+//! atoms folded to constants, simplified, and each remaining atom given a slot in the
+//! cell's assignment.
+
+use jiff::Timestamp;
+
+use crate::check::{ClaimTest, Cond, CondKind};
+use crate::ids::{NetworkId, ScopeId, WindowId};
+use crate::source::Span;
+
+/// A three-valued truth (missing request data makes `ip in` unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Truth {
+    True,
+    False,
+    Unknown,
+}
+
+impl Truth {
+    fn of(value: bool) -> Truth {
+        if value {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
+
+    fn not(self) -> Truth {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+        }
+    }
+}
+
+/// An atom whose value the request's facts decide.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Atom {
+    /// The effective scopes hold the scope.
+    Scope(ScopeId),
+    /// The client id equals the string.
+    Client(String),
+    /// A claim test.
+    Claim(ClaimTest),
+    /// The address is in the network.
+    Ip(NetworkId),
+    /// The time is in the window.
+    Window(WindowId),
+    /// The time is before the instant.
+    Before(Timestamp),
+    /// The time is at or after the instant (the negation of `Before` of the same instant).
+    After(Timestamp),
+}
+
+/// A leaf: an atom and its slot in the cell's assignment (set by [`Node::assign_slots`];
+/// scope atoms read the scope vector directly and need no slot).
+#[derive(Debug, Clone)]
+pub(crate) struct Leaf {
+    pub atom: Atom,
+    pub slot: usize,
+}
+
+/// A simplified condition.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub kind: NodeKind,
+    /// The text the node comes from.
+    pub span: Span,
+}
+
+/// The forms of a simplified condition.
+#[derive(Debug, Clone)]
+pub(crate) enum NodeKind {
+    Const(bool),
+    Leaf(Leaf),
+    Not(Box<Node>),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+}
+
+/// The values a cell's atoms take in one assignment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Env<'a> {
+    /// Effective scopes, by scope id.
+    pub scopes: &'a [bool],
+    /// Client and claim atoms, by slot.
+    pub principal: &'a [bool],
+    /// Network atoms by slot; `None` when the request has no address.
+    pub ip: Option<&'a [bool]>,
+    /// Time atoms by slot (`Window`, and `Before` of each instant).
+    pub time: &'a [bool],
+}
+
+impl Node {
+    /// The condition with role atoms decided by `has_role` and constants folded.
+    pub fn lower(cond: &Cond, has_role: &dyn Fn(usize) -> bool) -> Node {
+        let leaf = |atom: Atom| NodeKind::Leaf(Leaf { atom, slot: 0 });
+        let kind = match &cond.kind {
+            CondKind::Const(value) => NodeKind::Const(*value),
+            CondKind::Role(role) => NodeKind::Const(has_role(role.index())),
+            CondKind::Scope(scope) => leaf(Atom::Scope(*scope)),
+            CondKind::Client(client) => leaf(Atom::Client(client.clone())),
+            CondKind::Claim(test) => leaf(Atom::Claim(test.clone())),
+            CondKind::Ip(network) => leaf(Atom::Ip(*network)),
+            CondKind::Window(window) => leaf(Atom::Window(*window)),
+            CondKind::Before(instant) => leaf(Atom::Before(*instant)),
+            CondKind::After(instant) => leaf(Atom::After(*instant)),
+            CondKind::Not(inner) => not(Node::lower(inner, has_role)),
+            CondKind::And(items) => return junction(items, cond.span, has_role, true),
+            CondKind::Or(items) => return junction(items, cond.span, has_role, false),
+        };
+        Node {
+            kind,
+            span: cond.span,
+        }
+    }
+
+    /// The constant this node folded to, if it did.
+    pub fn constant(&self) -> Option<bool> {
+        match self.kind {
+            NodeKind::Const(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Every atom of the node, in order.
+    pub fn atoms<'n>(&'n self, into: &mut Vec<&'n Atom>) {
+        match &self.kind {
+            NodeKind::Const(_) => {}
+            NodeKind::Leaf(leaf) => into.push(&leaf.atom),
+            NodeKind::Not(inner) => inner.atoms(into),
+            NodeKind::And(items) | NodeKind::Or(items) => {
+                items.iter().for_each(|item| item.atoms(into))
+            }
+        }
+    }
+
+    /// Gives each leaf its slot.
+    pub fn assign_slots(&mut self, slot_of: &dyn Fn(&Atom) -> usize) {
+        match &mut self.kind {
+            NodeKind::Const(_) => {}
+            NodeKind::Leaf(leaf) => leaf.slot = slot_of(&leaf.atom),
+            NodeKind::Not(inner) => inner.assign_slots(slot_of),
+            NodeKind::And(items) | NodeKind::Or(items) => {
+                items.iter_mut().for_each(|item| item.assign_slots(slot_of))
+            }
+        }
+    }
+
+    /// The node's value in `env`, scopes read from `scopes`.
+    pub fn truth(&self, env: &Env<'_>, scopes: &[bool]) -> Truth {
+        match &self.kind {
+            NodeKind::Const(value) => Truth::of(*value),
+            NodeKind::Leaf(leaf) => leaf_truth(leaf, env, scopes),
+            NodeKind::Not(inner) => inner.truth(env, scopes).not(),
+            NodeKind::And(items) => {
+                let mut result = Truth::True;
+                for item in items {
+                    match item.truth(env, scopes) {
+                        Truth::False => return Truth::False,
+                        Truth::Unknown => result = Truth::Unknown,
+                        Truth::True => {}
+                    }
+                }
+                result
+            }
+            NodeKind::Or(items) => {
+                let mut result = Truth::False;
+                for item in items {
+                    match item.truth(env, scopes) {
+                        Truth::True => return Truth::True,
+                        Truth::Unknown => result = Truth::Unknown,
+                        Truth::False => {}
+                    }
+                }
+                result
+            }
+        }
+    }
+}
+
+fn leaf_truth(leaf: &Leaf, env: &Env<'_>, scopes: &[bool]) -> Truth {
+    let read = |values: &[bool]| values.get(leaf.slot).copied().unwrap_or(false);
+    match &leaf.atom {
+        Atom::Scope(scope) => Truth::of(scopes.get(scope.index()).copied().unwrap_or(false)),
+        Atom::Client(_) | Atom::Claim(_) => Truth::of(read(env.principal)),
+        Atom::Ip(_) => env.ip.map_or(Truth::Unknown, |ip| Truth::of(read(ip))),
+        Atom::Window(_) | Atom::Before(_) => Truth::of(read(env.time)),
+        Atom::After(_) => Truth::of(!read(env.time)),
+    }
+}
+
+fn not(inner: Node) -> NodeKind {
+    match inner.constant() {
+        Some(value) => NodeKind::Const(!value),
+        None => NodeKind::Not(Box::new(inner)),
+    }
+}
+
+/// `and` (`conjunction`) or `or` of the lowered items: the absorbing constant wins, the
+/// neutral one is dropped, a single item stands alone (with its own span).
+fn junction(
+    items: &[Cond],
+    span: Span,
+    has_role: &dyn Fn(usize) -> bool,
+    conjunction: bool,
+) -> Node {
+    let constant = |value| Node {
+        kind: NodeKind::Const(value),
+        span,
+    };
+    let mut kept = Vec::new();
+    for item in items {
+        let node = Node::lower(item, has_role);
+        match node.constant() {
+            Some(value) if value != conjunction => return constant(value),
+            Some(_) => {}
+            None => kept.push(node),
+        }
+    }
+    if kept.len() > 1 {
+        let kind = if conjunction {
+            NodeKind::And(kept)
+        } else {
+            NodeKind::Or(kept)
+        };
+        return Node { kind, span };
+    }
+    kept.pop().unwrap_or_else(|| constant(conjunction))
+}
