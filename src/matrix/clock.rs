@@ -110,10 +110,11 @@ fn candidates(windows: &[WindowSpec], instants: &[Timestamp]) -> BTreeSet<Timest
     let mut segments: Vec<(Timestamp, Timestamp)> = Vec::new();
     match (instants.first(), instants.last()) {
         (Some(first), Some(last)) => {
-            let before = first
-                .checked_sub(span)
-                .unwrap_or(Timestamp::MIN)
-                .min(first.checked_sub(SignedDuration::from_secs(1)).unwrap_or(Timestamp::MIN));
+            let before = first.checked_sub(span).unwrap_or(Timestamp::MIN).min(
+                first
+                    .checked_sub(SignedDuration::from_secs(1))
+                    .unwrap_or(Timestamp::MIN),
+            );
             segments.push((before, *first));
             segments.extend(instants.windows(2).filter_map(|pair| match pair {
                 [start, end] => Some((*start, *end)),
@@ -159,7 +160,10 @@ fn boundaries(
         for minute in &minutes {
             let local = today.at((minute / 60) as i8, (minute % 60) as i8, 0, 0);
             let ambiguous = zone.to_ambiguous_timestamp(local);
-            for time in [ambiguous.earlier(), ambiguous.later()].into_iter().flatten() {
+            for time in [ambiguous.earlier(), ambiguous.later()]
+                .into_iter()
+                .flatten()
+            {
                 if inside(time) {
                     into.insert(time);
                 }

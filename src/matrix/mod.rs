@@ -339,7 +339,8 @@ impl Shared<'_> {
         // Without a claim value granting exactly the row's role, no example is written.
         let value = row.claim_value.as_deref();
         if row.role.is_none() || value.is_some() {
-            let example = |choices: &Vec<usize>| witness::context(self.policy, value, space, choices);
+            let example =
+                |choices: &Vec<usize>| witness::context(self.policy, value, space, choices);
             cell.allow_example = tally.allow.as_ref().and_then(example);
             cell.deny_example = tally.deny.as_ref().and_then(example);
         }

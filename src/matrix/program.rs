@@ -1,9 +1,9 @@
 //! The statements that decide one cell: those matching the kind, the action and the
 //! name, with subjects the row's roles satisfy, conditions simplified for the row.
 
+use crate::ast::Effect;
 use crate::ast::Kind;
 use crate::check::{Body, CheckedPolicy, CondKind, Statement, Subjects};
-use crate::ast::Effect;
 use crate::ids::ScopeId;
 use crate::source::{Sources, Span};
 

@@ -23,7 +23,11 @@ fn matrix_of(text: &str, names: &[&str], limit: usize) -> Matrix {
 /// The `call` and `list` cells of `role` for the only name `t`.
 fn cells(text: &str, role: &str) -> (Cell, Cell) {
     let matrix = matrix_of(text, &["t"], DEFAULT_LIMIT);
-    let row = matrix.roles.iter().position(|row| row.name == role).unwrap();
+    let row = matrix
+        .roles
+        .iter()
+        .position(|row| row.name == role)
+        .unwrap();
     let call = matrix.cell(row, 0, Action::Call).unwrap().clone();
     let list = matrix.cell(row, 0, Action::List).unwrap().clone();
     (call, list)
@@ -35,8 +39,14 @@ fn call(text: &str) -> Cell {
 
 #[test]
 fn unconditional_rules() {
-    assert_eq!(call("allow anyone to call tools \"*\"").verdict, Verdict::Allow);
-    assert_eq!(call("allow anyone to call tools \"x*\"").verdict, Verdict::Deny);
+    assert_eq!(
+        call("allow anyone to call tools \"*\"").verdict,
+        Verdict::Allow
+    );
+    assert_eq!(
+        call("allow anyone to call tools \"x*\"").verdict,
+        Verdict::Deny
+    );
     let denied = "allow anyone to call tools \"*\"\ndeny anyone to call tools \"t\"";
     assert_eq!(call(denied).verdict, Verdict::Deny);
 }
@@ -76,14 +86,20 @@ fn scope_implication_is_respected() {
 fn addresses_present_or_absent() {
     let everywhere = "[0.0.0.0/0, ::/0]";
     // With an address it is in the range; without one the deny is unknown and fires.
-    let deny = format!("allow anyone to call tools \"*\"\ndeny anyone to call tools \"*\" if ip in {everywhere}");
+    let deny = format!(
+        "allow anyone to call tools \"*\"\ndeny anyone to call tools \"*\" if ip in {everywhere}"
+    );
     assert_eq!(call(&deny).verdict, Verdict::Deny);
     let allow = format!("allow anyone to call tools \"*\" if ip in {everywhere}");
     let cell = call(&allow);
     assert_eq!(cell.verdict, Verdict::Conditional);
-    assert_eq!(cell.condition, format!("if ip in {everywhere}; denied without an address"));
+    assert_eq!(
+        cell.condition,
+        format!("if ip in {everywhere}; denied without an address")
+    );
     // Nested ranges: inside the small one is inside the large one.
-    let nested = "allow anyone to call tools \"*\" if ip in [10.1.0.0/16] and not ip in [10.0.0.0/8]";
+    let nested =
+        "allow anyone to call tools \"*\" if ip in [10.1.0.0/16] and not ip in [10.0.0.0/8]";
     assert_eq!(call(nested).verdict, Verdict::Deny);
     let mapped = "allow anyone to call tools \"*\" if ip in [10.0.0.0/8] and not ip in [::ffff:10.0.0.0/104]";
     assert_eq!(call(mapped).verdict, Verdict::Deny);
@@ -120,7 +136,8 @@ fn claims_and_clients() {
     assert_eq!(call(both).verdict, Verdict::Allow);
     let two = "allow anyone to call tools \"*\" if claim \"a\" == 1 and claim \"a\" == 2";
     assert_eq!(call(two).verdict, Verdict::Deny);
-    let missing = "allow anyone to call tools \"*\" if claim \"a\" exists or not claim \"a\" contains \"x\"";
+    let missing =
+        "allow anyone to call tools \"*\" if claim \"a\" exists or not claim \"a\" contains \"x\"";
     assert_eq!(call(missing).verdict, Verdict::Allow);
     let array = "allow anyone to call tools \"*\" if claim \"g\" contains \"x\" and claim \"g\" contains \"y\"";
     assert_eq!(call(array).verdict, Verdict::Conditional);
@@ -132,9 +149,13 @@ fn claims_and_clients() {
 fn listing_follows_use_and_step_up_stops_it() {
     let follows = "role user\nallow user to call tools \"*\"";
     let (called, listed) = cells(follows, "user");
-    assert_eq!((called.verdict, listed.verdict), (Verdict::Allow, Verdict::Allow));
+    assert_eq!(
+        (called.verdict, listed.verdict),
+        (Verdict::Allow, Verdict::Allow)
+    );
     // Without `x`, listing ends in step-up (insufficient_scope), which does not follow use.
-    let step_up = "allow anyone to list tools \"*\" if scope \"x\"\nallow anyone to call tools \"*\"";
+    let step_up =
+        "allow anyone to list tools \"*\" if scope \"x\"\nallow anyone to call tools \"*\"";
     let (called, listed) = cells(step_up, "anyone");
     assert_eq!(called.verdict, Verdict::Allow);
     assert_eq!(listed.verdict, Verdict::Conditional);
@@ -156,7 +177,10 @@ fn words_name_the_deciding_conditions() {
         "needs scope `tool:write`; unless ip in office and time in business_hours; \
          denied when claim `email_verified` == false; denied without an address"
     );
-    assert_eq!(cell.rules, ["t.policy:4", "t.policy:5", "t.policy:6", "t.policy:9"]);
+    assert_eq!(
+        cell.rules,
+        ["t.policy:4", "t.policy:5", "t.policy:6", "t.policy:9"]
+    );
     let alternatives = "allow anyone to call tools \"*\" if client \"a\" and scope \"s\"\n\
                         allow anyone to call tools \"*\" if claim \"n\" == \"x\" or scope \"s\"";
     assert_eq!(
@@ -172,10 +196,15 @@ fn past_the_limit_cells_are_conditional_unless_a_deny_always_fires() {
     let cell = matrix.cell(0, 0, Action::Call).unwrap();
     assert_eq!(cell.verdict, Verdict::Conditional);
     assert!(!cell.exhaustive);
-    assert!(cell.condition.ends_with("(not decided exactly: more than 4 combinations)"));
+    assert!(cell
+        .condition
+        .ends_with("(not decided exactly: more than 4 combinations)"));
     let denied = format!("{text}\ndeny anyone to call tools \"*\"");
     let matrix = matrix_of(&denied, &["t"], 4);
-    assert_eq!(matrix.cell(0, 0, Action::Call).unwrap().verdict, Verdict::Deny);
+    assert_eq!(
+        matrix.cell(0, 0, Action::Call).unwrap().verdict,
+        Verdict::Deny
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! four formats, and the HTML page rendered in headless Chromium: a screenshot of the
 //! requested size that is not blank, and the DOM after the page's script ran.
 //!
-//! `TOOLGATE_MATRIX_CASES` sets the number of random policies (default 150).
+//! `TOOLGATE_MATRIX_CASES` sets the number of random policies (default 300).
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -127,7 +127,12 @@ fn check_matrix(
     let mut row_contexts: Vec<Vec<Context>> = matrix
         .roles
         .iter()
-        .map(|row| contexts.iter().filter_map(|c| for_row(loaded, row, c)).collect())
+        .map(|row| {
+            contexts
+                .iter()
+                .filter_map(|c| for_row(loaded, row, c))
+                .collect()
+        })
         .collect();
     for cell in &matrix.cells {
         let examples = [&cell.allow_example, &cell.deny_example];
@@ -187,8 +192,16 @@ fn check_examples(
         let Some(example) = example else { continue };
         match engine_allows(loaded, row, name, cell.action, example) {
             Some(allowed) if allowed == expected => {}
-            Some(_) => return Err(format!("the engine decides the example {example:?} otherwise")),
-            None => return Err(format!("the example {example:?} does not give the row's roles")),
+            Some(_) => {
+                return Err(format!(
+                    "the engine decides the example {example:?} otherwise"
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "the example {example:?} does not give the row's roles"
+                ))
+            }
         }
     }
     if cell.verdict == Verdict::Conditional && cell.exhaustive {
@@ -210,7 +223,7 @@ fn cases() -> u32 {
     std::env::var("TOOLGATE_MATRIX_CASES")
         .ok()
         .and_then(|value| value.parse().ok())
-        .unwrap_or(150)
+        .unwrap_or(300)
 }
 
 #[test]
@@ -270,7 +283,9 @@ fn requests(lines: impl IntoIterator<Item = String>) -> (Vec<String>, Vec<Contex
         if request.kind == Kind::Tool && !names.contains(&request.name.to_string()) {
             names.push(request.name.to_string());
         }
-        let time = request.time.unwrap_or_else(|| "2026-11-26T10:00:00Z".parse().unwrap());
+        let time = request
+            .time
+            .unwrap_or_else(|| "2026-11-26T10:00:00Z".parse().unwrap());
         contexts.push(Context {
             claims,
             ip: request.ip,
@@ -332,7 +347,8 @@ fn cells_agree_with_the_engine_on_the_corpus_and_examples() {
     }
     for example in ["example", "mcp-server"] {
         let path = root().join(format!("policies/{example}.policy"));
-        let text = std::fs::read_to_string(root().join(format!("policies/{example}.requests.jsonl")));
+        let text =
+            std::fs::read_to_string(root().join(format!("policies/{example}.requests.jsonl")));
         let (mut names, contexts) = requests(text.unwrap().lines().map(str::to_string));
         let tools = std::fs::read_to_string(root().join("policies/mcp-server.tools.json")).unwrap();
         let manifest = check::ToolManifest::parse(&tools, toolgate::source::SourceId(0)).unwrap();
@@ -348,7 +364,10 @@ fn cells_agree_with_the_engine_on_the_corpus_and_examples() {
     eprintln!("{policies} corpus and example policies: {counts:?}");
     assert!(policies >= 5);
     assert!(counts.decided > 1000, "{counts:?}");
-    assert!(counts.witnessed > 20 && counts.unwritable == 0, "{counts:?}");
+    assert!(
+        counts.witnessed > 20 && counts.unwritable == 0,
+        "{counts:?}"
+    );
 }
 
 /// The cell of the mcp-server example's table as `toolgate table --format json` gives it.
@@ -357,7 +376,7 @@ fn json_cell<'v>(document: &'v Value, role: &str, name: &str, action: &str) -> &
         .as_array()
         .unwrap()
         .iter()
-        .find(|cell| cell["role"] == role && cell["name"] == name && cell["action"] == action)
+        .find(|cell| cell["role"] == role && cell["tool"] == name && cell["action"] == action)
         .unwrap_or_else(|| panic!("no cell {role} {name} {action}"))
 }
 
@@ -387,11 +406,14 @@ fn json_and_csv_give_the_same_cells() {
     let document: Value = serde_json::from_str(&table("json")).unwrap();
     assert_eq!(document["kind"], "tool");
     assert_eq!(document["roles"].as_array().unwrap().len(), 6);
-    assert_eq!(document["names"].as_array().unwrap().len(), 12);
+    assert_eq!(document["tools"].as_array().unwrap().len(), 12);
     let cells = document["cells"].as_array().unwrap();
     assert_eq!(cells.len(), 6 * 12 * 2);
     let anyone = json_cell(&document, "anyone", "repo.read_file", "call");
-    assert_eq!((&anyone["cell"], &anyone["condition"]), (&Value::from("deny"), &Value::Null));
+    assert_eq!(
+        (&anyone["cell"], &anyone["condition"]),
+        (&Value::from("deny"), &Value::Null)
+    );
     let migrate = json_cell(&document, "developer", "db.migrate", "call");
     assert_eq!(migrate["cell"], "conditional");
     assert_eq!(
@@ -416,7 +438,7 @@ fn json_and_csv_give_the_same_cells() {
     assert_eq!(rows.len(), cells.len());
     for (row, cell) in rows.iter().zip(cells) {
         let condition = cell["condition"].as_str().unwrap_or("");
-        let expected = [&cell["role"], &cell["name"], &cell["action"], &cell["cell"]];
+        let expected = [&cell["role"], &cell["tool"], &cell["action"], &cell["cell"]];
         let expected: Vec<&str> = expected.iter().map(|v| v.as_str().unwrap()).collect();
         assert_eq!(row[..4], expected[..]);
         assert_eq!(row[4], condition);
@@ -471,7 +493,11 @@ fn narrow_tables_are_grids() {
     let tools = scratch.file("tools.json", r#"{"tools":[{"name":"a"},{"name":"b"}]}"#);
     let output = toolgate(&["table", &policy, "--tools", &tools], None);
     assert_eq!(output.status, 0, "{}", output.stderr);
-    let grid: Vec<&str> = output.stdout.lines().skip_while(|l| !l.starts_with("role")).collect();
+    let grid: Vec<&str> = output
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("role"))
+        .collect();
     assert_eq!(
         grid[..4],
         [
@@ -481,7 +507,9 @@ fn narrow_tables_are_grids() {
             "",
         ]
     );
-    assert!(output.stdout.ends_with("conditions\n  ~1    needs scope `s`\n"));
+    assert!(output
+        .stdout
+        .ends_with("conditions\n  ~1    needs scope `s`\n"));
 }
 
 #[test]
@@ -523,7 +551,9 @@ fn chromium(profile: &Path, extra: &[String]) -> String {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|error| panic!("cannot run {CHROMIUM} (apt-get install chromium): {error}"));
+        .unwrap_or_else(|error| {
+            panic!("cannot run {CHROMIUM} (apt-get install chromium): {error}")
+        });
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -597,8 +627,14 @@ fn the_html_page_renders_in_a_browser() {
         "file://{}#sort=deploy.production&order=descending&tools=deploy",
         page.display()
     );
-    let dom = chromium(&scratch.0.join("profile-dom"), &["--dump-dom".to_string(), url]);
-    assert!(dom.contains("<html lang=\"en\" data-ready=\"true\">"), "the script did not run");
+    let dom = chromium(
+        &scratch.0.join("profile-dom"),
+        &["--dump-dom".to_string(), url],
+    );
+    assert!(
+        dom.contains("<html lang=\"en\" data-ready=\"true\">"),
+        "the script did not run"
+    );
     assert_eq!(dom.matches("<tr data-role=").count(), 6);
     assert_eq!(dom.matches("<td data-tool=").count(), 6 * 12);
     assert_eq!(dom.matches("<span class=\"v ").count(), 6 * 12 * 2 + 3);
@@ -608,9 +644,26 @@ fn the_html_page_renders_in_a_browser() {
         .skip(1)
         .map(|rest| rest.split('"').next().unwrap())
         .collect();
-    assert_eq!(order, ["anyone", "read-only", "user", "contractor", "developer", "admin"]);
+    assert_eq!(
+        order,
+        [
+            "anyone",
+            "read-only",
+            "user",
+            "contractor",
+            "developer",
+            "admin"
+        ]
+    );
     assert!(dom.contains("data-tool=\"deploy.production\" aria-sort=\"descending\""));
     assert!(dom.contains("showing 6 of 6 roles, 2 of 12 tools"));
-    assert_eq!(dom.matches("<th scope=\"col\" data-tool=\"repo.").count(), 4);
-    assert_eq!(dom.matches("data-tool=\"repo.read_file\" hidden=\"\"").count(), 1);
+    assert_eq!(
+        dom.matches("<th scope=\"col\" data-tool=\"repo.").count(),
+        4
+    );
+    assert_eq!(
+        dom.matches("data-tool=\"repo.read_file\" hidden=\"\"")
+            .count(),
+        1
+    );
 }

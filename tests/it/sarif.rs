@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 use toolgate::{Code, Severity};
@@ -20,10 +21,34 @@ fn diagnostics_folder() -> PathBuf {
     manifest_dir().join("tests/diagnostics")
 }
 
-/// Pending the `jsonschema` dev-dependency: the version of this file in
-/// `tests/fixtures/sarif-with-jsonschema.rs` validates every log against the official
-/// schema here; until then the tests check the log's structure only.
-fn assert_valid(_log: &Value, _what: &str) {}
+/// The official schema, formats (`uri`, `uri-reference`, ...) checked.
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let path = manifest_dir().join("tests/fixtures/sarif-schema-2.1.0.json");
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        jsonschema::draft4::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap()
+    })
+}
+
+fn schema_errors(log: &Value) -> Vec<String> {
+    validator()
+        .iter_errors(log)
+        .map(|error| format!("{}: {error}", error.instance_path()))
+        .collect()
+}
+
+fn assert_valid(log: &Value, what: &str) {
+    let errors = schema_errors(log);
+    assert!(
+        errors.is_empty(),
+        "{what}: SARIF invalid against the 2.1.0 schema:\n{}",
+        errors.join("\n")
+    );
+}
 
 /// Runs `toolgate ARGS` in `directory`; the exit status and standard output.
 fn run_in(directory: &Path, args: &[&str]) -> (i32, String) {
@@ -214,6 +239,37 @@ fn file_names_become_valid_uris() {
     assert!(absolute_location["artifactLocation"]
         .get("uriBaseId")
         .is_none());
+}
+
+#[test]
+fn the_schema_rejects_what_code_scanning_would() {
+    let (_, log) = sarif_in(&diagnostics_folder(), &["e002-duplicate.policy"]);
+    assert_valid(&log, "e002");
+    let breakages: [(&str, Value); 5] = [
+        (
+            "/runs/0/tool/driver/rules/0/helpUri",
+            json!("docs/diagnostics.md#e001"),
+        ),
+        ("/runs/0/results/0/level", json!("fatal")),
+        ("/runs/0/results/0/message", json!({})),
+        (
+            "/runs/0/results/0/locations/0/physicalLocation/region/startLine",
+            json!(0),
+        ),
+        (
+            "/runs/0/results/0/partialFingerprints/primaryLocationLineHash",
+            json!(42),
+        ),
+    ];
+    for (pointer, value) in breakages {
+        let mut broken = log.clone();
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        broken.pointer_mut(parent).unwrap()[key] = value;
+        assert!(
+            !schema_errors(&broken).is_empty(),
+            "the validator accepted {pointer} broken"
+        );
+    }
 }
 
 #[test]

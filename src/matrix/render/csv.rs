@@ -31,9 +31,8 @@ pub fn csv(matrix: &Matrix) -> String {
 /// The field, in double quotes (inner quotes doubled) when it holds a comma, a quote,
 /// a line break or leading or trailing space.
 fn quote(field: &str) -> String {
-    let needs_quotes = field.contains([',', '"', '\n', '\r'])
-        || field.starts_with(' ')
-        || field.ends_with(' ');
+    let needs_quotes =
+        field.contains([',', '"', '\n', '\r']) || field.starts_with(' ') || field.ends_with(' ');
     if needs_quotes {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {

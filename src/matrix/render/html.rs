@@ -34,7 +34,10 @@ pub fn html(matrix: &Matrix, header: &Header) -> String {
     table(&mut page, matrix, &conditions);
     page.push_str("</div>\n");
     condition_list(&mut page, matrix, &conditions);
-    let _ = write!(page, "</main>\n<script>\n{SCRIPT}</script>\n</body>\n</html>\n");
+    let _ = write!(
+        page,
+        "</main>\n<script>\n{SCRIPT}</script>\n</body>\n</html>\n"
+    );
     page
 }
 
@@ -49,7 +52,12 @@ fn heading(page: &mut String, matrix: &Matrix, header: &Header) {
     let digest = header
         .digest
         .as_deref()
-        .map(|digest| format!("sha256 <code id=\"digest\">{}</code> &middot; ", escape(digest)))
+        .map(|digest| {
+            format!(
+                "sha256 <code id=\"digest\">{}</code> &middot; ",
+                escape(digest)
+            )
+        })
         .unwrap_or_default();
     let _ = writeln!(
         page,
@@ -115,7 +123,11 @@ fn table(page: &mut String, matrix: &Matrix, conditions: &Conditions<'_>) {
         );
         for (name, using, listing) in row_cells(matrix, index) {
             let rank = verdict_rank(using.verdict) * 3 + verdict_rank(listing.verdict);
-            let _ = write!(page, "<td data-tool=\"{}\" data-rank=\"{rank}\">", escape(name));
+            let _ = write!(
+                page,
+                "<td data-tool=\"{}\" data-rank=\"{rank}\">",
+                escape(name)
+            );
             badge(page, using, conditions);
             badge(page, listing, conditions);
             page.push_str("</td>");
@@ -135,7 +147,11 @@ fn badge(page: &mut String, cell: &Cell, conditions: &Conditions<'_>) {
         let _ = write!(title, "\nrules: {}", cell.rules.join(", "));
     }
     let class = cell.verdict.as_str();
-    let _ = write!(page, "<span class=\"v {class}\" title=\"{}\">", escape(&title));
+    let _ = write!(
+        page,
+        "<span class=\"v {class}\" title=\"{}\">",
+        escape(&title)
+    );
     match (cell.verdict, conditions.number(cell)) {
         (Verdict::Conditional, Some(number)) => {
             let _ = write!(page, "<a href=\"#c{number}\">{action} ~{number}</a>");
@@ -162,12 +178,7 @@ fn condition_list(page: &mut String, matrix: &Matrix, conditions: &Conditions<'_
             .iter()
             .filter(|cell| conditions.number(cell) == Some(number))
             .collect();
-        let mut rules: Vec<&str> = Vec::new();
-        for rule in cells.iter().flat_map(|cell| &cell.rules) {
-            if !rules.contains(&rule.as_str()) {
-                rules.push(rule);
-            }
-        }
+        let rules = grouped_rules(cells.iter().flat_map(|cell| &cell.rules));
         let count = if cells.len() == 1 {
             "1 cell".to_string()
         } else {
@@ -175,13 +186,41 @@ fn condition_list(page: &mut String, matrix: &Matrix, conditions: &Conditions<'_
         };
         let _ = writeln!(
             page,
-            "<li id=\"c{number}\"><span class=\"n\">~{number}</span>{}\
-             <span class=\"rules\">{count}; rules {}</span></li>",
+            "<li id=\"c{number}\"><span class=\"n\">~{number}</span><div>{}\
+             <span class=\"rules\">{count}; {}</span></div></li>",
             with_code(text),
-            escape(&rules.join(", "))
+            escape(&rules)
         );
     }
     page.push_str("</ol>\n</section>\n");
+}
+
+/// `FILE:LINE` rules as `FILE lines A, B` per file, lines ascending.
+fn grouped_rules<'r>(rules: impl Iterator<Item = &'r String>) -> String {
+    let mut by_file: Vec<(&str, Vec<u32>)> = Vec::new();
+    for rule in rules {
+        let Some((file, line)) = rule.rsplit_once(':') else {
+            continue;
+        };
+        let Ok(line) = line.parse::<u32>() else {
+            continue;
+        };
+        match by_file.iter_mut().find(|(name, _)| *name == file) {
+            Some((_, lines)) => lines.push(line),
+            None => by_file.push((file, vec![line])),
+        }
+    }
+    let groups: Vec<String> = by_file
+        .into_iter()
+        .map(|(file, mut lines)| {
+            lines.sort_unstable();
+            lines.dedup();
+            let numbers: Vec<String> = lines.iter().map(u32::to_string).collect();
+            let noun = if numbers.len() == 1 { "line" } else { "lines" };
+            format!("{file} {noun} {}", numbers.join(", "))
+        })
+        .collect();
+    groups.join("; ")
 }
 
 fn verdict_rank(verdict: Verdict) -> u8 {

@@ -1,5 +1,7 @@
 //! JSON: the header, the roles, the names and an array of cells.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::{row_cells, Header};
@@ -11,7 +13,9 @@ struct Document<'m> {
     sha256: Option<&'m str>,
     kind: &'static str,
     roles: Vec<Role<'m>>,
-    names: &'m [String],
+    /// `tools` (the kind's plural): the names.
+    #[serde(flatten)]
+    names: BTreeMap<&'static str, &'m [String]>,
     cells: Vec<Cell<'m>>,
 }
 
@@ -24,7 +28,9 @@ struct Role<'m> {
 #[derive(Serialize)]
 struct Cell<'m> {
     role: &'m str,
-    name: &'m str,
+    /// `tool` (the kind's singular): the name.
+    #[serde(flatten)]
+    name: BTreeMap<&'static str, &'m str>,
     action: &'static str,
     cell: &'static str,
     condition: Option<&'m str>,
@@ -33,17 +39,18 @@ struct Cell<'m> {
 }
 
 /// One JSON object: `policy`, `sha256`, `kind`, `roles` (each with its effective roles),
-/// `names` (the columns) and `cells`, each `{"role","name","action","cell","condition",
-/// "rules","exhaustive"}` with `condition` null unless the cell is conditional.
+/// the names under the kind's plural (`tools`) and `cells`, each
+/// `{"role", "tool", "action", "cell", "condition", "rules", "exhaustive"}` (the second
+/// key is the kind's singular) with `condition` null unless the cell is conditional.
 pub fn json(matrix: &Matrix, header: &Header) -> String {
-    let kind = matrix.kind.singular();
+    let singular = matrix.kind.singular();
     let mut cells = Vec::with_capacity(matrix.cells.len());
     for (role, row) in matrix.roles.iter().enumerate() {
         for (name, using, listing) in row_cells(matrix, role) {
             for cell in [using, listing] {
                 cells.push(Cell {
                     role: &row.name,
-                    name,
+                    name: BTreeMap::from([(singular, name)]),
                     action: cell.action.keyword(),
                     cell: cell.verdict.as_str(),
                     condition: Some(cell.condition.as_str()).filter(|text| !text.is_empty()),
@@ -56,7 +63,7 @@ pub fn json(matrix: &Matrix, header: &Header) -> String {
     let document = Document {
         policy: &header.policy,
         sha256: header.digest.as_deref(),
-        kind,
+        kind: singular,
         roles: matrix
             .roles
             .iter()
@@ -65,7 +72,7 @@ pub fn json(matrix: &Matrix, header: &Header) -> String {
                 effective_roles: &row.effective_roles,
             })
             .collect(),
-        names: &matrix.names,
+        names: BTreeMap::from([(matrix.kind.plural(), matrix.names.as_slice())]),
         cells,
     };
     serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_string())
