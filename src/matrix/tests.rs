@@ -181,6 +181,12 @@ fn words_name_the_deciding_conditions() {
         cell.rules,
         ["t.policy:4", "t.policy:5", "t.policy:6", "t.policy:9"]
     );
+    let parenthesised = "allow anyone to call tools \"*\"\n\
+                         deny anyone to call tools \"*\" if (( ip in [10.0.0.0/8] )) or client \"c\"";
+    assert_eq!(
+        call(parenthesised).condition,
+        "denied when ip in [10.0.0.0/8] or client `c`; denied without an address"
+    );
     let alternatives = "allow anyone to call tools \"*\" if client \"a\" and scope \"s\"\n\
                         allow anyone to call tools \"*\" if claim \"n\" == \"x\" or scope \"s\"";
     assert_eq!(

@@ -220,7 +220,8 @@ fn atom(context: Context<'_>, atom: &Atom, node: &Node) -> String {
         }
         Atom::Claim(ClaimTest::Exists { path }) => format!("claim `{path}` exists"),
         Atom::Ip(_) | Atom::Window(_) | Atom::Before(_) | Atom::After(_) => {
-            collapse(context.sources.text(node.span))
+            let text = collapse(context.sources.text(node.span));
+            unparenthesised(&text).to_string()
         }
     }
 }
@@ -233,6 +234,15 @@ fn literal(value: &LiteralValue) -> String {
         LiteralValue::Integer(number) => number.to_string(),
         LiteralValue::Bool(value) => value.to_string(),
     }
+}
+
+/// An `ip` or `time` atom's text without the parentheses it may be written in (such an
+/// atom holds no other parenthesis).
+fn unparenthesised(mut text: &str) -> &str {
+    while let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        text = inner.trim();
+    }
+    text
 }
 
 /// The text with every run of whitespace (and comments) made one space.
