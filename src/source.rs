@@ -249,6 +249,21 @@ impl Sources {
         }
     }
 
+    /// The SHA-256 of the files' text concatenated in policy order, in lowercase hex:
+    /// the policy's version (for one file, what `sha256sum` prints for it).
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for file in &self.files {
+            hasher.update(file.text().as_bytes());
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
     /// The text a span covers.
     pub fn text(&self, span: Span) -> &str {
         self.get(span.source).text().get(span.range()).unwrap_or("")
@@ -322,5 +337,23 @@ mod tests {
         assert_eq!(file.line_column(5), LineColumn { line: 2, column: 2 });
         assert_eq!(file.line_text(2), "\u{e9}x y");
         assert_eq!(file.line_column(99), LineColumn { line: 3, column: 1 });
+    }
+}
+
+#[cfg(test)]
+mod digest_tests {
+    use super::Sources;
+
+    #[test]
+    fn digest_is_the_sha256_of_the_text_in_policy_order() {
+        // `printf 'role a\n' | sha256sum`
+        let expected = "146152f868253e57229b0e4aa5511ab7a70a46967d533aff46e936b00ecc9e64";
+        assert_eq!(
+            Sources::from_text("a.policy", "role a\n").digest(),
+            expected
+        );
+        let mut split = Sources::from_text("a.policy", "role ");
+        split.add("b.policy", "a\n");
+        assert_eq!(split.digest(), expected);
     }
 }

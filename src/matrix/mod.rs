@@ -13,16 +13,15 @@
 //!
 //! The verdict comes from an exhaustive symbolic evaluation: the statements matching
 //! the cell are collected and their conditions simplified for the row's roles
-//! ([`program`]); the atoms left — scopes, client and claim tests, networks, windows and
-//! instants — are given every combination a request can produce ([`space`], with
-//! [`network`] and [`clock`] finding the address and time combinations); and each
-//! assignment runs through the decision procedure ([`decide`], [`evaluate`]). Cells
+//! (`program`); the atoms left — scopes, client and claim tests, networks, windows and
+//! instants — are given every combination a request can produce (`space`, with
+//! `network` and `clock` finding the address and time combinations); and each
+//! assignment runs through the decision procedure (`decide`, `evaluate`). Cells
 //! with more than [`Config::limit`] assignments are reported conditional (unless a
 //! deny always applies) without enumeration.
 
 mod clock;
 mod decide;
-pub mod digest;
 mod evaluate;
 mod network;
 mod node;
@@ -259,18 +258,59 @@ fn granting_value(policy: &CheckedPolicy, role: RoleId) -> Option<String> {
 
 impl Shared<'_> {
     fn cell(&self, row: &Row, roles: &[bool], name: &str, action: Action) -> Cell {
+        let (programs, slots) = self.programs(roles, name, action);
+        let mut cell = Cell {
+            role: 0,
+            name: 0,
+            action,
+            verdict: Verdict::Conditional,
+            condition: String::new(),
+            rules: self.rules(&programs),
+            exhaustive: false,
+            assignments: 0,
+            allow_example: None,
+            deny_example: None,
+        };
+        let facts = Facts {
+            closure: &self.closure,
+            ip: &self.ip,
+            time: &self.time,
+        };
+        match Space::new(&slots, facts, self.config.limit) {
+            Some(space) => {
+                let decider = Decider {
+                    closure: &self.closure,
+                };
+                let scopes = self.policy.scopes.len();
+                let tally = evaluate::enumerate(&programs, &slots, &space, decider, scopes);
+                self.finish(&mut cell, row, &programs, &slots, &space, &tally);
+            }
+            None if always_denied(&programs) => cell.verdict = Verdict::Deny,
+            None => {
+                cell.condition = format!(
+                    "{} (not decided exactly: more than {} combinations)",
+                    self.words(&programs, false),
+                    self.config.limit
+                );
+            }
+        }
+        cell
+    }
+
+    /// The cell's programs, with every leaf given its slot.
+    fn programs(&self, roles: &[bool], name: &str, action: Action) -> (Programs, Slots) {
         let kind = self.config.kind;
-        let target = |list| Target { kind, list, name };
-        let program = |list| Program::new(self.policy, self.sources, roles, target(list));
+        let program = |list| {
+            let target = Target { kind, list, name };
+            Program::new(self.policy, self.sources, roles, target)
+        };
         let mut programs = Programs {
             use_: program(false),
             list: (action == Action::List).then(|| program(true)),
         };
-        let rules = self.rules(&programs);
-        let mut atoms = Vec::new();
-        for (index, program) in programs.each().enumerate() {
-            let is_list = index == 0 && programs.list.is_some();
-            atoms.extend(program.atoms(is_list));
+        let mut atoms = programs.use_.atoms(false);
+        if let Some(list) = &programs.list {
+            atoms.extend(list.atoms(true));
         }
         let windows = self.policy.windows.len();
         let slots = Slots::new(&atoms, &self.time, windows);
@@ -279,45 +319,7 @@ impl Shared<'_> {
         if let Some(list) = &mut programs.list {
             list.assign_slots(&slot_of);
         }
-        let facts = Facts {
-            closure: &self.closure,
-            ip: &self.ip,
-            time: &self.time,
-        };
-        let mut cell = Cell {
-            role: 0,
-            name: 0,
-            action,
-            verdict: Verdict::Conditional,
-            condition: String::new(),
-            rules,
-            exhaustive: false,
-            assignments: 0,
-            allow_example: None,
-            deny_example: None,
-        };
-        let Some(space) = Space::new(&slots, facts, self.config.limit) else {
-            cell.verdict = if always_denied(&programs) {
-                Verdict::Deny
-            } else {
-                Verdict::Conditional
-            };
-            if cell.verdict == Verdict::Conditional {
-                cell.condition = format!(
-                    "{} (not decided exactly: more than {} combinations)",
-                    self.words(&programs, false),
-                    self.config.limit
-                );
-            }
-            return cell;
-        };
-        let decider = Decider {
-            closure: &self.closure,
-        };
-        let scope_count = self.policy.scopes.len();
-        let tally = evaluate::enumerate(&programs, &slots, &space, decider, scope_count);
-        self.finish(&mut cell, row, &programs, &slots, &space, &tally);
-        cell
+        (programs, slots)
     }
 
     fn finish(

@@ -115,14 +115,9 @@ fn tool_names(path: &std::path::Path) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// The SHA-256 of the policy's files' text, concatenated in policy order (for one file,
-/// what `sha256sum` prints for it).
+/// The policy's digest (see [`Sources::digest`]).
 fn digest(sources: &Sources) -> String {
-    let mut text = Vec::new();
-    for (_, file) in sources.iter() {
-        text.extend_from_slice(file.text().as_bytes());
-    }
-    matrix::digest::sha256_hex(&text)
+    sources.digest()
 }
 
 /// `COLUMNS` when set, else 100.
