@@ -218,7 +218,7 @@ fn generate(roles: usize, tools: usize) -> Generated {
 
     let mut literal = vec![false; tools];
     let mut prefixed = vec![false; services];
-    for n in 0..services {
+    for (n, has_prefix_rule) in prefixed.iter_mut().enumerate() {
         let group = n % groups;
         if rng.chance(10) {
             writeln!(
@@ -226,11 +226,11 @@ fn generate(roles: usize, tools: usize) -> Generated {
                 "require scope \"g{group}:read\" to call tools \"svc{n}.*\""
             )
             .unwrap();
-            prefixed[n] = true;
+            *has_prefix_rule = true;
         }
         // Prefix globs for most services.
         if rng.chance(60) {
-            prefixed[n] = true;
+            *has_prefix_rule = true;
             let subjects = subjects(&mut rng, roles);
             let condition = condition(&mut rng, groups, networks, windows);
             writeln!(
@@ -240,7 +240,7 @@ fn generate(roles: usize, tools: usize) -> Generated {
             .unwrap();
         }
         if rng.chance(3) {
-            prefixed[n] = true;
+            *has_prefix_rule = true;
             let role = rng.below(roles);
             let k = rng.below(windows);
             writeln!(
