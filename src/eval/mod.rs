@@ -195,19 +195,20 @@ impl Engine {
             ip: request.ip,
             time: request.time,
         };
-        memo.with(&self.table, index, request.name, |class| {
+        let verdict = memo.with(&self.table, index, request.name, |class| {
             if request.action != Action::List {
-                return self.run(&facts, &class.use_);
+                return run(&facts, &class.use_);
             }
-            let listing = self.run(&facts, &class.list);
-            if listing.reason == Reason::NoRule {
-                let using = self.run(&facts, &class.use_);
-                if using.is_allowed() {
+            let listing = run(&facts, &class.list);
+            if matches!(listing, Verdict::NoRule) {
+                let using = run(&facts, &class.use_);
+                if matches!(using, Verdict::Allowed(_)) {
                     return using;
                 }
             }
             listing
-        })
+        });
+        self.decision(verdict)
     }
 
     /// The names of `names` whose `list` decision is allow, in their order.
@@ -234,64 +235,23 @@ impl Engine {
             .collect()
     }
 
-    fn run<'e>(&'e self, facts: &Facts<'_>, program: &Program) -> Decision<'e> {
-        for entry in program.denies.iter() {
-            if entry.subjects.matches(facts.roles)
-                && facts.condition(entry.condition, facts.scopes) != Truth::False
-            {
-                return self.decision(Effect::Deny, Reason::Denied, entry.statement, &[]);
-            }
-        }
-        if let Some(decision) = self.requirements(facts, program) {
-            return decision;
-        }
-        for entry in program.allows.iter() {
-            if entry.subjects.matches(facts.roles)
-                && facts.condition(entry.condition, facts.scopes) == Truth::True
-            {
-                return self.decision(Effect::Allow, Reason::Allowed, entry.statement, &[]);
-            }
-        }
-        match step_up::find(facts, &program.allows) {
-            Some(found) => self.decision(
+    fn decision(&self, verdict: Verdict) -> Decision<'_> {
+        let (effect, reason, statement, missing) = match verdict {
+            Verdict::Allowed(statement) => (Effect::Allow, Reason::Allowed, statement, None),
+            Verdict::Denied(statement) => (Effect::Deny, Reason::Denied, statement, None),
+            Verdict::Missing(statement, scopes) => (
                 Effect::Deny,
                 Reason::InsufficientScope,
-                found.statement,
-                &found.scopes,
+                statement,
+                Some(scopes),
             ),
-            None => Decision::no_rule(),
+            Verdict::NoRule => return Decision::no_rule(),
+        };
+        let mut missing_scopes: SmallVec<[&str; 4]> = SmallVec::new();
+        if let Some(scopes) = missing {
+            missing_scopes.extend(scopes.iter().map(|scope| self.table.scope_name(*scope)));
+            missing_scopes.sort_unstable();
         }
-    }
-
-    fn requirements<'e>(&'e self, facts: &Facts<'_>, program: &Program) -> Option<Decision<'e>> {
-        let mut missing: SmallVec<[ScopeId; 4]> = SmallVec::new();
-        let mut first_unmet = None;
-        for requirement in program.requirements.iter() {
-            for scope in &requirement.scopes {
-                if !facts.scopes.contains(scope.index()) {
-                    first_unmet.get_or_insert(requirement.statement);
-                    if !missing.contains(scope) {
-                        missing.push(*scope);
-                    }
-                }
-            }
-        }
-        let statement = first_unmet?;
-        Some(self.decision(Effect::Deny, Reason::InsufficientScope, statement, &missing))
-    }
-
-    fn decision(
-        &self,
-        effect: Effect,
-        reason: Reason,
-        statement: StatementId,
-        missing: &[ScopeId],
-    ) -> Decision<'_> {
-        let mut missing_scopes: SmallVec<[&str; 4]> = missing
-            .iter()
-            .map(|scope| self.table.scope_name(*scope))
-            .collect();
-        missing_scopes.sort_unstable();
         Decision {
             effect,
             reason,
@@ -299,4 +259,55 @@ impl Engine {
             missing_scopes,
         }
     }
+}
+
+/// A decision before names are attached: which statement, and which scopes by id.
+enum Verdict {
+    Allowed(StatementId),
+    Denied(StatementId),
+    Missing(StatementId, SmallVec<[ScopeId; 4]>),
+    NoRule,
+}
+
+/// Runs one program: denies, then requirements, then allows, then step-up.
+fn run(facts: &Facts<'_>, program: &Program) -> Verdict {
+    for entry in program.denies.iter() {
+        if entry.subjects.matches(facts.roles)
+            && facts.condition(entry.condition, facts.scopes) != Truth::False
+        {
+            return Verdict::Denied(entry.statement);
+        }
+    }
+    if let Some(verdict) = requirements(facts, program) {
+        return verdict;
+    }
+    for entry in program.allows.iter() {
+        if entry.subjects.matches(facts.roles)
+            && facts.condition(entry.condition, facts.scopes) == Truth::True
+        {
+            return Verdict::Allowed(entry.statement);
+        }
+    }
+    match step_up::find(facts, &program.allows) {
+        Some(found) => Verdict::Missing(found.statement, found.scopes),
+        None => Verdict::NoRule,
+    }
+}
+
+/// The unmet requirements: every missing scope, and the first unmet statement.
+fn requirements(facts: &Facts<'_>, program: &Program) -> Option<Verdict> {
+    let unmet = |scope: &&ScopeId| !facts.scopes.contains(scope.index());
+    let first = program
+        .requirements
+        .iter()
+        .find(|requirement| requirement.scopes.iter().any(|scope| unmet(&scope)))?;
+    let mut missing: SmallVec<[ScopeId; 4]> = SmallVec::new();
+    for requirement in program.requirements.iter() {
+        for scope in requirement.scopes.iter().filter(unmet) {
+            if !missing.contains(scope) {
+                missing.push(*scope);
+            }
+        }
+    }
+    Some(Verdict::Missing(first.statement, missing))
 }
