@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use smallvec::SmallVec;
 
-pub use step_up::MAX_TRIES as STEP_UP_MAX_TRIES;
+pub use step_up::{next_combination, MAX_TRIES as STEP_UP_MAX_TRIES};
 pub use truth::Truth;
 
 use crate::ast::{Action, Effect, Kind};

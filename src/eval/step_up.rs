@@ -101,7 +101,7 @@ fn holds_with(
 
 /// Advances `chosen` (ascending indexes below `count`) to the next combination in
 /// lexicographic order; false after the last.
-fn next_combination(chosen: &mut [usize], count: usize) -> bool {
+pub fn next_combination(chosen: &mut [usize], count: usize) -> bool {
     let size = chosen.len();
     for position in (0..size).rev() {
         let ceiling = count - (size - position);

@@ -4,6 +4,7 @@
 
 use crate::ast::Effect;
 use crate::check::{Body, Cond, Statement};
+use crate::eval::next_combination;
 use crate::eval::{Truth, STEP_UP_MAX_TRIES};
 
 use super::condition::Context;
@@ -102,45 +103,4 @@ pub(super) fn with_scopes(context: &Context<'_, '_>, added: &[usize]) -> Vec<boo
         }
     }
     scopes
-}
-
-/// Advances ascending indexes below `count` to the next combination in lexicographic
-/// order; false after the last.
-fn next_combination(chosen: &mut [usize], count: usize) -> bool {
-    let size = chosen.len();
-    for position in (0..size).rev() {
-        let Some(value) = chosen.get(position).copied() else {
-            return false;
-        };
-        if value + (size - position) < count {
-            for (offset, slot) in chosen.iter_mut().skip(position).enumerate() {
-                *slot = value + 1 + offset;
-            }
-            return true;
-        }
-    }
-    false
-}
-
-#[cfg(test)]
-mod tests {
-    use super::next_combination;
-
-    #[test]
-    fn combinations_in_lexicographic_order() {
-        let mut chosen = vec![0, 1];
-        let mut seen = vec![chosen.clone()];
-        while next_combination(&mut chosen, 4) {
-            seen.push(chosen.clone());
-        }
-        let expected: Vec<Vec<usize>> = vec![
-            vec![0, 1],
-            vec![0, 2],
-            vec![0, 3],
-            vec![1, 2],
-            vec![1, 3],
-            vec![2, 3],
-        ];
-        assert_eq!(seen, expected);
-    }
 }

@@ -3,6 +3,7 @@
 //! from the engine, so that the tests can hold the two against each other.
 
 use crate::check::CheckedPolicy;
+use crate::eval::next_combination;
 use crate::eval::STEP_UP_MAX_TRIES;
 use crate::ids::ScopeId;
 
@@ -152,23 +153,4 @@ impl Decider<'_> {
         }
         false
     }
-}
-
-/// Advances `chosen` (ascending indexes below `count`) to the next combination in
-/// lexicographic order; false after the last.
-fn next_combination(chosen: &mut [usize], count: usize) -> bool {
-    let size = chosen.len();
-    for position in (0..size).rev() {
-        let ceiling = count - (size - position);
-        let Some(value) = chosen.get(position).copied() else {
-            return false;
-        };
-        if value < ceiling {
-            for (offset, slot) in chosen.iter_mut().skip(position).enumerate() {
-                *slot = value + 1 + offset;
-            }
-            return true;
-        }
-    }
-    false
 }
