@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use toolgate::eval::{json, Engine, Request};
+use toolgate::eval::{json, Engine};
 use toolgate::Loaded;
 
 const POLICY: &str = include_str!("../../policies/example.policy");
@@ -31,13 +31,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(principal) = engine().principal(&claims) else {
         return;
     };
-    let request = Request {
-        kind: parsed.kind,
-        action: parsed.action,
-        name: &parsed.name,
-        ip: parsed.ip,
-        time: parsed.time.unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-    };
+    let request = parsed.request(jiff::Timestamp::UNIX_EPOCH);
     let decision = engine().decide(&principal, &request);
     let mut out = Vec::new();
     json::write_decision(&decision, &mut out).unwrap_or_default();

@@ -49,6 +49,19 @@ struct RawRequest<'a> {
     time: Option<Cow<'a, str>>,
 }
 
+impl JsonRequest<'_> {
+    /// The request to decide, made at `default_time` when the line gives no time.
+    pub fn request(&self, default_time: Timestamp) -> super::Request<'_> {
+        super::Request {
+            kind: self.kind,
+            action: self.action,
+            name: &self.name,
+            ip: self.ip,
+            time: self.time.unwrap_or(default_time),
+        }
+    }
+}
+
 /// Parses one request line; the error is a message for the `{"error": ...}` line.
 pub fn parse_request(line: &str) -> Result<JsonRequest<'_>, String> {
     if line.trim().is_empty() {

@@ -92,6 +92,17 @@ pub struct Row {
     pub claim_value: Option<String>,
 }
 
+impl Row {
+    /// The roles this row's role inherits (its effective roles but itself).
+    pub fn inherited(&self) -> Vec<&str> {
+        self.effective_roles
+            .iter()
+            .filter(|name| **name != self.name)
+            .map(String::as_str)
+            .collect()
+    }
+}
+
 /// What a cell says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verdict {

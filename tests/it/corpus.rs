@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
-use toolgate::eval::{json, Engine, Request};
+use toolgate::eval::{json, Engine};
 use toolgate::source::Sources;
 
 /// One line of a `cases.jsonl`.
@@ -144,13 +144,7 @@ pub fn decide_with_table(engine: &Engine, request: &Value) -> Outcome {
     let parsed = json::parse_request(&line).unwrap();
     let claims: Value = serde_json::from_str(parsed.claims.get()).unwrap();
     let principal = engine.principal(&claims).unwrap();
-    let request = Request {
-        kind: parsed.kind,
-        action: parsed.action,
-        name: &parsed.name,
-        ip: parsed.ip,
-        time: parsed.time.expect("corpus requests carry a time"),
-    };
+    let request = parsed.request(parsed.time.expect("corpus requests carry a time"));
     let decision = engine.decide(&principal, &request);
     Outcome {
         decision: if decision.is_allowed() {
@@ -169,15 +163,16 @@ pub fn decide_with_table(engine: &Engine, request: &Value) -> Outcome {
     }
 }
 
-#[test]
-fn every_case_is_decided_as_expected_by_the_table() {
+/// Decides every corpus case with the decider each case folder gets from `prepare`,
+/// and asserts that all of them agree with their expectations.
+fn assert_corpus_agrees<D: Fn(&Value) -> Outcome>(prepare: impl Fn(&CaseDir) -> D) {
     let mut failures = Vec::new();
     let mut total = 0;
     for case_dir in case_dirs() {
-        let engine = engine(&case_dir);
+        let decide = prepare(&case_dir);
         for case in &case_dir.cases {
             total += 1;
-            let got = decide_with_table(&engine, &case.request);
+            let got = decide(&case.request);
             if !agrees(&got, &case.expect, &case_dir.files) {
                 failures.push(format!(
                     "{}: {}\n  expected {:?}\n  got      {:?}",
@@ -198,8 +193,14 @@ fn every_case_is_decided_as_expected_by_the_table() {
     );
 }
 
-/// The `expect.json` diagnostics cases: codes on the expected lines, and exit status
-/// (1 when errors, or warnings with `--deny-warnings`).
+#[test]
+fn every_case_is_decided_as_expected_by_the_table() {
+    assert_corpus_agrees(|case_dir| {
+        let engine = engine(case_dir);
+        move |request: &Value| decide_with_table(&engine, request)
+    });
+}
+
 #[test]
 fn diagnostics_cases_report_the_expected_codes() {
     let bases = [
@@ -301,30 +302,9 @@ fn decide_with_reference(
 
 #[test]
 fn every_case_is_decided_as_expected_by_the_reference_interpreter() {
-    let mut failures = Vec::new();
-    let mut total = 0;
-    for case_dir in case_dirs() {
+    assert_corpus_agrees(|case_dir| {
         let sources = Sources::from_path(&case_dir.policy).unwrap();
-        let parsed = toolgate::parse::parse(&sources);
-        for case in &case_dir.cases {
-            total += 1;
-            let got = decide_with_reference(&sources, &parsed.policy, &case.request);
-            if !agrees(&got, &case.expect, &case_dir.files) {
-                failures.push(format!(
-                    "{}: {}\n  expected {:?}\n  got      {:?}",
-                    case_dir.dir.display(),
-                    case.note,
-                    case.expect,
-                    got
-                ));
-            }
-        }
-    }
-    assert!(total > 600, "only {total} cases");
-    assert!(
-        failures.is_empty(),
-        "{} of {total} failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+        let policy = toolgate::parse::parse(&sources).policy;
+        move |request: &Value| decide_with_reference(&sources, &policy, request)
+    });
 }

@@ -28,13 +28,7 @@ fn explain(explainer: &Explainer<'_>, request: &Value) -> Explanation {
     let line = serde_json::to_string(request).unwrap();
     let parsed = json::parse_request(&line).unwrap();
     let claims: Value = serde_json::from_str(parsed.claims.get()).unwrap();
-    let request = Request {
-        kind: parsed.kind,
-        action: parsed.action,
-        name: &parsed.name,
-        ip: parsed.ip,
-        time: parsed.time.expect("requests here carry a time"),
-    };
+    let request = parsed.request(parsed.time.expect("requests here carry a time"));
     explainer.explain(&claims, &request).unwrap()
 }
 

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use ahash::AHashMap;
 use jiff::Timestamp;
 use serde_json::value::RawValue;
-use toolgate::eval::{json, Decision, Engine, Request};
+use toolgate::eval::{json, Decision, Engine};
 use toolgate::source::Sources;
 use toolgate::{compile, Principal};
 
@@ -132,13 +132,7 @@ impl<'e> Evaluator<'e> {
         let parsed = json::parse_request(line)?;
         let engine = self.engine;
         let principal = self.principal(parsed.claims)?;
-        let request = Request {
-            kind: parsed.kind,
-            action: parsed.action,
-            name: &parsed.name,
-            ip: parsed.ip,
-            time: parsed.time.unwrap_or_else(Timestamp::now),
-        };
+        let request = parsed.request(Timestamp::now());
         Ok(engine.decide(principal, &request))
     }
 

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use toolgate::ast::ConditionMode;
 use toolgate::check::CheckedPolicy;
-use toolgate::eval::{json, Reason, Request, Truth};
+use toolgate::eval::{json, Reason, Truth};
 use toolgate::explain::{
     truth_word, Evaluation, Explainer, Explanation, Node, NodeKind, PrincipalFacts, StatementBody,
     StatementExplanation, Status, SubjectMatch,
@@ -107,13 +107,7 @@ fn explain(explainer: &Explainer<'_>, text: &str) -> Result<Explanation, String>
     let parsed = json::parse_request(text)?;
     let claims: Value =
         serde_json::from_str(parsed.claims.get()).map_err(|error| error.to_string())?;
-    let request = Request {
-        kind: parsed.kind,
-        action: parsed.action,
-        name: &parsed.name,
-        ip: parsed.ip,
-        time: parsed.time.unwrap_or_else(Timestamp::now),
-    };
+    let request = parsed.request(Timestamp::now());
     explainer
         .explain(&claims, &request)
         .map_err(|error| error.to_string())

@@ -103,12 +103,7 @@ fn table(page: &mut String, matrix: &Matrix, conditions: &Conditions<'_>) {
     }
     page.push_str("</tr></thead>\n<tbody>\n");
     for (index, row) in matrix.roles.iter().enumerate() {
-        let inherited: Vec<&str> = row
-            .effective_roles
-            .iter()
-            .filter(|name| **name != row.name)
-            .map(String::as_str)
-            .collect();
+        let inherited = row.inherited();
         let note = match (row.role, inherited.is_empty()) {
             (None, _) => "no role".to_string(),
             (Some(_), true) => String::new(),

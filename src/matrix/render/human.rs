@@ -172,12 +172,7 @@ fn blocks(matrix: &Matrix, painter: &Painter<'_>) -> String {
         if role > 0 {
             out.push('\n');
         }
-        let inherited: Vec<&str> = row
-            .effective_roles
-            .iter()
-            .filter(|name| **name != row.name)
-            .map(String::as_str)
-            .collect();
+        let inherited = row.inherited();
         let _ = match (row.role, inherited.is_empty()) {
             (None, _) => writeln!(out, "{} (no role)", row.name),
             (Some(_), true) => writeln!(out, "{}", row.name),
