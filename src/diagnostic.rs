@@ -2,6 +2,7 @@
 //!
 //! The library returns diagnostics as data; the `toolgate` binary renders them as
 //! rustc-style text, JSON or SARIF. Messages are lowercase, with user input in backticks.
+#![deny(clippy::indexing_slicing)]
 
 use std::fmt;
 
@@ -41,6 +42,7 @@ pub enum Code {
     E009,
     E010,
     E011,
+    E012,
     W001,
     W002,
     W003,
@@ -53,7 +55,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, errors first.
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 20] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -65,6 +67,7 @@ impl Code {
         Code::E009,
         Code::E010,
         Code::E011,
+        Code::E012,
         Code::W001,
         Code::W002,
         Code::W003,
@@ -89,6 +92,7 @@ impl Code {
             Code::E009 => "E009",
             Code::E010 => "E010",
             Code::E011 => "E011",
+            Code::E012 => "E012",
             Code::W001 => "W001",
             Code::W002 => "W002",
             Code::W003 => "W003",
@@ -123,6 +127,7 @@ impl Code {
             Code::E009 => "invalid RFC 3339 instant",
             Code::E010 => "invalid pattern",
             Code::E011 => "cycle in scope implication",
+            Code::E012 => "limit exceeded",
             Code::W001 => "role declared but never used",
             Code::W002 => "scope used but not declared",
             Code::W003 => "redundant rule",
@@ -235,20 +240,22 @@ pub fn did_you_mean<'a>(
         .map(|(_, candidate)| format!("did you mean `{candidate}`?"))
 }
 
-/// Levenshtein distance over characters.
+/// Levenshtein distance over characters, one row of the table at a time.
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
     for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        let mut left = i + 1;
+        for ((cb, diagonal), above) in b.iter().zip(&previous).zip(previous.iter().skip(1)) {
+            let substitution = diagonal + usize::from(ca != *cb);
+            left = substitution.min(above + 1).min(left + 1);
+            current.push(left);
         }
-        std::mem::swap(&mut previous, &mut current);
+        previous = current;
     }
-    previous[b.len()]
+    previous.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -264,6 +271,20 @@ mod tests {
         );
         assert_eq!(did_you_mean("zzz", roles), None);
         assert_eq!(did_you_mean("admin", roles), None);
+    }
+
+    #[test]
+    fn edit_distances() {
+        for (a, b, distance) in [
+            ("", "", 0),
+            ("", "abc", 3),
+            ("abc", "", 3),
+            ("kitten", "sitting", 3),
+            ("flaw", "lawn", 2),
+            ("développeur", "developpeur", 1),
+        ] {
+            assert_eq!(edit_distance(a, b), distance, "{a} {b}");
+        }
     }
 
     #[test]

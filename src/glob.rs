@@ -13,8 +13,10 @@
 //! - every other character matches itself.
 //!
 //! An empty pattern, or one that ends in a dangling `\` (an odd run of trailing
-//! backslashes), is invalid (E010). So are patterns longer than [`Glob::MAX_LENGTH`]
-//! characters or with more than [`Glob::MAX_WILDCARDS`] wildcards.
+//! backslashes), is invalid (E010). [`Glob::parse`] also refuses patterns longer than
+//! [`Glob::MAX_LENGTH`] characters or with more than [`Glob::MAX_WILDCARDS`] wildcards;
+//! in a policy those are the limits `pattern_chars` and `pattern_wildcards` of
+//! [`Limits`], checked while parsing (E012).
 //!
 //! # Matching
 //!
@@ -41,9 +43,12 @@
 //! from which the answer is settled (a side left with no state, or with a state from
 //! which only stars remain). It gives up, answering `None`, past 100 000 pairs or a bound
 //! on memory and work, which takes patterns like `*a` followed by twenty `?`.
+#![deny(clippy::indexing_slicing)]
 
 use std::collections::HashSet;
 use std::fmt;
+
+use crate::limits::Limits;
 
 /// The most pairs of state sets a relation query visits before it answers `None`.
 const MAX_PRODUCT_STATES: usize = 100_000;
@@ -144,25 +149,37 @@ enum Token {
 }
 
 impl Glob {
-    /// The most characters a pattern may have.
-    pub const MAX_LENGTH: usize = 1024;
+    /// The most characters a pattern may have ([`Limits::pattern_chars`] by default).
+    pub const MAX_LENGTH: usize = Limits::DEFAULT.pattern_chars;
 
-    /// The most wildcards (`*` and `?`, counted as written) a pattern may have.
-    pub const MAX_WILDCARDS: usize = 64;
+    /// The most wildcards (`*` and `?`, counted as written) a pattern may have
+    /// ([`Limits::pattern_wildcards`] by default).
+    pub const MAX_WILDCARDS: usize = Limits::DEFAULT.pattern_wildcards;
 
-    /// Compiles `pattern`, whose string escapes were already applied.
+    /// Compiles `pattern`, whose string escapes were already applied, within the
+    /// default limits ([`Glob::MAX_LENGTH`], [`Glob::MAX_WILDCARDS`]).
     ///
     /// # Errors
     ///
     /// [`GlobError`] when the pattern is invalid; problems are checked in this order:
     /// empty, too long, dangling `\`, too many wildcards.
     pub fn parse(pattern: &str) -> Result<Glob, GlobError> {
+        Self::parse_within(pattern, &Limits::DEFAULT)
+    }
+
+    /// Compiles `pattern` within [`Limits::pattern_chars`] and
+    /// [`Limits::pattern_wildcards`] of `limits`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Glob::parse`], with the limits of `limits`.
+    pub fn parse_within(pattern: &str, limits: &Limits) -> Result<Glob, GlobError> {
         if pattern.is_empty() {
             return Err(GlobError::Empty);
         }
-        if pattern.chars().count() > Self::MAX_LENGTH {
+        if pattern.chars().count() > limits.pattern_chars {
             return Err(GlobError::TooLong {
-                limit: Self::MAX_LENGTH,
+                limit: limits.pattern_chars,
             });
         }
         let tokens = tokenize(pattern)?;
@@ -170,9 +187,9 @@ impl Glob {
             .iter()
             .filter(|token| !matches!(token, Token::Literal(_)))
             .count();
-        if wildcards > Self::MAX_WILDCARDS {
+        if wildcards > limits.pattern_wildcards {
             return Err(GlobError::TooManyWildcards {
-                limit: Self::MAX_WILDCARDS,
+                limit: limits.pattern_wildcards,
             });
         }
         Ok(Glob {
@@ -251,6 +268,29 @@ impl Glob {
         uncovered_name(globs, other)
             .ok()
             .map(|counterexample| counterexample.is_none())
+    }
+
+    /// [`Glob::union_includes`], charging the work to `budget`: `None` once the budget
+    /// is spent, so a series of questions (the lints of one policy) takes bounded time
+    /// however many there are.
+    pub(crate) fn union_includes_within(
+        globs: &[&Glob],
+        other: &Glob,
+        budget: &RelationBudget,
+    ) -> Option<bool> {
+        if globs
+            .iter()
+            .any(|glob| glob.is_universal() || *glob == other)
+        {
+            return Some(true);
+        }
+        if let Some(name) = other.literal_name() {
+            return Some(globs.iter().any(|glob| glob.is_match(name)));
+        }
+        let limit = budget.take_query()?;
+        let (found, work) = uncovered_name_within(globs, other, limit);
+        budget.charge(work);
+        found.ok().map(|counterexample| counterexample.is_none())
     }
 
     /// Whether some name matches both patterns, decided exactly; `None` if the search
@@ -332,6 +372,23 @@ fn tokenize(pattern: &str) -> Result<Vec<Token>, GlobError> {
         }
     }
     Ok(tokens)
+}
+
+/// The wildcards (`*` and `?` not escaped) of `pattern`, counted as written.
+pub(crate) fn wildcard_count(pattern: &str) -> usize {
+    let mut count = 0;
+    let mut characters = pattern.chars();
+    while let Some(character) = characters.next() {
+        match character {
+            '*' | '?' => count += 1,
+            // An escape takes the next character as a literal, whatever it is.
+            '\\' => {
+                characters.next();
+            }
+            _ => {}
+        }
+    }
+    count
 }
 
 /// Groups tokens into the segments between stars, collapsing consecutive stars.
@@ -469,13 +526,38 @@ impl Segment {
         let mut candidate = from;
         loop {
             if let Some(Piece::Literal(text)) = self.pieces.first() {
-                candidate += window.get(candidate..)?.find(&**text)?;
+                candidate = find_literal(window, candidate, text)?;
             }
             if let Some(end) = self.match_forward(bytes, candidate) {
                 return Some(end);
             }
             candidate += char_width(*bytes.get(candidate)?);
         }
+    }
+}
+
+/// Literal texts up to this many bytes are searched for byte by byte; longer ones with
+/// the standard library's two-way search, whose set-up costs more than a short scan.
+const SHORT_LITERAL: usize = 16;
+
+/// The first byte offset at or after `from` where `text` occurs in `window`.
+///
+/// A short text is searched for by its first byte, then compared whole: at most
+/// [`SHORT_LITERAL`] comparisons per byte of `window`, so still linear in the name.
+fn find_literal(window: &str, from: usize, text: &str) -> Option<usize> {
+    if text.len() > SHORT_LITERAL {
+        return Some(from + window.get(from..)?.find(text)?);
+    }
+    let bytes = window.as_bytes();
+    let needle = text.as_bytes();
+    let (&first, _) = needle.split_first()?;
+    let mut at = from;
+    loop {
+        let start = at + bytes.get(at..)?.iter().position(|&byte| byte == first)?;
+        if bytes.get(start..start + needle.len()) == Some(needle) {
+            return Some(start);
+        }
+        at = start + 1;
     }
 }
 
@@ -517,12 +599,60 @@ fn is_continuation_byte(byte: u8) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct OverBudget;
 
+/// Work shared by a series of relation questions, in units of word operations; each
+/// question also costs [`RelationBudget::QUERY_COST`] for building its automata.
+#[derive(Debug)]
+pub(crate) struct RelationBudget {
+    left: std::cell::Cell<usize>,
+}
+
+impl RelationBudget {
+    /// What a question costs besides its transitions (about the time to build its
+    /// automata, in the time units of a word operation).
+    pub const QUERY_COST: usize = 4096;
+
+    /// A budget of `work` units.
+    pub fn new(work: usize) -> RelationBudget {
+        RelationBudget {
+            left: std::cell::Cell::new(work),
+        }
+    }
+
+    /// Whether nothing is left.
+    pub fn is_spent(&self) -> bool {
+        self.left.get() == 0
+    }
+
+    /// Charges a question's fixed cost; the transition work it may spend, or `None`
+    /// when the budget is spent.
+    fn take_query(&self) -> Option<usize> {
+        let left = self.left.get().checked_sub(Self::QUERY_COST)?;
+        self.left.set(left);
+        Some(left.min(MAX_TRANSITION_WORK))
+    }
+
+    fn charge(&self, work: usize) {
+        self.left.set(self.left.get().saturating_sub(work));
+    }
+}
+
 /// A name that `other` matches and no glob of `globs` does, if there is one.
 fn uncovered_name(globs: &[&Glob], other: &Glob) -> Result<Option<String>, OverBudget> {
+    uncovered_name_within(globs, other, MAX_TRANSITION_WORK).0
+}
+
+/// [`uncovered_name`] within `limit` units of transition work; also the work spent.
+fn uncovered_name_within(
+    globs: &[&Glob],
+    other: &Glob,
+    limit: usize,
+) -> (Result<Option<String>, OverBudget>, usize) {
     let alphabet = Alphabet::of(globs.iter().copied().chain([other]));
     let left = Automaton::new(globs, &alphabet);
     let right = Automaton::new(&[other], &alphabet);
-    ProductSearch::new(&left, &right, &alphabet, Goal::RightOnly).run()
+    let mut search = ProductSearch::new(&left, &right, &alphabet, Goal::RightOnly);
+    search.limit = limit;
+    search.run()
 }
 
 /// A name that both patterns match, if there is one.
@@ -530,7 +660,9 @@ fn common_name(first: &Glob, second: &Glob) -> Result<Option<String>, OverBudget
     let alphabet = Alphabet::of([first, second]);
     let left = Automaton::new(&[first], &alphabet);
     let right = Automaton::new(&[second], &alphabet);
-    ProductSearch::new(&left, &right, &alphabet, Goal::Both).run()
+    ProductSearch::new(&left, &right, &alphabet, Goal::Both)
+        .run()
+        .0
 }
 
 /// The symbols automata read: each literal character of the patterns involved, then
@@ -733,6 +865,8 @@ struct ProductSearch<'a> {
     parents: Vec<Option<(usize, usize)>>,
     seen: HashSet<Box<[u64]>>,
     work: usize,
+    /// The most transition work allowed.
+    limit: usize,
 }
 
 impl<'a> ProductSearch<'a> {
@@ -751,6 +885,7 @@ impl<'a> ProductSearch<'a> {
             parents: Vec::new(),
             seen: HashSet::new(),
             work: 0,
+            limit: MAX_TRANSITION_WORK,
         }
     }
 
@@ -758,8 +893,13 @@ impl<'a> ProductSearch<'a> {
         self.left.words + self.right.words
     }
 
-    /// A name that reaches the goal, `None` if none does.
-    fn run(mut self) -> Result<Option<String>, OverBudget> {
+    /// A name that reaches the goal, `None` if none does; and the work spent.
+    fn run(mut self) -> (Result<Option<String>, OverBudget>, usize) {
+        let found = self.search();
+        (found, self.work)
+    }
+
+    fn search(&mut self) -> Result<Option<String>, OverBudget> {
         let mut start = self.left.start.clone();
         start.extend_from_slice(&self.right.start);
         self.discover(&start, None)?;
@@ -794,7 +934,7 @@ impl<'a> ProductSearch<'a> {
         };
         for symbol in 0..self.alphabet.len() {
             self.work += current.len();
-            if self.work > MAX_TRANSITION_WORK {
+            if self.work > self.limit {
                 return Err(OverBudget);
             }
             let Some((next_left, next_right)) = next.split_at_mut_checked(split) else {
@@ -1175,6 +1315,67 @@ mod tests {
             Glob::parse(&("?".repeat(65) + "\\")),
             Err(GlobError::DanglingBackslash)
         );
+    }
+
+    #[test]
+    fn wildcard_count_agrees_with_the_tokens() {
+        for pattern in [
+            "a", "*", "a*?b", "\\*\\?", "\\\\*", "\\x?", "é?\\é*", "\\\\\\*",
+        ] {
+            let tokens = tokenize(pattern).unwrap_or_default();
+            let wildcards = tokens
+                .iter()
+                .filter(|token| !matches!(token, Token::Literal(_)))
+                .count();
+            assert_eq!(wildcard_count(pattern), wildcards, "{pattern:?}");
+        }
+        assert_eq!(wildcard_count("\\\\*"), 1);
+        assert_eq!(wildcard_count("\\\\\\*"), 0);
+    }
+
+    #[test]
+    fn literal_search_finds_the_leftmost_occurrence() {
+        let long = "x".repeat(SHORT_LITERAL) + "y";
+        let haystack = format!("aab ab é{long} ab");
+        for needle in ["ab", "b", "é", "é", "ab ", long.as_str(), "zz", "aab ab é"] {
+            for from in 0..=haystack.len() {
+                if !haystack.is_char_boundary(from) {
+                    continue;
+                }
+                let expected = haystack[from..].find(needle).map(|at| at + from);
+                assert_eq!(
+                    find_literal(&haystack, from, needle),
+                    expected,
+                    "{needle:?} {from}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn limits_can_be_raised_and_lowered() {
+        let lower = Limits {
+            pattern_chars: 3,
+            pattern_wildcards: 1,
+            ..Limits::DEFAULT
+        };
+        assert_eq!(
+            Glob::parse_within("abcd", &lower),
+            Err(GlobError::TooLong { limit: 3 })
+        );
+        assert_eq!(
+            Glob::parse_within("a**", &lower),
+            Err(GlobError::TooManyWildcards { limit: 1 })
+        );
+        let higher = Limits {
+            pattern_chars: 5000,
+            pattern_wildcards: 200,
+            ..Limits::DEFAULT
+        };
+        let long = "a*".repeat(150);
+        assert!(Glob::parse(&long).is_err());
+        let glob = Glob::parse_within(&long, &higher).unwrap();
+        assert!(glob.is_match(&"a".repeat(150)));
     }
 
     #[test]

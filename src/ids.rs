@@ -1,4 +1,5 @@
 //! Newtype ids for interned names, and the bit sets a principal is resolved into.
+#![deny(clippy::indexing_slicing)]
 
 use smallvec::SmallVec;
 

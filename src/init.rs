@@ -16,6 +16,7 @@
 //! their name's prefix (`repo.` in `repo.merge`) and named one by one, never by a glob,
 //! so a tool the server adds later is denied until someone adds it. The result passes
 //! `toolgate check --deny-warnings --tools MANIFEST`, and the tests pass `toolgate test`.
+#![deny(clippy::indexing_slicing)]
 
 use std::fmt;
 

@@ -67,13 +67,18 @@
 pub mod ast;
 pub mod check;
 pub mod compile;
+#[cfg(feature = "credentials")]
+pub mod credentials;
 pub mod diagnostic;
 pub mod eval;
 pub mod explain;
 pub mod format;
+#[cfg(feature = "gate")]
+pub mod gate;
 pub mod glob;
 pub mod ids;
 pub mod init;
+pub mod limits;
 mod load;
 pub mod matrix;
 pub mod net;

@@ -1,4 +1,5 @@
 //! The whole chain in one call, for embedders.
+#![deny(clippy::indexing_slicing)]
 
 use std::fmt;
 use std::path::Path;
@@ -6,6 +7,7 @@ use std::path::Path;
 use crate::check::{self, Config};
 use crate::diagnostic::Diagnostic;
 use crate::eval::Engine;
+use crate::limits::Limits;
 use crate::source::{LoadError, Sources};
 use crate::{compile, parse};
 
@@ -63,9 +65,14 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
-/// Parses, checks and compiles a policy.
+/// Parses, checks and compiles a policy within the default [`Limits`].
 pub fn load(sources: Sources) -> Result<Loaded, PolicyError> {
-    let parsed = parse::parse(&sources);
+    load_with(sources, &Limits::default())
+}
+
+/// Parses, checks and compiles a policy within `limits` (see [`Loaded::from_sources_with`]).
+fn load_with(sources: Sources, limits: &Limits) -> Result<Loaded, PolicyError> {
+    let parsed = parse::parse_with(&sources, limits);
     let config = Config {
         tools: None,
         incomplete: !parsed.diagnostics.is_empty(),
@@ -75,7 +82,7 @@ pub fn load(sources: Sources) -> Result<Loaded, PolicyError> {
     diagnostics.extend(checked.diagnostics);
     match checked.policy {
         Some(policy) if !diagnostics.iter().any(Diagnostic::is_error) => {
-            let engine = Engine::new(compile::compile(&sources, &policy));
+            let engine = Engine::with_limits(compile::compile(&sources, &policy), limits);
             Ok(Loaded {
                 sources,
                 engine,
@@ -90,13 +97,31 @@ pub fn load(sources: Sources) -> Result<Loaded, PolicyError> {
 }
 
 impl Loaded {
+    /// Parses, checks and compiles `sources` within `limits`: a policy over a limit
+    /// does not load (E012), and the engine denies requests for names longer than
+    /// [`Limits::name_bytes`].
+    pub fn from_sources_with(sources: Sources, limits: &Limits) -> Result<Loaded, PolicyError> {
+        load_with(sources, limits)
+    }
+
     /// Reads and loads a `.policy` file or a directory of them.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Loaded, PolicyError> {
-        load(Sources::from_path(path).map_err(PolicyError::Read)?)
+        Loaded::from_path_with(path, &Limits::default())
+    }
+
+    /// Reads and loads a `.policy` file or a directory of them within `limits`.
+    pub fn from_path_with(path: impl AsRef<Path>, limits: &Limits) -> Result<Loaded, PolicyError> {
+        let sources = Sources::from_path_with(path, limits).map_err(PolicyError::Read)?;
+        load_with(sources, limits)
     }
 
     /// Loads a policy given as text; `name` is used in diagnostics and rule locations.
     pub fn from_text(name: &str, text: &str) -> Result<Loaded, PolicyError> {
         load(Sources::from_text(name, text))
+    }
+
+    /// Loads a policy given as text within `limits`.
+    pub fn from_text_with(name: &str, text: &str, limits: &Limits) -> Result<Loaded, PolicyError> {
+        load_with(Sources::from_text(name, text), limits)
     }
 }

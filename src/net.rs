@@ -1,5 +1,6 @@
 //! IP address ranges: parsing CIDRs as the language writes them, and matching request
 //! addresses (IPv4-mapped IPv6 addresses are matched as their IPv4 address).
+#![deny(clippy::indexing_slicing)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -10,7 +10,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::ast::{CompareOp, LiteralValue};
-use crate::check::ClaimTest;
+use crate::check::{ClaimTest, ClaimsMap};
 use crate::ids::Bits;
 use crate::table::{PrincipalAtom, Table};
 
@@ -58,19 +58,28 @@ impl std::error::Error for PrincipalError {}
 impl Principal {
     /// The principal of a token's validated claims, through the policy's claims map.
     pub fn from_claims(table: &Table, claims: &Value) -> Result<Principal, PrincipalError> {
+        Principal::from_claims_with_map(table, &table.claims, claims)
+    }
+
+    /// The principal of a token's validated claims, through `map` instead of the policy's
+    /// claims map (the policy's map completed by a claims preset).
+    pub fn from_claims_with_map(
+        table: &Table,
+        map: &ClaimsMap,
+        claims: &Value,
+    ) -> Result<Principal, PrincipalError> {
         let claims = claims.as_object().ok_or(PrincipalError::ClaimsNotObject)?;
         let mut roles = Bits::with_capacity(table.roles.names.len());
-        for value in strings_at(claims, &table.claims.roles) {
+        for value in strings_at(claims, &map.roles) {
             grant(table, &mut roles, value);
         }
         let mut scopes = Bits::with_capacity(table.scopes.names.len());
-        for path in &table.claims.scopes {
+        for path in &map.scopes {
             for scope in scope_values(lookup(claims, path)) {
                 hold(table, &mut scopes, scope);
             }
         }
-        let client = table
-            .claims
+        let client = map
             .client
             .iter()
             .find_map(|path| lookup(claims, path).and_then(Value::as_str))

@@ -4,9 +4,12 @@
 //! sorted by file name) are read together. [`Sources`] holds them in policy order; a
 //! [`Span`] is a byte range in one of them, and [`Sources::location`] turns it into the
 //! 1-based line and character column people read.
+#![deny(clippy::indexing_slicing)]
 
 use std::fmt;
 use std::path::Path;
+
+use crate::limits::Limits;
 
 /// Identifies one file of a [`Sources`] set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -174,33 +177,60 @@ impl Sources {
         sources
     }
 
-    /// Reads a policy from a `.policy` file or a directory of them.
+    /// Reads a policy from a `.policy` file or a directory of them, within the default
+    /// [`Limits::policy_bytes`].
     ///
     /// File names are the path as reached from `path` (`policies/` gives
     /// `policies/example.policy`). A directory without `.policy` files is an error.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Sources, LoadError> {
+        Sources::from_path_with(path, &Limits::default())
+    }
+
+    /// Reads a policy as [`Sources::from_path`] does, refusing it
+    /// ([`LoadError::TooLarge`]) as soon as its files hold more than
+    /// [`Limits::policy_bytes`] together: no more than that is ever read.
+    pub fn from_path_with(path: impl AsRef<Path>, limits: &Limits) -> Result<Sources, LoadError> {
         let path = path.as_ref();
         let metadata = std::fs::metadata(path).map_err(|error| LoadError::io(path, error))?;
         let mut sources = Sources::new();
+        let mut budget = limits.policy_bytes;
         if metadata.is_dir() {
             for file in policy_files(path)? {
-                sources.add_file(&file)?;
+                budget = sources.add_file(&file, budget, limits)?;
             }
             if sources.files.is_empty() {
                 return Err(LoadError::NoPolicyFiles(path.display().to_string()));
             }
         } else {
-            sources.add_file(path)?;
+            sources.add_file(path, budget, limits)?;
         }
         Ok(sources)
     }
 
-    fn add_file(&mut self, path: &Path) -> Result<(), LoadError> {
-        let bytes = std::fs::read(path).map_err(|error| LoadError::io(path, error))?;
+    /// Reads the file at `path` if it holds at most `budget` bytes; the budget left.
+    fn add_file(
+        &mut self,
+        path: &Path,
+        budget: usize,
+        limits: &Limits,
+    ) -> Result<usize, LoadError> {
+        use std::io::Read as _;
+        let file = std::fs::File::open(path).map_err(|error| LoadError::io(path, error))?;
+        let mut bytes = Vec::new();
+        let most = u64::try_from(budget).unwrap_or(u64::MAX).saturating_add(1);
+        file.take(most)
+            .read_to_end(&mut bytes)
+            .map_err(|error| LoadError::io(path, error))?;
+        let left = budget
+            .checked_sub(bytes.len())
+            .ok_or_else(|| LoadError::TooLarge {
+                path: path.display().to_string(),
+                limit: limits.policy_bytes,
+            })?;
         let text =
             String::from_utf8(bytes).map_err(|_| LoadError::NotUtf8(path.display().to_string()))?;
         self.add(path.display().to_string(), text);
-        Ok(())
+        Ok(left)
     }
 
     /// Adds a file; returns its id.
@@ -301,6 +331,14 @@ pub enum LoadError {
     NotUtf8(String),
     /// A directory holds no `.policy` file.
     NoPolicyFiles(String),
+    /// The policy's files hold more than [`Limits::policy_bytes`] together; reading
+    /// stopped in this file.
+    TooLarge {
+        /// The file where the limit was crossed.
+        path: String,
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 impl LoadError {
@@ -318,6 +356,11 @@ impl fmt::Display for LoadError {
             LoadError::Io { path, message } => write!(f, "cannot read `{path}`: {message}"),
             LoadError::NotUtf8(path) => write!(f, "`{path}` is not UTF-8 text"),
             LoadError::NoPolicyFiles(path) => write!(f, "`{path}` holds no `.policy` file"),
+            LoadError::TooLarge { path, limit } => write!(
+                f,
+                "limit exceeded: the policy is larger than {limit} bytes (reading stopped in \
+                 `{path}`; the limit is `policy_bytes`, see docs/limits.md)"
+            ),
         }
     }
 }

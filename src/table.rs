@@ -8,6 +8,7 @@
 //! literally in the policy are built at compile time; other names find their patterns
 //! through the prefix, suffix and general-glob indexes once, and the engine memoises the
 //! result.
+#![deny(clippy::indexing_slicing)]
 
 use std::fmt;
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 //! belongs to the start's day: `fri 22:00-02:00` covers Friday 22:00 to Saturday 02:00.
 //! Local wall-clock time comes from the zone's rules (jiff's bundled tz database), so
 //! daylight saving time is followed.
+#![deny(clippy::indexing_slicing)]
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;

@@ -145,12 +145,22 @@ fn request(facts: &Facts) -> reference::RefRequest {
     }
 }
 
+/// The policy as the reference reads it. The reference follows the v1 spec, where a
+/// range never matches across address families; the engine reads an IPv4-mapped range
+/// as the IPv4 range it maps (docs/language.md, extension (a)), so the reference is
+/// given that range. The replacement keeps every statement on its line.
+fn for_reference(text: &str) -> String {
+    text.replace("::ffff:10.0.0.0/104", "10.0.0.0/8")
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let Ok(text) = policy(&mut u) else { return };
     let Ok(requests) = Vec::<Facts>::arbitrary(&mut u) else { return };
     let sources = Sources::from_text("fuzz.policy", text.as_str());
     let parsed = toolgate::parse::parse(&sources);
+    let reference_sources = Sources::from_text("fuzz.policy", for_reference(&text));
+    let reference_policy = toolgate::parse::parse(&reference_sources).policy;
     assert!(parsed.diagnostics.is_empty(), "{text}\n{:?}", parsed.diagnostics);
     let loaded = match toolgate::load(sources.clone()) {
         Ok(loaded) => loaded,
@@ -158,7 +168,7 @@ fuzz_target!(|data: &[u8]| {
     };
     for facts in requests.iter().take(16) {
         let request = request(facts);
-        let expected = reference::decide(&sources, &parsed.policy, &request);
+        let expected = reference::decide(&reference_sources, &reference_policy, &request);
         let Ok(principal) = loaded.engine.principal(&request.claims) else { continue };
         let decision = loaded.engine.decide(&principal, &Request {
             kind: request.kind,

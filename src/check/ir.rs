@@ -39,6 +39,20 @@ pub struct ClaimsMap {
     pub scopes: Vec<String>,
     /// Paths holding the client id; the first string wins.
     pub client: Vec<String>,
+    /// Which lines the policy's `claims` block writes; the others hold defaults, which a
+    /// claims preset may replace.
+    pub explicit: ClaimLines,
+}
+
+/// One flag per line of a `claims` block.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClaimLines {
+    /// `roles from ...`.
+    pub roles: bool,
+    /// `scopes from ...`.
+    pub scopes: bool,
+    /// `client from ...`.
+    pub client: bool,
 }
 
 impl Default for ClaimsMap {
@@ -48,6 +62,27 @@ impl Default for ClaimsMap {
             roles: strings(&["roles", "role"]),
             scopes: strings(&["scope", "scp"]),
             client: strings(&["client_id", "azp"]),
+            explicit: ClaimLines::default(),
+        }
+    }
+}
+
+impl ClaimsMap {
+    /// This map with every line the policy did not write taken from `defaults` (a claims
+    /// preset's map): the policy's own lines win.
+    pub fn with_defaults(&self, defaults: &ClaimsMap) -> ClaimsMap {
+        let pick = |explicit: bool, ours: &Vec<String>, theirs: &Vec<String>| {
+            if explicit {
+                ours.clone()
+            } else {
+                theirs.clone()
+            }
+        };
+        ClaimsMap {
+            roles: pick(self.explicit.roles, &self.roles, &defaults.roles),
+            scopes: pick(self.explicit.scopes, &self.scopes, &defaults.scopes),
+            client: pick(self.explicit.client, &self.client, &defaults.client),
+            explicit: self.explicit,
         }
     }
 }

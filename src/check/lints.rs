@@ -3,15 +3,29 @@
 //!
 //! Rule coverage is decided on the patterns' languages (glob inclusion), not on their
 //! text. Candidates are found through an index of literal pattern prefixes, so that a
-//! policy of thousands of rules is linted in near-linear time.
+//! policy of thousands of rules is linted in near-linear time. Patterns that start with
+//! a wildcard are candidates for every rule, so the coverage lint has a budget of its
+//! own: [`MAX_COVERAGE_PAIRS`] pairs of rules and [`RELATION_WORK`] units of pattern
+//! relation work. Past it the remaining rules get no W003 or W004 (warnings only: what
+//! the policy decides does not depend on them), so a hostile policy cannot make
+//! checking take unbounded time.
+
+use std::cell::Cell;
 
 use ahash::{AHashMap, AHashSet};
 
 use super::{Body, CheckedPolicy, CondKind, Config, Statement, Subjects};
 use crate::ast::{Effect, Kind};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::glob::{Glob, Shape};
-use crate::ids::RoleId;
+use crate::glob::{Glob, RelationBudget, Shape};
+use crate::ids::{Bits, RoleId};
+
+/// The most pairs of rules the coverage lint (W003, W004) compares.
+pub(crate) const MAX_COVERAGE_PAIRS: usize = 4_000_000;
+
+/// The pattern relation work the coverage lint may spend (see [`RelationBudget`]): about
+/// a second.
+pub(crate) const RELATION_WORK: usize = 1 << 28;
 
 /// Runs every lint of the resolved policy.
 pub fn lint(policy: &CheckedPolicy, config: &Config<'_>) -> Vec<Diagnostic> {
@@ -47,7 +61,11 @@ struct Linter<'p> {
     rules: Vec<RuleView<'p>>,
     /// Rule indexes by the literal prefix of one of their patterns.
     by_prefix: AHashMap<&'p str, Vec<usize>>,
-    ancestors: Vec<AHashSet<RoleId>>,
+    ancestors: Vec<Bits>,
+    /// Pairs of rules the coverage lint may still compare.
+    pairs_left: Cell<usize>,
+    /// Pattern relation work the coverage lint may still spend.
+    relations: RelationBudget,
 }
 
 struct RuleView<'p> {
@@ -92,6 +110,8 @@ impl<'p> Linter<'p> {
             rules,
             by_prefix,
             ancestors: ancestors(policy),
+            pairs_left: Cell::new(MAX_COVERAGE_PAIRS),
+            relations: RelationBudget::new(RELATION_WORK),
         }
     }
 
@@ -122,7 +142,14 @@ impl<'p> Linter<'p> {
         o.kind == i.kind
             && o.actions.covers(i.actions)
             && self.subjects_cover(outer.subjects, inner.subjects)
-            && patterns_cover(&o.patterns, &i.patterns)
+            && patterns_cover(&o.patterns, &i.patterns, &self.relations)
+    }
+
+    /// Counts one more pair compared; false once the budget is spent.
+    fn another_pair(&self) -> bool {
+        let left = self.pairs_left.get();
+        self.pairs_left.set(left.saturating_sub(1));
+        left > 0 && !self.relations.is_spent()
     }
 
     fn subjects_cover(&self, outer: &Subjects, inner: &Subjects) -> bool {
@@ -132,19 +159,23 @@ impl<'p> Linter<'p> {
             (Subjects::Roles(outer), Subjects::Roles(inner)) => inner.iter().all(|role| {
                 self.ancestors
                     .get(role.index())
-                    .is_some_and(|up| outer.iter().any(|o| up.contains(o)))
+                    .is_some_and(|up| outer.iter().any(|o| up.contains(o.index())))
             }),
         }
     }
 
     fn coverage(&self, found: &mut Vec<Diagnostic>) {
         for (index, inner) in self.rules.iter().enumerate() {
+            if !self.another_pair() {
+                return;
+            }
             let candidates = self.candidates(inner);
             let covering = |effect: Effect| {
                 candidates.iter().copied().find(|&other| {
                     self.rules.get(other).is_some_and(|outer| {
                         other != index
                             && outer.effect == effect
+                            && self.another_pair()
                             && outer.unconditional
                             && self.covers(outer, inner)
                             && !(inner.unconditional && other > index && self.covers(inner, outer))
@@ -260,11 +291,12 @@ fn action_words(statement: &Statement) -> String {
 fn patterns_cover(
     outer: &[(Glob, crate::source::Span)],
     inner: &[(Glob, crate::source::Span)],
+    budget: &RelationBudget,
 ) -> bool {
     let outer: Vec<&Glob> = outer.iter().map(|(glob, _)| glob).collect();
     inner
         .iter()
-        .all(|(glob, _)| Glob::union_includes(&outer, glob) == Some(true))
+        .all(|(glob, _)| Glob::union_includes_within(&outer, glob, budget) == Some(true))
 }
 
 fn redundant(inner: &RuleView<'_>, outer: &RuleView<'_>) -> Diagnostic {
@@ -293,14 +325,17 @@ fn overridden(allow: &RuleView<'_>, deny: &RuleView<'_>) -> Diagnostic {
     .with_help("remove the allow, or add a condition to the deny")
 }
 
-/// For each role, itself and every role it inherits, transitively.
-fn ancestors(policy: &CheckedPolicy) -> Vec<AHashSet<RoleId>> {
-    (0..policy.roles.len())
+/// For each role, itself and every role it inherits, transitively, as bit sets (a role
+/// graph of `n` roles costs `n * n` bits, not `n * n` hash set entries).
+fn ancestors(policy: &CheckedPolicy) -> Vec<Bits> {
+    let count = policy.roles.len();
+    (0..count)
         .map(|start| {
-            let mut seen = AHashSet::new();
+            let mut seen = Bits::with_capacity(count);
             let mut stack = vec![RoleId::from_index(start)];
             while let Some(role) = stack.pop() {
-                if seen.insert(role) {
+                if !seen.contains(role.index()) {
+                    seen.insert(role.index());
                     if let Some(declared) = policy.roles.get(role.index()) {
                         stack.extend(declared.parents.iter().copied());
                     }

@@ -9,6 +9,7 @@ use crate::source::Span;
 impl<'a> Checker<'a> {
     /// Lowers every rule and requirement, in policy order.
     pub(super) fn lower_statements(&mut self, policy: &'a ast::Policy) {
+        self.mark_explicit_claims(policy);
         for statement in &policy.statements {
             let lowered = match &statement.kind {
                 StatementKind::Rule(rule) => self.lower_rule(rule, statement.span),
@@ -18,6 +19,26 @@ impl<'a> Checker<'a> {
                 _ => continue,
             };
             self.statements.push(lowered);
+        }
+    }
+
+    /// Records which lines the (first) `claims` block writes, so a claims preset fills
+    /// only the others.
+    fn mark_explicit_claims(&mut self, policy: &ast::Policy) {
+        let block = policy
+            .statements
+            .iter()
+            .find_map(|statement| match &statement.kind {
+                StatementKind::Claims(block) => Some(block),
+                _ => None,
+            });
+        for line in block.iter().flat_map(|block| &block.lines) {
+            let explicit = &mut self.claims.explicit;
+            match line.field {
+                ast::ClaimField::Roles => explicit.roles = true,
+                ast::ClaimField::Scopes => explicit.scopes = true,
+                ast::ClaimField::Client => explicit.client = true,
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 //!
 //! Every error (E002-E011) and warning (W001-W008) of the language is found in one run;
 //! a policy with errors yields its diagnostics and no [`CheckedPolicy`].
+#![deny(clippy::indexing_slicing)]
 
 mod definitions;
 mod graph;

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use crate::ast;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::glob::Glob;
+use crate::limits::Limits;
 use crate::net::{self, ParsedCidr};
 use crate::window::{self, WindowSpec};
 
@@ -67,9 +68,17 @@ pub fn host_bits_warning(cidr: &ast::Cidr, parsed: &ParsedCidr) -> Option<Diagno
     })
 }
 
+/// The pattern limits the checker applies: none, as the parser already held every
+/// pattern to the [`Limits`] the policy was read with (E012).
+const PARSED: Limits = Limits {
+    pattern_chars: usize::MAX,
+    pattern_wildcards: usize::MAX,
+    ..Limits::DEFAULT
+};
+
 /// Compiles a glob pattern (E010).
 pub fn pattern(text: &ast::Text) -> Result<Glob, Diagnostic> {
-    Glob::parse(&text.value).map_err(|error| {
+    Glob::parse_within(&text.value, &PARSED).map_err(|error| {
         Diagnostic::new(
             Code::E010,
             text.span,

@@ -3,7 +3,8 @@
 //! Literal patterns are looked up in a hash map, `prefix*` and `*suffix` patterns by
 //! hashing the name's prefixes and suffixes of the lengths that occur, patterns of only
 //! stars always match, and the remaining globs are tried one by one. Names written
-//! literally in the policy get their program at compile time.
+//! literally in the policy get their program at compile time (within a budget; the
+//! others get theirs on first use).
 
 use std::sync::Arc;
 
@@ -83,8 +84,18 @@ fn add_pattern(index: &mut NameIndex, glob: &Glob, id: PatternId) {
     }
 }
 
+/// The most general patterns times literal names [`precompute_literals`] matches: past
+/// it the remaining literal names are left to the engine's memo, which finds the same
+/// programs on first use, so a policy of many names and many general patterns still
+/// compiles in bounded time.
+const MAX_PRECOMPUTE_MATCHES: usize = 1 << 22;
+
+/// Builds the programs of the names written literally in the policy, within
+/// [`MAX_PRECOMPUTE_MATCHES`].
 fn precompute_literals(index: &mut NameIndex, statements: &[CompiledStatement]) {
-    let names: Vec<Box<str>> = index.literal.keys().cloned().collect();
+    let per_name = index.general.len().max(1);
+    let most = MAX_PRECOMPUTE_MATCHES / per_name;
+    let names: Vec<Box<str>> = index.literal.keys().take(most).cloned().collect();
     for name in names {
         let patterns = matching(index, &name);
         let program = class(index, statements, patterns);

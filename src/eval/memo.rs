@@ -1,9 +1,11 @@
 //! The per-kind memo of name classes for names not written literally in the policy.
 //!
 //! Sharded read-write locks over hash maps; a hit takes one uncontended read lock. Each
-//! shard holds at most [`PER_SHARD`] names and is emptied when full, so hostile names
-//! (random resource URIs) cost memory that stays bounded and never change a decision:
-//! a program is a pure function of the name's pattern set.
+//! shard holds at most [`PER_SHARD`] names of at most [`MAX_NAME_BYTES`] bytes (longer
+//! names are matched every time) and is emptied when full, so hostile names (random
+//! resource URIs) cost memory that stays bounded and never change a decision: a program
+//! is a pure function of the name's pattern set. A lock poisoned by a panic elsewhere
+//! is taken over: the maps only ever hold complete entries.
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -16,6 +18,8 @@ use crate::table::{ClassProgram, NameIndex, Table};
 const SHARDS: usize = 16;
 /// Names memoised per shard at most.
 pub const PER_SHARD: usize = 4096;
+/// The longest name memoised, in bytes.
+pub const MAX_NAME_BYTES: usize = 256;
 
 type Shard = RwLock<AHashMap<Box<str>, Arc<ClassProgram>>>;
 
@@ -67,6 +71,9 @@ impl Memo {
     }
 
     fn shard(&self, name: &str) -> Option<&Shard> {
+        if name.len() > MAX_NAME_BYTES {
+            return None;
+        }
         let hash = self.hasher.hash_one(name);
         self.shards.get((hash % SHARDS as u64) as usize)
     }
@@ -82,5 +89,68 @@ impl Memo {
             classes.insert(patterns.into_vec().into_boxed_slice(), program.clone());
         }
         program
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Loaded;
+
+    const POLICY: &str = "role a\nallow a to call tools \"fs.*\"\ndeny a to call tools \"*.rm\"\n";
+
+    /// The program of `name` as text, through `memo`.
+    fn program(memo: &Memo, table: &Table, name: &str) -> String {
+        memo.with(table, &table.kinds[0], name, |class| format!("{class:?}"))
+    }
+
+    #[test]
+    fn poisoned_locks_are_taken_over_and_answers_do_not_change() {
+        let loaded = Loaded::from_text("a.policy", POLICY).unwrap();
+        let table = loaded.engine.table();
+        let names = ["fs.read", "fs.rm", "db.rm", "other"];
+        let fresh = Memo::new(&table.kinds[0]);
+        let expected: Vec<String> = names.iter().map(|n| program(&fresh, table, n)).collect();
+        let memo = Memo::new(&table.kinds[0]);
+        program(&memo, table, "fs.read");
+        std::thread::scope(|scope| {
+            for name in names {
+                let shard = memo.shard(name).unwrap();
+                let poisoner = scope.spawn(move || {
+                    let _held = shard.write().unwrap();
+                    panic!("poisoning the shard of `{name}`");
+                });
+                assert!(poisoner.join().is_err());
+                assert!(shard.is_poisoned());
+            }
+            let classes = scope.spawn(|| {
+                let _held = memo.classes.lock().unwrap();
+                panic!("poisoning the class map");
+            });
+            assert!(classes.join().is_err());
+        });
+        assert!(memo.classes.is_poisoned());
+        let got: Vec<String> = names.iter().map(|n| program(&memo, table, n)).collect();
+        assert_eq!(got, expected);
+        // Twice: the second answer comes from the memo the poisoned locks still guard.
+        let again: Vec<String> = names.iter().map(|n| program(&memo, table, n)).collect();
+        assert_eq!(again, expected);
+    }
+
+    #[test]
+    fn long_names_are_decided_but_not_kept() {
+        let loaded = Loaded::from_text("a.policy", POLICY).unwrap();
+        let table = loaded.engine.table();
+        let memo = Memo::new(&table.kinds[0]);
+        let long = format!("fs.{}", "x".repeat(MAX_NAME_BYTES));
+        let short = Memo::new(&table.kinds[0]);
+        assert_eq!(program(&memo, table, &long), program(&short, table, "fs.x"));
+        assert!(memo.shard(&long).is_none());
+        let kept: usize = memo
+            .shards
+            .iter()
+            .map(|shard| shard.read().unwrap().len())
+            .sum();
+        assert_eq!(kept, 0);
     }
 }

@@ -4,6 +4,7 @@
 //! is unknown; then unmet requirements (`insufficient_scope`); then the first matching
 //! allow that holds; then step-up or `no_rule`. Listing follows use. Deciding allocates
 //! nothing unless the answer is a step-up with more than four missing scopes.
+#![deny(clippy::indexing_slicing)]
 
 pub mod json;
 mod memo;
@@ -23,6 +24,7 @@ pub use truth::Truth;
 use crate::ast::{Action, Effect, Kind};
 use crate::compile::kind_index;
 use crate::ids::{ScopeId, StatementId};
+use crate::limits::Limits;
 use crate::principal::{Principal, PrincipalError, PrincipalParts};
 use crate::table::{Program, RuleSite, Table};
 use memo::Memo;
@@ -33,6 +35,8 @@ use truth::Facts;
 pub struct Engine {
     table: Table,
     memos: [Memo; 3],
+    /// Names longer than this many bytes are denied unmatched.
+    name_bytes: usize,
 }
 
 /// One request to decide.
@@ -157,10 +161,20 @@ impl Decision<'_> {
 }
 
 impl Engine {
-    /// An engine deciding with `table`.
+    /// An engine deciding with `table`, within the default [`Limits`].
     pub fn new(table: Table) -> Engine {
+        Engine::with_limits(table, &Limits::default())
+    }
+
+    /// An engine deciding with `table`; a request for a name longer than
+    /// [`Limits::name_bytes`] is denied (`no_rule`) without being matched.
+    pub fn with_limits(table: Table, limits: &Limits) -> Engine {
         let memos = table.kinds.each_ref().map(Memo::new);
-        Engine { table, memos }
+        Engine {
+            table,
+            memos,
+            name_bytes: limits.name_bytes,
+        }
     }
 
     /// The compiled table.
@@ -178,9 +192,13 @@ impl Engine {
         Principal::from_parts(&self.table, parts)
     }
 
-    /// Decides a request. A principal resolved by another engine is denied (`no_rule`).
+    /// Decides a request. A principal resolved by another engine, an action the kind
+    /// does not have and a name over [`Limits::name_bytes`] are denied (`no_rule`).
     pub fn decide<'e>(&'e self, principal: &Principal, request: &Request<'_>) -> Decision<'e> {
-        if principal.table_id != self.table.id || !request.kind.allows(request.action) {
+        if principal.table_id != self.table.id
+            || !request.kind.allows(request.action)
+            || request.name.len() > self.name_bytes
+        {
             return Decision::no_rule();
         }
         let kind = kind_index(request.kind);

@@ -63,12 +63,18 @@ pub(super) fn attach(
                 None => comment.own_line = true,
             }
         }
+        let statement = firsts
+            .binary_search(&before)
+            .ok()
+            .and_then(|statement| attached.statements.get_mut(statement));
         if before >= anchors.len() {
             attached.trailer.push(comment);
-        } else if let Ok(statement) = firsts.binary_search(&before) {
-            attached.statements[statement].push(comment);
+        } else if let Some(statement) = statement {
+            statement.push(comment);
+        } else if let Some(piece) = attached.pieces.get_mut(before) {
+            piece.leading.push(comment);
         } else {
-            attached.pieces[before].leading.push(comment);
+            attached.trailer.push(comment);
         }
     }
     attached

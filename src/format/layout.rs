@@ -46,21 +46,25 @@ fn width(pieces: &[Piece]) -> usize {
 /// Aligns the columns of each run of statements of one class; `starts_run[i]` tells
 /// whether statement `i` starts a new run whatever its class (an empty line before it).
 pub(super) fn align(shapes: &mut [Shape], starts_run: &[bool]) {
+    let mut rest = shapes;
     let mut start = 0;
-    while start < shapes.len() {
-        let class = row_class(&shapes[start]);
-        let mut end = start + 1;
-        while end < shapes.len()
-            && class.is_some()
-            && row_class(&shapes[end]) == class
-            && !starts_run.get(end).copied().unwrap_or(true)
+    while let Some(first) = rest.first() {
+        let class = row_class(first);
+        let mut length = 1;
+        while class.is_some()
+            && rest
+                .get(length)
+                .is_some_and(|shape| row_class(shape) == class)
+            && !starts_run.get(start + length).copied().unwrap_or(true)
         {
-            end += 1;
+            length += 1;
         }
+        let (run, after) = rest.split_at_mut(length.min(rest.len()));
         if class.is_some() {
-            align_run(&mut shapes[start..end]);
+            align_run(run);
         }
-        start = end;
+        start += run.len();
+        rest = after;
     }
 }
 
@@ -91,7 +95,8 @@ fn align_run(rows: &mut [Shape]) {
                     .get(stop)
                     .is_some_and(|segment| !segment.is_empty())
                 {
-                    let before: Vec<Piece> = segments[..stop].concat();
+                    let before: Vec<Piece> =
+                        segments.iter().take(stop).flatten().cloned().collect();
                     let key = keys.get(stop).copied().unwrap_or(0);
                     prefixes.push((index, key, width(&before)));
                 }
@@ -191,6 +196,17 @@ fn set_break_indent(pieces: Vec<Piece>, indent: usize) -> Vec<Piece> {
         .collect()
 }
 
+/// Each piece's width with the pieces glued to it (no space before them).
+fn glued_widths(pieces: &[Piece]) -> Vec<usize> {
+    let mut glued = vec![0; pieces.len()];
+    let mut following = 0;
+    for (piece, slot) in pieces.iter().zip(glued.iter_mut()).rev() {
+        *slot = piece.width() + following;
+        following = if piece.gap == 0 { *slot } else { 0 };
+    }
+    glued
+}
+
 /// Lays `pieces` out from a line indented `indent`, breaking after a list's comma where
 /// a line would grow past [`WIDTH`]; a continued list goes on under its first item.
 /// A comment forcing a break before a piece starts the new line at the piece's list
@@ -198,15 +214,7 @@ fn set_break_indent(pieces: Vec<Piece>, indent: usize) -> Vec<Piece> {
 fn fill(mut pieces: Vec<Piece>, indent: usize, continuation: usize) -> Vec<Line> {
     let count = pieces.len();
     let breakable = |piece: &Piece| piece.list.is_some_and(|tag| !tag.first);
-    // Each piece's width with the pieces glued to it (no space before them).
-    let mut glued = vec![0; count];
-    for index in (0..count).rev() {
-        let following = match pieces.get(index + 1) {
-            Some(next) if next.gap == 0 => glued[index + 1],
-            _ => 0,
-        };
-        glued[index] = pieces[index].width() + following;
-    }
+    let glued = glued_widths(&pieces);
     let mut hangs: HashMap<usize, usize> = HashMap::new();
     let mut breaks = Vec::new();
     let mut start = 0;
@@ -215,11 +223,10 @@ fn fill(mut pieces: Vec<Piece>, indent: usize, continuation: usize) -> Vec<Line>
         let mut column = line_indent;
         let mut last_break = None;
         let mut end = count;
-        for index in start..count {
-            let piece = &pieces[index];
+        for (index, (piece, glued)) in pieces.iter().zip(&glued).enumerate().skip(start) {
             let gap = if index == start { 0 } else { piece.gap };
             if index > start && piece.gap > 0 {
-                if column + gap + glued[index] > WIDTH {
+                if column + gap + glued > WIDTH {
                     let at = if breakable(piece) {
                         Some(index)
                     } else {
@@ -243,8 +250,9 @@ fn fill(mut pieces: Vec<Piece>, indent: usize, continuation: usize) -> Vec<Line>
         if end == count {
             break;
         }
-        line_indent = pieces[end]
-            .list
+        line_indent = pieces
+            .get(end)
+            .and_then(|piece| piece.list)
             .and_then(|tag| hangs.get(&tag.list).copied())
             .unwrap_or(continuation);
         start = end;

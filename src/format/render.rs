@@ -62,22 +62,23 @@ impl Output {
     /// space after the longest of those lines.
     fn finish(self) -> String {
         let mut text = String::new();
-        let mut index = 0;
-        while index < self.lines.len() {
-            let run_end = index
-                + self.lines[index..]
-                    .iter()
-                    .take_while(|line| matches!(line, OutLine::Code(_, Some(_))))
-                    .count();
-            let column = self.lines[index..run_end]
+        let mut rest = self.lines.as_slice();
+        while !rest.is_empty() {
+            let commented = rest
                 .iter()
+                .take_while(|line| matches!(line, OutLine::Code(_, Some(_))))
+                .count();
+            let (run, after) = rest.split_at(commented.max(1).min(rest.len()));
+            let column = run
+                .iter()
+                .take(commented)
                 .map(|line| match line {
                     OutLine::Code(code, _) => code.chars().count(),
                     _ => 0,
                 })
                 .max()
                 .unwrap_or(0);
-            for line in &self.lines[index..run_end.max(index + 1)] {
+            for line in run {
                 match line {
                     OutLine::Blank => {}
                     OutLine::Comment(comment) => text.push_str(comment),
@@ -91,7 +92,7 @@ impl Output {
                 }
                 text.push('\n');
             }
-            index = run_end.max(index + 1);
+            rest = after;
         }
         text
     }

@@ -1,4 +1,5 @@
-//! Syntax errors (E001) in words people read.
+//! Syntax errors (E001) in words people read, and the E012 of a condition nested too
+//! deeply to hand to the grammar.
 //!
 //! A pest error lists the grammar rules it expected at some offset. This module turns
 //! them into a description (`expected a role name or `anyone``), says what was found
@@ -8,14 +9,14 @@ use pest::error::{Error, ErrorVariant, InputLocation};
 
 use super::grammar::Rule;
 use super::lexer::{last_token_end, skip_trivia, Lexer, Token, TokenKind, STATEMENT_KEYWORDS};
-use super::nesting::MAX_NESTING;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::limits::{Limit, Limits};
 use crate::source::{SourceId, Span};
 
 /// A syntax error and the offset where parsing stopped.
 #[derive(Debug, Clone)]
 pub(super) struct SyntaxError {
-    /// The E001 diagnostic.
+    /// The E001 (or E012) diagnostic.
     pub diagnostic: Diagnostic,
     /// The byte offset where the grammar failed (recovery restarts after it).
     pub position: usize,
@@ -55,21 +56,13 @@ pub(super) fn from_pest(error: &Error<Rule>, place: Place<'_>) -> SyntaxError {
     }
 }
 
-/// The E001 for a condition nested deeper than allowed, at the token that goes too deep.
-pub(super) fn nesting(token: &Token<'_>, place: Place<'_>) -> SyntaxError {
+/// The E012 for a condition nested deeper than allowed, at the token that goes too deep.
+pub(super) fn nesting(token: &Token<'_>, place: Place<'_>, limits: &Limits) -> SyntaxError {
+    let span = place.span(token.start, token.end);
     SyntaxError {
-        diagnostic: too_deep(place.span(token.start, token.end)),
+        diagnostic: Limit::ConditionDepth.exceeded(limits, span, None),
         position: token.start,
     }
-}
-
-fn too_deep(span: Span) -> Diagnostic {
-    Diagnostic::new(
-        Code::E001,
-        span,
-        format!("conditions nested too deeply (more than {MAX_NESTING} levels)"),
-    )
-    .with_help("split the condition into several rules, or drop redundant parentheses and `not`s")
 }
 
 /// The E001 for a statement the grammar gave up on for lack of stack (its own limit,

@@ -13,10 +13,14 @@
 //! as a whole statement, it is skipped without a second error.
 //!
 //! Untrusted text cannot exhaust the stack or take quadratic time: conditions nested
-//! more than [`nesting::MAX_NESTING`] levels deep are rejected before the grammar sees
-//! them, the grammar only sees the text one statement can reach, and conditions are
-//! built without recursion.
+//! deeper than [`Limits::condition_depth`] are rejected before the grammar sees them,
+//! the grammar only sees the text one statement can reach, and conditions are built
+//! without recursion. The other [`Limits`] bound the text, the statements read (with or
+//! without errors, so the diagnostics too), and every string, pattern and claim path;
+//! exceeding one is an E012.
+#![deny(clippy::indexing_slicing)]
 
+mod bounds;
 mod build;
 mod condition;
 mod error;
@@ -31,6 +35,7 @@ use pest::Parser as _;
 
 use crate::ast;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::limits::{Limit, Limits};
 use crate::source::{SourceId, Sources, Span};
 
 use self::error::{Place, SyntaxError};
@@ -46,16 +51,41 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Parses every file of `sources`, in order, into one policy.
+/// Parses every file of `sources`, in order, into one policy, within the default
+/// [`Limits`].
 pub fn parse(sources: &Sources) -> Parsed {
+    parse_with(sources, &Limits::default())
+}
+
+/// Parses every file of `sources`, in order, into one policy, within `limits`: text
+/// over [`Limits::policy_bytes`] is not parsed at all, and reading stops after
+/// [`Limits::statements`] statements.
+pub fn parse_with(sources: &Sources, limits: &Limits) -> Parsed {
     let mut parsed = Parsed::default();
+    if let Some(diagnostic) = bounds::text_size(sources, limits) {
+        parsed.diagnostics.push(diagnostic);
+        return parsed;
+    }
+    let mut read = 0;
     for (source, file) in sources.iter() {
-        FileParser {
+        let parser = FileParser {
             source,
             text: file.text(),
             parsed: &mut parsed,
+            limits,
+            read,
+        };
+        match parser.run() {
+            Some(count) => read = count,
+            None => break,
         }
-        .run();
+    }
+    let totals = bounds::totals(&parsed.policy, limits);
+    if !totals.is_empty() {
+        parsed.diagnostics.extend(totals);
+        parsed
+            .diagnostics
+            .sort_by_key(|diagnostic| (diagnostic.span.source, diagnostic.span.start));
     }
     parsed
 }
@@ -65,16 +95,30 @@ struct FileParser<'text, 'out> {
     source: SourceId,
     text: &'text str,
     parsed: &'out mut Parsed,
+    limits: &'out Limits,
+    /// Statements read so far, in this file and the ones before, errors included.
+    read: usize,
 }
 
 /// A parsed statement and the offset just past its last token.
 type Parsing = Result<(ast::Statement, usize), SyntaxError>;
 
 impl FileParser<'_, '_> {
-    /// Parses the statements of the file, one after another.
-    fn run(mut self) {
+    /// Parses the statements of the file, one after another; the statements read so
+    /// far, or `None` when the statement limit stopped the reading.
+    fn run(mut self) -> Option<usize> {
         let mut position = skip_trivia(self.text, 0);
         while position < self.text.len() {
+            if self.read >= self.limits.statements {
+                let end = Lexer::new(self.text, position)
+                    .next()
+                    .map_or(position, |token| token.end);
+                let span = Span::new(self.source, position, end);
+                let diagnostic = Limit::Statements.exceeded(self.limits, span, None);
+                self.parsed.diagnostics.push(diagnostic);
+                return None;
+            }
+            self.read += 1;
             position = match self.statement(position) {
                 Ok((statement, end)) => {
                     self.parsed.policy.statements.push(statement);
@@ -86,6 +130,7 @@ impl FileParser<'_, '_> {
                 }
             };
         }
+        Some(self.read)
     }
 
     /// Parses the statement that starts at `start`.
@@ -95,9 +140,10 @@ impl FileParser<'_, '_> {
             text: self.text,
             start,
         };
-        let extent = nesting::scan(self.text, start);
+        let depth = self.limits.effective_condition_depth();
+        let extent = nesting::scan(self.text, start, depth);
         if let Some(token) = extent.too_deep {
-            return Err(error::nesting(&token, place));
+            return Err(error::nesting(&token, place, self.limits));
         }
         let rest = self.text.get(start..extent.end).unwrap_or("");
         let mut pairs = PolicyParser::parse(Rule::entry, rest)
@@ -110,6 +156,9 @@ impl FileParser<'_, '_> {
         let mut diagnostics = Vec::new();
         let mut builder = build::Builder::new(self.source, start, &mut diagnostics);
         let built = pair.and_then(|pair| builder.statement(pair));
+        if let Some(statement) = &built {
+            bounds::statement(statement, self.limits, &mut diagnostics);
+        }
         self.parsed.diagnostics.append(&mut diagnostics);
         let statement = built.ok_or_else(|| unreadable(place))?;
         let end = (statement.span.end as usize).max(start + 1);

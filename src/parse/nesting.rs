@@ -5,27 +5,28 @@
 //! statement's keyword, an unmatched `)`). That bounds the text handed to pest, so a
 //! syntax error costs time in proportion to its statement rather than to the rest of
 //! the file. On the way it finds the first `(` or `not` that nests a condition deeper
-//! than [`MAX_NESTING`]: the grammar, like any recursive-descent parser, uses stack for
+//! than the limit ([`crate::limits::Limits::condition_depth`], at most 64): the grammar, like any recursive-descent parser, uses stack for
 //! each level, so such a statement never reaches it.
 
 use super::lexer::{Lexer, Token, TokenKind, STATEMENT_KEYWORDS};
 
-/// The deepest nesting of `(` and `not` a condition may have.
-pub(super) const MAX_NESTING: usize = 64;
-
 /// What [`scan`] found about the statement starting at some offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Extent<'text> {
-    /// The first token that nests the condition deeper than [`MAX_NESTING`], if any.
+    /// The first token that nests the condition deeper than the limit, if any.
     pub too_deep: Option<Token<'text>>,
     /// Where the text the grammar may look at ends: one character past the first token
     /// the statement cannot take in (or the end of the file).
     pub end: usize,
 }
 
-/// Scans the statement starting at `start` (see the module docs).
-pub(super) fn scan(text: &str, start: usize) -> Extent<'_> {
-    let mut depth = Depth::default();
+/// Scans the statement starting at `start` (see the module docs); a condition may nest
+/// `max_depth` levels.
+pub(super) fn scan(text: &str, start: usize, max_depth: usize) -> Extent<'_> {
+    let mut depth = Depth {
+        max_depth,
+        ..Depth::default()
+    };
     let mut tokens = Lexer::new(text, start);
     let mut previous = tokens.next();
     for token in tokens {
@@ -67,6 +68,8 @@ struct Depth {
     pending_nots: usize,
     /// Open parentheses plus every waiting `not`.
     level: usize,
+    /// The deepest level allowed.
+    max_depth: usize,
 }
 
 impl Depth {
@@ -110,7 +113,7 @@ impl Depth {
             self.level = self.level.saturating_sub(self.pending_nots);
             self.pending_nots = 0;
         }
-        self.level > MAX_NESTING
+        self.level > self.max_depth
     }
 }
 
@@ -129,11 +132,11 @@ mod tests {
     use super::*;
 
     fn deep(text: &str) -> Option<usize> {
-        scan(text, 0).too_deep.map(|token| token.start)
+        scan(text, 0, 64).too_deep.map(|token| token.start)
     }
 
     fn end(text: &str) -> usize {
-        scan(text, 0).end
+        scan(text, 0, 64).end
     }
 
     #[test]
@@ -164,7 +167,7 @@ mod tests {
     fn stops_at_the_next_statement() {
         let text = format!("role a\nallow a to call tools \"x\" if {}", "(".repeat(70));
         assert_eq!(deep(&text), None);
-        assert!(scan(&text, 7).too_deep.is_some());
+        assert!(scan(&text, 7, 64).too_deep.is_some());
         let after_atom = format!(
             "deny a to call tools \"x\" if role a\nrole b {}",
             "(".repeat(70)

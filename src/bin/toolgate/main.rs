@@ -5,10 +5,13 @@ mod eval;
 mod explain;
 mod fmt;
 mod init;
+mod key;
 mod render;
 mod render_tests;
+mod serve;
 mod table;
 mod test;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +42,14 @@ enum Command {
     Table(table::Args),
     /// Write a starter policy for a server from its `tools/list` result.
     Init(init::Args),
+    /// Create, list and revoke API keys in a key file.
+    #[command(subcommand)]
+    Key(key::Command),
+    /// Look inside access tokens.
+    #[command(subcommand)]
+    Token(token::Command),
+    /// Run the gate as a reverse proxy in front of an MCP server.
+    Serve(serve::Args),
 }
 
 /// Arguments of `toolgate check`.
@@ -110,5 +121,8 @@ fn main() -> ExitCode {
         Command::Test(args) => test::run(&args),
         Command::Table(args) => table::run(&args),
         Command::Init(args) => init::run(&args),
+        Command::Key(command) => key::run(command),
+        Command::Token(command) => token::run(command),
+        Command::Serve(args) => serve::run(&args),
     }
 }

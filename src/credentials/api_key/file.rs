@@ -1,0 +1,170 @@
+//! The API key file: TOML holding SHA-256 digests only, never a secret.
+//!
+//! ```toml
+//! [[key]]
+//! id = "ci-bot"
+//! sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+//! roles = ["deployer"]
+//! scopes = ["tools:deploy"]
+//! client = "ci"
+//! created = "2026-01-01T00:00:00Z"
+//! expires = "2027-01-01T00:00:00Z"   # optional
+//! revoked = false                    # optional
+//! ```
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{API_KEY_PREFIX, MAX_ID_BYTES};
+use crate::credentials::files;
+
+/// One key's entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEntry {
+    /// The key id, also the principal's subject; part of the key itself.
+    pub id: String,
+    /// The SHA-256 of the whole key (`tgk_<id>_<secret>`), lowercase hex.
+    pub sha256: String,
+    /// Role names (or `aka` values) the key grants.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Scopes the key holds.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// The client id the key presents as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// When the key was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    /// From this instant on, the key is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Timestamp>,
+    /// A revoked key is refused.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub revoked: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
+}
+
+/// A whole key file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFile {
+    /// The keys, in file order.
+    #[serde(default, rename = "key")]
+    pub keys: Vec<KeyEntry>,
+}
+
+const HEADER: &str = "# toolgate API keys: SHA-256 digests only, never a secret.\n\
+# Managed by `toolgate key new | list | revoke`; see docs/credentials.md.\n";
+
+impl KeyFile {
+    /// Parses key file text; every entry's id and digest are checked, ids are unique.
+    pub fn parse(text: &str) -> Result<KeyFile, String> {
+        let file: KeyFile = toml::from_str(text).map_err(|error| error.to_string())?;
+        let mut seen = ahash::AHashSet::new();
+        for entry in &file.keys {
+            check_id(&entry.id)?;
+            if digest_bytes(&entry.sha256).is_none() {
+                return Err(format!(
+                    "key `{}`: `sha256` must be 64 hexadecimal digits",
+                    entry.id
+                ));
+            }
+            if !seen.insert(entry.id.as_str()) {
+                return Err(format!("key `{}` is listed twice", entry.id));
+            }
+        }
+        Ok(file)
+    }
+
+    /// Reads and parses a key file.
+    pub fn load(path: &Path) -> Result<KeyFile, String> {
+        let text = files::read_capped(path, files::MAX_LIST_BYTES)?;
+        KeyFile::parse(&text).map_err(|error| format!("`{}`: {error}", path.display()))
+    }
+
+    /// The file's TOML text.
+    pub fn to_text(&self) -> Result<String, String> {
+        let body = toml::to_string(self).map_err(|error| error.to_string())?;
+        Ok(format!("{HEADER}\n{body}"))
+    }
+
+    /// Writes the file atomically (a temporary file renamed over it).
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        let text = self.to_text()?;
+        let mut temporary = path.as_os_str().to_owned();
+        temporary.push(".tmp");
+        let temporary = std::path::PathBuf::from(temporary);
+        let shown = path.display();
+        std::fs::write(&temporary, text)
+            .map_err(|error| format!("cannot write `{}`: {error}", temporary.display()))?;
+        std::fs::rename(&temporary, path)
+            .map_err(|error| format!("cannot write `{shown}`: {error}"))
+    }
+
+    /// The entry with this id.
+    pub fn get(&self, id: &str) -> Option<&KeyEntry> {
+        self.keys.iter().find(|entry| entry.id == id)
+    }
+}
+
+/// Checks a key id: 1 to 64 ASCII letters, digits and `-`.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let valid = !id.is_empty()
+        && id.len() <= MAX_ID_BYTES
+        && id
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "key id `{id}` must be 1 to {MAX_ID_BYTES} ASCII letters, digits and `-`"
+        ))
+    }
+}
+
+/// A new key for `id`: the secret to show once, and its digest to store.
+pub fn generate(id: &str) -> Result<(String, String), String> {
+    check_id(id)?;
+    let mut random = [0u8; 32];
+    getrandom::fill(&mut random).map_err(|error| format!("no randomness: {error}"))?;
+    let secret = URL_SAFE_NO_PAD.encode(random);
+    let key = format!("{API_KEY_PREFIX}{id}_{secret}");
+    let digest = hex_digest(&key);
+    Ok((key, digest))
+}
+
+/// The lowercase hex SHA-256 of a key.
+pub fn hex_digest(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut text, byte| {
+            let _ = write!(text, "{byte:02x}");
+            text
+        })
+}
+
+/// The 32 bytes of a hex digest.
+pub(crate) fn digest_bytes(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut bytes = [0u8; 32];
+    for (slot, pair) in bytes.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        let text = std::str::from_utf8(pair).ok()?;
+        *slot = u8::from_str_radix(text, 16).ok()?;
+    }
+    Some(bytes)
+}

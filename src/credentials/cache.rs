@@ -1,0 +1,223 @@
+//! The principal cache: verified credentials, kept until their expiry and never past it,
+//! each with the principal last resolved from it.
+//!
+//! Entries are found by a keyed hash of the credential's length and last 32 bytes (for a
+//! JWT, the end of its signature: unpredictable, and no entry exists without a valid
+//! signature), then compared byte for byte with the whole credential, so no collision can
+//! hand out another credential's principal. Hashing only the tail keeps a hit's cost
+//! independent of the token's length.
+
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use ahash::{AHashMap, RandomState};
+use jiff::Timestamp;
+
+use super::{AuthError, Identity};
+use crate::eval::Engine;
+use crate::principal::Principal;
+
+/// The default number of cached credentials.
+pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
+
+/// How the principal cache is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// The most credentials kept; 0 turns the cache off.
+    pub capacity: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> CacheConfig {
+        CacheConfig {
+            capacity: DEFAULT_CACHE_CAPACITY,
+        }
+    }
+}
+
+/// One verified credential.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    /// The whole credential.
+    credential: Box<[u8]>,
+    /// The scheme that verified it (its address), so one scheme's result is never
+    /// served for another.
+    scheme: usize,
+    pub(crate) identity: Arc<Identity>,
+    expires_at: Timestamp,
+    /// The principal resolved from it against one engine.
+    principal: Mutex<Option<Arc<Principal>>>,
+}
+
+impl Entry {
+    pub(crate) fn new(
+        credential: &[u8],
+        scheme: usize,
+        identity: Arc<Identity>,
+        expires_at: Timestamp,
+        principal: Arc<Principal>,
+    ) -> Entry {
+        Entry {
+            credential: credential.into(),
+            scheme,
+            identity,
+            expires_at,
+            principal: Mutex::new(Some(principal)),
+        }
+    }
+
+    /// The principal for `engine`: the one cached if it was resolved by `engine`'s table,
+    /// else resolved again from the cached identity (no signature is verified).
+    pub(crate) fn principal(
+        &self,
+        engine: &Engine,
+        resolve: impl FnOnce(&Identity) -> Result<Principal, AuthError>,
+    ) -> Result<Arc<Principal>, AuthError> {
+        let table = engine.table().id;
+        let mut slot = self
+            .principal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(principal) = slot.as_ref().filter(|p| p.table_id == table) {
+            return Ok(Arc::clone(principal));
+        }
+        let principal = Arc::new(resolve(&self.identity)?);
+        *slot = Some(Arc::clone(&principal));
+        Ok(principal)
+    }
+}
+
+/// The entries sharing one hash (almost always one).
+type Bucket = Vec<Arc<Entry>>;
+
+/// The buckets by hash, and how many entries they hold.
+#[derive(Debug, Default)]
+struct Entries {
+    buckets: AHashMap<u64, Bucket>,
+    count: usize,
+}
+
+/// Verified credentials, found by hash and compared in full.
+#[derive(Debug)]
+pub(crate) struct PrincipalCache {
+    entries: RwLock<Entries>,
+    hasher: RandomState,
+    config: CacheConfig,
+}
+
+impl Default for PrincipalCache {
+    fn default() -> PrincipalCache {
+        PrincipalCache::new(CacheConfig::default())
+    }
+}
+
+impl PrincipalCache {
+    pub(crate) fn new(config: CacheConfig) -> PrincipalCache {
+        PrincipalCache {
+            entries: RwLock::new(Entries::default()),
+            hasher: RandomState::new(),
+            config,
+        }
+    }
+
+    /// The keyed hash of a credential's length and last 32 bytes.
+    fn hash(&self, credential: &[u8]) -> u64 {
+        let tail = credential.len().saturating_sub(32);
+        let last = credential.get(tail..).unwrap_or(credential);
+        self.hasher.hash_one((credential.len(), last))
+    }
+
+    /// `read(entry)` for the entry of `credential` from `scheme`, if it has not expired
+    /// at `now`; the entry is read under the cache's read lock.
+    pub(crate) fn read<T>(
+        &self,
+        credential: &[u8],
+        scheme: usize,
+        now: Timestamp,
+        read: impl FnOnce(&Entry) -> T,
+    ) -> Option<T> {
+        let hash = self.hash(credential);
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        let entry = entries
+            .buckets
+            .get(&hash)?
+            .iter()
+            .find(|entry| *entry.credential == *credential)?;
+        (entry.scheme == scheme && now < entry.expires_at).then(|| read(entry))
+    }
+
+    pub(crate) fn insert(&self, entry: Entry, now: Timestamp) {
+        if self.config.capacity == 0 || now >= entry.expires_at {
+            return;
+        }
+        let hash = self.hash(&entry.credential);
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        if entries.count >= self.config.capacity {
+            make_room(&mut entries, self.config.capacity, now);
+        }
+        let Entries { buckets, count } = &mut *entries;
+        let bucket = buckets.entry(hash).or_default();
+        let before = bucket.len();
+        bucket.retain(|old| old.credential != entry.credential);
+        let replaced = before - bucket.len();
+        bucket.push(Arc::new(entry));
+        *count = (*count + 1).saturating_sub(replaced);
+    }
+
+    pub(crate) fn remove(&self, credential: &[u8]) {
+        let hash = self.hash(credential);
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(bucket) = entries.buckets.get_mut(&hash) else {
+            return;
+        };
+        let before = bucket.len();
+        bucket.retain(|entry| *entry.credential != *credential);
+        let removed = before - bucket.len();
+        if bucket.is_empty() {
+            entries.buckets.remove(&hash);
+        }
+        entries.count = entries.count.saturating_sub(removed);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .count
+    }
+}
+
+/// Drops expired entries; if the cache is still full, drops the tenth of it that
+/// expires soonest (so a full cache is swept once per that many insertions).
+fn make_room(entries: &mut Entries, capacity: usize, now: Timestamp) {
+    retain(entries, |entry| now < entry.expires_at);
+    if entries.count < capacity {
+        return;
+    }
+    let mut expiries: Vec<Timestamp> = entries
+        .buckets
+        .values()
+        .flatten()
+        .map(|entry| entry.expires_at)
+        .collect();
+    let evict = (capacity / 10).max(1);
+    let cut = evict.min(expiries.len()).saturating_sub(1);
+    let (_, threshold, _) = expiries.select_nth_unstable(cut);
+    let threshold = *threshold;
+    let mut removed = 0;
+    retain(entries, |entry| {
+        let evicted = removed < evict && entry.expires_at <= threshold;
+        removed += usize::from(evicted);
+        !evicted
+    });
+}
+
+/// Keeps the entries `keep` accepts, keeping the count right.
+fn retain(entries: &mut Entries, mut keep: impl FnMut(&Entry) -> bool) {
+    let mut count = 0;
+    entries.buckets.retain(|_, bucket| {
+        bucket.retain(|entry| keep(entry));
+        count += bucket.len();
+        !bucket.is_empty()
+    });
+    entries.count = count;
+}

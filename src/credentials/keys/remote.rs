@@ -1,0 +1,375 @@
+//! Keys fetched from a JWKS URL: cached, refreshed in the background, refreshed on an
+//! unknown `kid` at most once per interval, and kept when a fetch fails.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use reqwest::Url;
+
+use super::{KeyError, KeySet};
+use crate::credentials::clock::Clock;
+
+/// The shortest and longest background refresh intervals, whatever a server's
+/// `Cache-Control: max-age` says.
+const BACKGROUND_BOUNDS: (Duration, Duration) =
+    (Duration::from_secs(10), Duration::from_secs(24 * 60 * 60));
+
+/// How remote keys are fetched and kept fresh.
+#[derive(Debug, Clone)]
+pub struct RemoteKeysConfig {
+    /// The JWKS URL: `https`, or `http` to a loopback host only.
+    pub url: String,
+    /// An unknown `kid` causes a fetch at most this often (default 30 s).
+    pub min_refresh_interval: Duration,
+    /// The background refresh interval when the server gives no `max-age` (default 5 min).
+    pub refresh_interval: Duration,
+    /// A fetch taking longer fails (default 5 s).
+    pub fetch_timeout: Duration,
+    /// A response body longer than this fails (default 512 KiB).
+    pub max_response_bytes: usize,
+    /// The clock the refresh rate limit reads.
+    pub clock: Clock,
+}
+
+impl RemoteKeysConfig {
+    /// The defaults for `url`.
+    pub fn new(url: impl Into<String>) -> RemoteKeysConfig {
+        RemoteKeysConfig {
+            url: url.into(),
+            min_refresh_interval: Duration::from_secs(30),
+            refresh_interval: Duration::from_secs(300),
+            fetch_timeout: Duration::from_secs(5),
+            max_response_bytes: 512 * 1024,
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// A JWKS fetched from a URL and cached. Clones share the cache.
+#[derive(Debug, Clone)]
+pub struct RemoteKeys {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    url: Url,
+    config: RemoteKeysConfig,
+    fetcher: Fetcher,
+    keys: RwLock<Arc<KeySet>>,
+    /// When a fetch was last started, for the unknown-`kid` rate limit.
+    last_attempt: Mutex<Option<Timestamp>>,
+    /// One fetch at a time.
+    fetching: tokio::sync::Mutex<()>,
+    fetches: AtomicU64,
+}
+
+impl RemoteKeys {
+    /// Fetches the keys once (an error if that fails), then keeps them fresh with a
+    /// background task for as long as a clone lives. Needs a tokio runtime.
+    pub async fn start(config: RemoteKeysConfig) -> Result<RemoteKeys, KeyError> {
+        let url = checked_url(&config.url)?;
+        let fetcher = Fetcher::new(config.fetch_timeout, config.max_response_bytes)?;
+        let inner = Arc::new(Inner {
+            url,
+            fetcher,
+            keys: RwLock::new(Arc::new(KeySet::new())),
+            last_attempt: Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
+            fetches: AtomicU64::new(0),
+            config,
+        });
+        let max_age = inner.fetch().await?;
+        spawn_background(Arc::downgrade(&inner), max_age);
+        Ok(RemoteKeys { inner })
+    }
+
+    /// The keys now in use.
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.inner.current()
+    }
+
+    /// How many fetches were started (successful or not).
+    pub fn fetch_count(&self) -> u64 {
+        self.inner.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Fetches the keys now, whatever the rate limit; on failure the keys stay as they were.
+    pub async fn refresh(&self) -> Result<(), KeyError> {
+        let _one = self.inner.fetching.lock().await;
+        self.inner.fetch().await.map(|_| ())
+    }
+
+    /// The keys after a refresh for an unknown `kid`, when the rate limit allows one;
+    /// otherwise the keys as they are.
+    pub(crate) async fn refreshed_for(&self, kid: &str) -> Arc<KeySet> {
+        if !self.inner.may_refresh() {
+            return self.inner.current();
+        }
+        let _one = self.inner.fetching.lock().await;
+        let current = self.inner.current();
+        if current.has_kid(kid) || !self.inner.may_refresh() {
+            return current;
+        }
+        if let Err(error) = self.inner.fetch().await {
+            tracing::warn!(url = %self.inner.url, %error, "key refresh failed; keeping the last good keys");
+        }
+        self.inner.current()
+    }
+}
+
+impl Inner {
+    fn current(&self) -> Arc<KeySet> {
+        Arc::clone(&self.keys.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Whether the rate limit allows a fetch now (a clock gone backwards allows one).
+    fn may_refresh(&self) -> bool {
+        let last = *self
+            .last_attempt
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(last) = last else {
+            return true;
+        };
+        let elapsed = self.config.clock.now().duration_since(last);
+        let minimum = self.config.min_refresh_interval;
+        elapsed.is_negative() || elapsed.unsigned_abs() >= minimum
+    }
+
+    /// Fetches and installs the keys; returns the server's `max-age`, if any.
+    async fn fetch(&self) -> Result<Option<Duration>, KeyError> {
+        *self
+            .last_attempt
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(self.config.clock.now());
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let response = self.fetcher.get(&self.url).await?;
+        let keys = KeySet::from_jwk_text(&response.body)
+            .map_err(|error| KeyError::new(format!("`{}`: {error}", self.url)))?;
+        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+        Ok(response.max_age)
+    }
+
+    fn background_interval(&self, max_age: Option<Duration>) -> Duration {
+        let wanted = max_age
+            .map(|age| age.mul_f64(0.9))
+            .unwrap_or(self.config.refresh_interval);
+        wanted.clamp(BACKGROUND_BOUNDS.0, BACKGROUND_BOUNDS.1)
+    }
+}
+
+fn spawn_background(inner: Weak<Inner>, first_max_age: Option<Duration>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
+        let mut max_age = first_max_age;
+        loop {
+            let Some(interval) = inner.upgrade().map(|i| i.background_interval(max_age)) else {
+                return;
+            };
+            tokio::time::sleep(interval).await;
+            let Some(strong) = inner.upgrade() else {
+                return;
+            };
+            let _one = strong.fetching.lock().await;
+            match strong.fetch().await {
+                Ok(age) => max_age = age,
+                Err(error) => {
+                    tracing::warn!(url = %strong.url, %error, "background key refresh failed; keeping the last good keys");
+                    max_age = Some(strong.config.min_refresh_interval);
+                }
+            }
+        }
+    });
+}
+
+/// A URL keys may be fetched from: `https`, or `http` to a loopback host.
+pub(crate) fn checked_url(text: &str) -> Result<Url, KeyError> {
+    let url = Url::parse(text)
+        .map_err(|error| KeyError::new(format!("`{text}` is not a URL: {error}")))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(KeyError::new(format!(
+            "`{text}` is plain HTTP; use HTTPS (plain HTTP is allowed to loopback hosts only)"
+        ))),
+        other => Err(KeyError::new(format!(
+            "`{text}`: unsupported scheme `{other}`"
+        ))),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|host| host.strip_suffix(']'))
+        .unwrap_or(host);
+    match bare.parse::<IpAddr>() {
+        Ok(address) => address.is_loopback(),
+        Err(_) => bare.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// A fetched document.
+pub(crate) struct Fetched {
+    pub(crate) body: String,
+    pub(crate) max_age: Option<Duration>,
+}
+
+/// An HTTP client with a timeout, a size cap and a redirect policy that keeps to HTTPS
+/// (or loopback).
+#[derive(Debug, Clone)]
+pub(crate) struct Fetcher {
+    client: reqwest::Client,
+    max_bytes: usize,
+}
+
+impl Fetcher {
+    pub(crate) fn new(timeout: Duration, max_bytes: usize) -> Result<Fetcher, KeyError> {
+        let redirects = reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= 3 {
+                attempt.error("too many redirects")
+            } else if checked_url(attempt.url().as_str()).is_err() {
+                attempt.error("redirect to a URL that is neither HTTPS nor loopback")
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(redirects)
+            .user_agent(concat!("toolgate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| KeyError::new(format!("cannot build an HTTP client: {error}")))?;
+        Ok(Fetcher { client, max_bytes })
+    }
+
+    /// GETs `url`; a status other than 200, a body over the cap or a timeout is an error.
+    pub(crate) async fn get(&self, url: &Url) -> Result<Fetched, KeyError> {
+        let failed = |error: &dyn std::fmt::Display| {
+            KeyError::new(format!("fetching `{url}` failed: {error}"))
+        };
+        let mut response = self
+            .client
+            .get(url.clone())
+            .header(http::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|error| failed(&error))?;
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(failed(&format!("status {}", response.status())));
+        }
+        let max_age = response
+            .headers()
+            .get(http::header::CACHE_CONTROL)
+            .and_then(|value| value.to_str().ok())
+            .and_then(max_age);
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|error| failed(&error))? {
+            if body.len() + chunk.len() > self.max_bytes {
+                return Err(failed(&format!(
+                    "the response is over {} bytes",
+                    self.max_bytes
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = String::from_utf8(body).map_err(|_| failed(&"the response is not UTF-8"))?;
+        Ok(Fetched { body, max_age })
+    }
+}
+
+/// The `max-age` of a `Cache-Control` value.
+fn max_age(value: &str) -> Option<Duration> {
+    value.split(',').find_map(|directive| {
+        let (name, seconds) = directive.trim().split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("max-age") {
+            return None;
+        }
+        seconds
+            .trim()
+            .trim_matches('"')
+            .parse()
+            .ok()
+            .map(Duration::from_secs)
+    })
+}
+
+/// The JWKS URL of an issuer, by OpenID Connect discovery
+/// (`{issuer}/.well-known/openid-configuration`), else RFC 8414
+/// (`/.well-known/oauth-authorization-server` inserted before the issuer's path). The
+/// document's `issuer` must be the configured issuer.
+pub(crate) async fn discover_jwks_uri(fetcher: &Fetcher, issuer: &str) -> Result<String, KeyError> {
+    let base = checked_url(issuer)?;
+    let trimmed = issuer.trim_end_matches('/');
+    let oidc = checked_url(&format!("{trimmed}/.well-known/openid-configuration"))?;
+    let path = base.path().trim_end_matches('/');
+    let mut rfc8414 = base.clone();
+    rfc8414.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
+    let mut failures = Vec::new();
+    for url in [oidc, rfc8414] {
+        match metadata_jwks_uri(fetcher, &url, issuer).await {
+            Ok(uri) => return Ok(uri),
+            Err(error) => failures.push(error.to_string()),
+        }
+    }
+    Err(KeyError::new(format!(
+        "discovery failed: {}",
+        failures.join("; ")
+    )))
+}
+
+async fn metadata_jwks_uri(fetcher: &Fetcher, url: &Url, issuer: &str) -> Result<String, KeyError> {
+    let fetched = fetcher.get(url).await?;
+    let document: serde_json::Value = serde_json::from_str(&fetched.body)
+        .map_err(|error| KeyError::new(format!("`{url}` is not JSON: {error}")))?;
+    let named = document.get("issuer").and_then(serde_json::Value::as_str);
+    if named != Some(issuer) {
+        return Err(KeyError::new(format!(
+            "`{url}` names issuer `{}`, not `{issuer}`",
+            named.unwrap_or("")
+        )));
+    }
+    let uri = document
+        .get("jwks_uri")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| KeyError::new(format!("`{url}` has no `jwks_uri`")))?;
+    checked_url(uri)?;
+    Ok(uri.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_age_is_read_from_cache_control() {
+        assert_eq!(
+            max_age("public, max-age=600"),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(max_age("no-cache"), None);
+        assert_eq!(max_age("max-age=abc"), None);
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(checked_url("http://127.0.0.1:8080/jwks").is_ok());
+        assert!(checked_url("http://127.3.4.5/jwks").is_ok());
+        assert!(checked_url("http://[::1]:9/jwks").is_ok());
+        assert!(checked_url("http://LocalHost/jwks").is_ok());
+        assert!(checked_url("https://idp.example.com/jwks").is_ok());
+        assert!(checked_url("http://idp.example.com/jwks").is_err());
+        assert!(checked_url("http://10.0.0.1/jwks").is_err());
+        assert!(checked_url("file:///etc/passwd").is_err());
+    }
+}

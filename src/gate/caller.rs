@@ -1,0 +1,145 @@
+//! One authenticated caller against one policy snapshot: deciding and auditing.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::audit::{AuditRecord, AuditSink};
+use super::config::ListAudit;
+use super::policy::Policy;
+use crate::ast::{Action, Effect, Kind};
+use crate::eval::{Decision, Reason, Request};
+use crate::principal::Principal;
+
+/// Who is asking, under which policy, from where and when.
+#[derive(Clone)]
+pub(crate) struct Caller {
+    pub policy: Arc<Policy>,
+    pub principal: Arc<Principal>,
+    pub ip: Option<IpAddr>,
+    pub time: Timestamp,
+    pub audit: Option<Arc<dyn AuditSink>>,
+    pub list_audit: ListAudit,
+}
+
+/// A decision with owned names, for extensions and responses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    /// Tool, resource or prompt.
+    pub kind: Kind,
+    /// The action decided.
+    pub action: Action,
+    /// The tool or prompt name, or the resource URI.
+    pub name: String,
+    /// Why.
+    pub reason: Reason,
+    /// The deciding statement as `PATH:LINE`.
+    pub rule: Option<String>,
+    /// For `insufficient_scope`, the scopes missing.
+    pub missing_scopes: Vec<String>,
+}
+
+impl Decided {
+    /// Whether the request is allowed.
+    pub fn is_allowed(&self) -> bool {
+        self.reason == Reason::Allowed
+    }
+}
+
+/// Where a decision came from in the request, for the audit log.
+pub(crate) struct Origin<'a> {
+    pub method: &'a str,
+    pub id: Option<&'a Value>,
+}
+
+impl Caller {
+    /// Decides one request and audits it (list decisions as configured).
+    pub fn decide(&self, kind: Kind, action: Action, name: &str, origin: &Origin<'_>) -> Decided {
+        let request = Request {
+            kind,
+            action,
+            name,
+            ip: self.ip,
+            time: self.time,
+        };
+        let decision = self.policy.engine().decide(&self.principal, &request);
+        let decided = owned(kind, action, name, &decision);
+        if self.audited(action, &decision) {
+            self.record(&decided, origin);
+        }
+        decided
+    }
+
+    fn audited(&self, action: Action, decision: &Decision<'_>) -> bool {
+        if action != Action::List {
+            return true;
+        }
+        match self.list_audit {
+            ListAudit::Off => false,
+            ListAudit::Hidden => decision.effect == Effect::Deny,
+            ListAudit::All => true,
+        }
+    }
+
+    fn record(&self, decided: &Decided, origin: &Origin<'_>) {
+        let Some(audit) = &self.audit else {
+            return;
+        };
+        audit.record(AuditRecord {
+            time: self.time,
+            subject: self.principal.subject().map(str::to_string),
+            client: self.principal.client().map(str::to_string),
+            roles: self.role_names(),
+            method: origin.method.to_string(),
+            action: decided.action.keyword(),
+            kind: decided.kind.singular(),
+            name: decided.name.clone(),
+            decision: if decided.is_allowed() {
+                "allow"
+            } else {
+                "deny"
+            },
+            reason: decided.reason.as_str(),
+            rule: decided.rule.clone(),
+            missing_scopes: decided.missing_scopes.clone(),
+            policy: self.policy.digest().to_string(),
+            client_ip: self.ip,
+            request_id: origin.id.cloned(),
+        });
+    }
+
+    /// The caller's effective roles.
+    pub fn role_names(&self) -> Vec<String> {
+        self.principal
+            .role_names(self.policy.engine().table())
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The caller's effective scopes, as the policy knows them.
+    pub fn scope_names(&self) -> Vec<String> {
+        self.principal
+            .scope_names(self.policy.engine().table())
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+fn owned(kind: Kind, action: Action, name: &str, decision: &Decision<'_>) -> Decided {
+    Decided {
+        kind,
+        action,
+        name: name.to_string(),
+        reason: decision.reason,
+        rule: decision.rule.map(ToString::to_string),
+        missing_scopes: decision
+            .missing_scopes
+            .iter()
+            .map(|scope| scope.to_string())
+            .collect(),
+    }
+}

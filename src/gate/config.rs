@@ -1,0 +1,194 @@
+//! What the gate needs to know besides the policy: the protected resource, where its MCP
+//! endpoint is, the limits on what it reads, and whom to believe about client addresses.
+
+use std::fmt;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+/// The well-known path of the Protected Resource Metadata document (RFC 9728).
+pub(crate) const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
+
+/// Bounds on what the gate reads from a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The largest JSON-RPC request body read (`413` beyond it). Default 1 MiB.
+    pub max_body_bytes: usize,
+    /// The largest total size of the request's header names and values (`431` beyond
+    /// it). Default 32 KiB.
+    pub max_header_bytes: usize,
+    /// The largest `tools/list`, `resources/list` or `prompts/list` response (or one
+    /// server-sent event of one) held in memory to filter it (`502` beyond it).
+    /// Default 16 MiB.
+    pub max_response_bytes: usize,
+    /// How long a client may take to send its body (`408`) and the protected service to
+    /// start its response (`504`). Streams already started are not cut. Default 30 s.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            max_header_bytes: 32 * 1024,
+            max_response_bytes: 16 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Which `list` decisions (one per entry of a list response) go to the audit log.
+/// Decisions on `tools/call`, `resources/read` and `prompts/get` always do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListAudit {
+    /// None.
+    Off,
+    /// The entries hidden from the caller (the default).
+    #[default]
+    Hidden,
+    /// Every entry, shown or hidden.
+    All,
+}
+
+/// The gate's configuration, apart from the policy and the credentials.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct GateConfig {
+    resource: Resource,
+    /// The authorization servers named in the Protected Resource Metadata document.
+    pub authorization_servers: Vec<String>,
+    /// The path whose `POST` bodies are MCP JSON-RPC messages; by default the resource
+    /// URI's path. Behind an axum `nest_service`, the path before nesting is used.
+    pub mcp_path: String,
+    /// Limits on what is read.
+    pub limits: Limits,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Which list decisions are audited.
+    pub list_audit: ListAudit,
+}
+
+/// The canonical resource URI, split once.
+#[derive(Debug, Clone)]
+struct Resource {
+    uri: String,
+    origin: String,
+    path: String,
+}
+
+/// A resource URI the gate cannot use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateConfigError {
+    message: String,
+}
+
+impl fmt::Display for GateConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for GateConfigError {}
+
+impl GateConfig {
+    /// The configuration of the resource `resource`: its canonical URI (the audience tokens
+    /// carry), `http` or `https`, with a host and no query or fragment.
+    pub fn new(resource: &str) -> Result<GateConfig, GateConfigError> {
+        let resource = Resource::parse(resource)?;
+        Ok(GateConfig {
+            mcp_path: resource.path.clone(),
+            resource,
+            authorization_servers: Vec::new(),
+            limits: Limits::default(),
+            trusted_proxies: Vec::new(),
+            list_audit: ListAudit::default(),
+        })
+    }
+
+    /// The canonical resource URI.
+    pub fn resource(&self) -> &str {
+        &self.resource.uri
+    }
+
+    /// The same configuration naming these authorization servers.
+    pub fn with_authorization_servers<I, S>(mut self, servers: I) -> GateConfig
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.authorization_servers = servers.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The same configuration believing forwarded headers from these proxies.
+    pub fn with_trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpNet>) -> GateConfig {
+        self.trusted_proxies = proxies.into_iter().collect();
+        self
+    }
+
+    /// The same configuration with other limits.
+    pub fn with_limits(mut self, limits: Limits) -> GateConfig {
+        self.limits = limits;
+        self
+    }
+
+    /// The same configuration with the MCP endpoint at `path`.
+    pub fn with_mcp_path(mut self, path: impl Into<String>) -> GateConfig {
+        self.mcp_path = path.into();
+        self
+    }
+
+    /// The same configuration auditing these list decisions.
+    pub fn with_list_audit(mut self, list_audit: ListAudit) -> GateConfig {
+        self.list_audit = list_audit;
+        self
+    }
+
+    /// The URL of the metadata document for this resource (the path-inserted form).
+    pub fn metadata_url(&self) -> String {
+        format!("{}{}", self.resource.origin, self.path_inserted_metadata())
+    }
+
+    /// The paths the metadata document is served at: the root form and the path-inserted
+    /// form (the same path when the resource has no path).
+    pub(crate) fn metadata_paths(&self) -> [String; 2] {
+        [METADATA_PATH.to_string(), self.path_inserted_metadata()]
+    }
+
+    fn path_inserted_metadata(&self) -> String {
+        if self.resource.path == "/" {
+            METADATA_PATH.to_string()
+        } else {
+            format!("{METADATA_PATH}{}", self.resource.path)
+        }
+    }
+}
+
+impl Resource {
+    fn parse(text: &str) -> Result<Resource, GateConfigError> {
+        let error = |why: &str| GateConfigError {
+            message: format!("resource `{text}` {why}"),
+        };
+        let uri: http::Uri = text.parse().map_err(|_| error("is not a URI"))?;
+        let scheme = uri.scheme_str().unwrap_or("");
+        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+            return Err(error("must be an `http` or `https` URI"));
+        }
+        let Some(authority) = uri.authority() else {
+            return Err(error("has no host"));
+        };
+        if uri.query().is_some() {
+            return Err(error("must not have a query"));
+        }
+        let path = match uri.path() {
+            "" => "/".to_string(),
+            path => path.to_string(),
+        };
+        Ok(Resource {
+            uri: text.to_string(),
+            origin: format!("{}://{}", scheme.to_ascii_lowercase(), authority),
+            path,
+        })
+    }
+}

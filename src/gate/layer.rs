@@ -1,0 +1,314 @@
+//! The tower layer: [`GateLayer`] wraps a service (an axum router, rmcp's
+//! `StreamableHttpService`, a proxy) in a [`GateService`].
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::{Method, Request, Response, StatusCode};
+use jiff::Timestamp;
+use tower::{Layer, Service};
+
+use super::audit::AuditSink;
+use super::caller::{Caller, Decided};
+use super::config::GateConfig;
+use super::inspect::{self, Inspected};
+use super::policy::{Policy, PolicyHandle};
+use super::responses::{self, GateResponse};
+use super::{client_ip, shape};
+use crate::credentials::{AuthError, Authenticator};
+
+/// What the gate established about a request, in its extensions for the handler.
+///
+/// The handler also finds the `Arc<Principal>` and the `Arc<Policy>` the request was
+/// decided with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization {
+    /// The caller's `sub`, if known.
+    pub subject: Option<String>,
+    /// The OAuth client, if known.
+    pub client: Option<String>,
+    /// The caller's effective roles.
+    pub roles: Vec<String>,
+    /// The caller's effective scopes, as the policy knows them.
+    pub scopes: Vec<String>,
+    /// The client's address, if known.
+    pub client_ip: Option<IpAddr>,
+    /// The policy version (digest) the request was decided with.
+    pub policy: String,
+    /// The uses decided for this request (all allowed, or it would not have arrived).
+    pub decisions: Vec<Decided>,
+}
+
+/// A tower layer putting the gate in front of a service.
+#[derive(Clone)]
+pub struct GateLayer {
+    gate: Arc<Gate>,
+}
+
+/// The gate around one service.
+#[derive(Clone)]
+pub struct GateService<S> {
+    inner: S,
+    gate: Arc<Gate>,
+}
+
+/// A body for the service, its list requests (id, kind, method) and the decisions taken.
+type Prepared = (
+    Body,
+    Vec<(serde_json::Value, crate::ast::Kind, String)>,
+    Vec<Decided>,
+);
+
+pub(crate) struct Gate {
+    config: GateConfig,
+    metadata_url: String,
+    metadata_paths: [String; 2],
+    policy: PolicyHandle,
+    authenticator: Authenticator,
+    audit: Option<Arc<dyn AuditSink>>,
+}
+
+impl GateLayer {
+    /// A gate deciding with `policy`, authenticating with `authenticator`.
+    pub fn new(
+        config: GateConfig,
+        policy: PolicyHandle,
+        authenticator: Authenticator,
+    ) -> GateLayer {
+        GateLayer {
+            gate: Arc::new(Gate {
+                metadata_url: config.metadata_url(),
+                metadata_paths: config.metadata_paths(),
+                config,
+                policy,
+                authenticator,
+                audit: None,
+            }),
+        }
+    }
+
+    /// The same gate sending every decision to `sink`.
+    pub fn with_audit(self, sink: Arc<dyn AuditSink>) -> GateLayer {
+        let gate = &self.gate;
+        GateLayer {
+            gate: Arc::new(Gate {
+                config: gate.config.clone(),
+                metadata_url: gate.metadata_url.clone(),
+                metadata_paths: gate.metadata_paths.clone(),
+                policy: gate.policy.clone(),
+                authenticator: gate.authenticator.clone(),
+                audit: Some(sink),
+            }),
+        }
+    }
+
+    /// The policy handle (to reload it).
+    pub fn policy(&self) -> &PolicyHandle {
+        &self.gate.policy
+    }
+}
+
+impl<S> Layer<S> for GateLayer {
+    type Service = GateService<S>;
+
+    fn layer(&self, inner: S) -> GateService<S> {
+        GateService {
+            inner,
+            gate: Arc::clone(&self.gate),
+        }
+    }
+}
+
+impl<S, B, ResponseBody> Service<Request<B>> for GateService<S>
+where
+    S: Service<Request<Body>, Response = Response<ResponseBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+    ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
+    ResponseBody::Error: Into<axum::BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Response<Body>, S::Error>>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let ready = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, ready);
+        let gate = Arc::clone(&self.gate);
+        Box::pin(async move { gate.handle(inner, request).await })
+    }
+}
+
+impl Gate {
+    async fn handle<S, B, ResponseBody>(
+        &self,
+        mut inner: S,
+        request: Request<B>,
+    ) -> Result<Response<Body>, S::Error>
+    where
+        S: Service<Request<Body>, Response = Response<ResponseBody>>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+        ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
+        ResponseBody::Error: Into<axum::BoxError>,
+    {
+        let (mut head, body) = request.into_parts();
+        let policy = self.policy.current();
+        let path = request_path(&head).to_string();
+        if header_bytes(&head.headers) > self.config.limits.max_header_bytes {
+            return Ok(responses::headers_too_large(
+                self.config.limits.max_header_bytes,
+            ));
+        }
+        if let Some(response) = self.metadata(&head.method, &path, &policy) {
+            return Ok(response);
+        }
+        let caller = match self.authenticate(&head, policy).await {
+            Ok(caller) => caller,
+            Err(response) => return Ok(response),
+        };
+        let (body, lists, decisions) = match self.prepare(&head, body, &caller, &path).await {
+            Ok(prepared) => prepared,
+            Err(response) => return Ok(*response),
+        };
+        if !lists.is_empty() {
+            // A compressed list response could not be filtered: ask for none.
+            head.headers.remove(http::header::ACCEPT_ENCODING);
+        }
+        insert_extensions(&mut head.extensions, &caller, decisions);
+        let call = inner.call(Request::from_parts(head, body));
+        let response = match tokio::time::timeout(self.config.limits.request_timeout, call).await {
+            Err(_) => {
+                return Ok(responses::upstream(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "the server did not answer in time",
+                ))
+            }
+            Ok(Err(error)) => return Err(error),
+            Ok(Ok(response)) => response,
+        };
+        Ok(shape::shape(response, caller, lists, &self.config.limits).await)
+    }
+
+    /// The body for the service: an MCP `POST` read, checked and decided (with its list
+    /// requests and decisions); any other request's body as it came.
+    async fn prepare<B>(
+        &self,
+        head: &http::request::Parts,
+        body: B,
+        caller: &Caller,
+        path: &str,
+    ) -> Result<Prepared, Box<GateResponse>>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        if path != self.config.mcp_path {
+            return Ok((Body::new(body), Vec::new(), Vec::new()));
+        }
+        match head.method {
+            Method::POST => {
+                let inspected = self.inspect(head, body, caller).await?;
+                Ok((
+                    Body::from(inspected.bytes),
+                    inspected.lists,
+                    inspected.decisions,
+                ))
+            }
+            Method::GET | Method::DELETE => Ok((Body::new(body), Vec::new(), Vec::new())),
+            _ => Err(Box::new(responses::method_not_allowed())),
+        }
+    }
+
+    /// The metadata document, for a `GET` of one of its paths.
+    fn metadata(&self, method: &Method, path: &str, policy: &Policy) -> Option<GateResponse> {
+        let is_metadata = self.metadata_paths.iter().any(|known| known == path);
+        (is_metadata && (method == Method::GET || method == Method::HEAD)).then(|| {
+            responses::metadata(
+                self.config.resource(),
+                &self.config.authorization_servers,
+                policy.scopes_supported(),
+            )
+        })
+    }
+
+    async fn authenticate(
+        &self,
+        head: &http::request::Parts,
+        policy: Arc<Policy>,
+    ) -> Result<Caller, GateResponse> {
+        let principal = match self.authenticator.principal(head, policy.engine()).await {
+            Ok(principal) => principal,
+            Err(AuthError::Missing) => {
+                return Err(responses::unauthenticated(
+                    &self.metadata_url,
+                    policy.scopes_supported(),
+                ))
+            }
+            Err(AuthError::Invalid(refused)) => {
+                return Err(responses::invalid_token(&self.metadata_url, refused))
+            }
+        };
+        Ok(Caller {
+            ip: client_ip::client_ip(head, &self.config.trusted_proxies),
+            principal,
+            policy,
+            time: Timestamp::now(),
+            audit: self.audit.clone(),
+            list_audit: self.config.list_audit,
+        })
+    }
+
+    async fn inspect<B>(
+        &self,
+        head: &http::request::Parts,
+        body: B,
+        caller: &Caller,
+    ) -> Result<Inspected, Box<GateResponse>>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        let bytes = inspect::read_body(&head.headers, body, &self.config.limits).await?;
+        inspect::inspect(&head.headers, bytes, caller, &self.metadata_url)
+    }
+}
+
+/// The path as the client sent it, before any axum nesting stripped a prefix.
+fn request_path(head: &http::request::Parts) -> &str {
+    head.extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(head.uri.path(), |original| original.0.path())
+}
+
+/// The total size of the header names and values.
+fn header_bytes(headers: &http::HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .fold(0usize, usize::saturating_add)
+}
+
+fn insert_extensions(extensions: &mut http::Extensions, caller: &Caller, decisions: Vec<Decided>) {
+    extensions.insert(Authorization {
+        subject: caller.principal.subject().map(str::to_string),
+        client: caller.principal.client().map(str::to_string),
+        roles: caller.role_names(),
+        scopes: caller.scope_names(),
+        client_ip: caller.ip,
+        policy: caller.policy.digest().to_string(),
+        decisions,
+    });
+    extensions.insert(Arc::clone(&caller.principal));
+    extensions.insert(Arc::clone(&caller.policy));
+}

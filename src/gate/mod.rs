@@ -1,0 +1,57 @@
+//! The gate: authenticates HTTP requests to an MCP endpoint, decides them against the
+//! policy, and shapes the responses (GATE.md, "Responses" and "Around the decision").
+//!
+//! [`GateLayer`] is a tower layer: put it in front of an axum router or rmcp's
+//! `StreamableHttpService`. Per request it
+//! - answers `GET` of the Protected Resource Metadata document itself (RFC 9728), at
+//!   `/.well-known/oauth-protected-resource` and its path-inserted form;
+//! - authenticates every other request (`401` with a `WWW-Authenticate` challenge);
+//! - reads `POST` bodies to the MCP path as JSON-RPC (bounded; `400`, `413`, `415`),
+//!   checks the `Mcp-Method` / `Mcp-Name` headers against them, and decides
+//!   `tools/call`, `resources/read`, `prompts/get` (`403`, or a `403 insufficient_scope`
+//!   challenge);
+//! - filters `tools/list`, `resources/list` and `prompts/list` responses, JSON or
+//!   server-sent events, to what the caller may list;
+//! - leaves an [`Authorization`], the `Arc<Principal>` and the `Arc<Policy>` in the
+//!   request's extensions for the handler;
+//! - sends each decision to an [`AuditSink`].
+//!
+//! [`PolicyHandle`] holds the policy in force and reloads it atomically; `toolgate serve` runs
+//! the gate as a reverse proxy.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use toolgate::credentials::Authenticator;
+//! use toolgate::gate::{GateConfig, GateLayer, PolicyHandle, TracingAudit};
+//!
+//! # fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let policy = PolicyHandle::load("policies/example.policy")?;
+//! let config = GateConfig::new("http://127.0.0.1:8080/mcp")?
+//!     .with_authorization_servers(["https://idp.example.com/"]);
+//! let gate = GateLayer::new(config, policy, Authenticator::new())
+//!     .with_audit(Arc::new(TracingAudit));
+//! let app: axum::Router = axum::Router::new().layer(gate);
+//! # Ok(()) }
+//! ```
+
+mod audit;
+mod caller;
+mod client_ip;
+mod config;
+mod filter;
+mod inspect;
+mod jsonrpc;
+mod layer;
+mod policy;
+mod reload;
+mod responses;
+pub mod serve;
+mod shape;
+mod sse;
+
+pub use audit::{AuditRecord, AuditSink, JsonLinesAudit, TracingAudit};
+pub use caller::Decided;
+pub use config::{GateConfig, GateConfigError, Limits, ListAudit};
+pub use layer::{Authorization, GateLayer, GateService};
+pub use policy::{Policy, PolicyHandle, ReloadError};
+pub use reload::{PolicyWatcher, WatchConfig, WatchError};

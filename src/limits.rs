@@ -1,0 +1,221 @@
+//! Resource limits: how much untrusted input the library takes in before refusing it.
+//!
+//! Policy text is checked against a [`Limits`] while it is read and parsed; a policy
+//! over a limit does not load. Exceeding a limit is an `E012` diagnostic naming the
+//! limit (or, for a file too large to read, [`crate::source::LoadError::TooLarge`]), so
+//! the caller learns which limit to raise. The defaults suit every policy written by
+//! hand; [`crate::Loaded::from_path_with`], [`crate::Loaded::from_text_with`] and
+//! [`crate::Loaded::from_sources_with`] take other values:
+//!
+//! ```
+//! use toolgate::limits::Limits;
+//!
+//! let limits = Limits {
+//!     statements: 500,
+//!     ..Limits::default()
+//! };
+//! let loaded = toolgate::Loaded::from_text_with("a.policy", "role a\n", &limits)?;
+//! assert!(loaded.warnings.iter().all(|warning| !warning.is_error()));
+//! # Ok::<(), toolgate::PolicyError>(())
+//! ```
+//!
+//! docs/limits.md lists every limit, including those of the token validator and the
+//! HTTP gate, which their own configurations set.
+#![deny(clippy::indexing_slicing)]
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::Span;
+
+/// The limits a policy is read and checked against. Every field is a maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of policy text, all files together. Default 4 MiB (4 194 304).
+    pub policy_bytes: usize,
+    /// Statements in a policy, all files together. Default 100 000.
+    pub statements: usize,
+    /// Distinct roles declared. Default 10 000 (role closures take a bit per pair of
+    /// roles).
+    pub roles: usize,
+    /// Distinct scopes declared or used. Default 10 000 (scope closures take a bit per
+    /// pair of scopes).
+    pub scopes: usize,
+    /// Levels of `(` and `not` in one condition. Default 64, which is also the most:
+    /// deeper values are read as 64, since the grammar uses native stack per level.
+    pub condition_depth: usize,
+    /// Characters in one name pattern (after string escapes). Default 1 024.
+    pub pattern_chars: usize,
+    /// Wildcards (`*` and `?`, as written) in one name pattern. Default 64.
+    pub pattern_wildcards: usize,
+    /// Characters in any other string literal (scope, `aka` value, client id, claim
+    /// value, time zone, instant). Default 4 096.
+    pub string_chars: usize,
+    /// `.`-separated segments in one claim path. Default 32 (a JSON document nests at
+    /// most 128 levels before the JSON reader refuses it).
+    pub claim_path_segments: usize,
+    /// Bytes of a requested tool name, resource URI or prompt name: a longer name is
+    /// denied (`no_rule`) without being matched. Default 64 KiB (65 536).
+    pub name_bytes: usize,
+}
+
+impl Limits {
+    /// The default limits.
+    pub const DEFAULT: Limits = Limits {
+        policy_bytes: 4 * 1024 * 1024,
+        statements: 100_000,
+        roles: 10_000,
+        scopes: 10_000,
+        condition_depth: Limits::MAX_CONDITION_DEPTH,
+        pattern_chars: 1024,
+        pattern_wildcards: 64,
+        string_chars: 4096,
+        claim_path_segments: 32,
+        name_bytes: 64 * 1024,
+    };
+
+    /// The deepest condition nesting any configuration allows.
+    pub const MAX_CONDITION_DEPTH: usize = 64;
+
+    /// The condition depth in force: [`Limits::condition_depth`], at most
+    /// [`Limits::MAX_CONDITION_DEPTH`].
+    pub fn effective_condition_depth(&self) -> usize {
+        self.condition_depth.min(Self::MAX_CONDITION_DEPTH)
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::DEFAULT
+    }
+}
+
+/// One limit, by the name of its [`Limits`] field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Limit {
+    PolicyBytes,
+    Statements,
+    Roles,
+    Scopes,
+    ConditionDepth,
+    PatternChars,
+    PatternWildcards,
+    StringChars,
+    ClaimPathSegments,
+}
+
+impl Limit {
+    /// The field's name, as docs/limits.md lists it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Limit::PolicyBytes => "policy_bytes",
+            Limit::Statements => "statements",
+            Limit::Roles => "roles",
+            Limit::Scopes => "scopes",
+            Limit::ConditionDepth => "condition_depth",
+            Limit::PatternChars => "pattern_chars",
+            Limit::PatternWildcards => "pattern_wildcards",
+            Limit::StringChars => "string_chars",
+            Limit::ClaimPathSegments => "claim_path_segments",
+        }
+    }
+
+    /// The limit's value in `limits`.
+    pub(crate) fn value(self, limits: &Limits) -> usize {
+        match self {
+            Limit::PolicyBytes => limits.policy_bytes,
+            Limit::Statements => limits.statements,
+            Limit::Roles => limits.roles,
+            Limit::Scopes => limits.scopes,
+            Limit::ConditionDepth => limits.effective_condition_depth(),
+            Limit::PatternChars => limits.pattern_chars,
+            Limit::PatternWildcards => limits.pattern_wildcards,
+            Limit::StringChars => limits.string_chars,
+            Limit::ClaimPathSegments => limits.claim_path_segments,
+        }
+    }
+
+    /// What the limit counts, for messages: `bytes of policy text`, `statements`, ...
+    fn unit(self) -> &'static str {
+        match self {
+            Limit::PolicyBytes => "bytes of policy text",
+            Limit::Statements => "statements",
+            Limit::Roles => "roles",
+            Limit::Scopes => "scopes",
+            Limit::ConditionDepth => "levels of `(` and `not`",
+            Limit::PatternChars => "characters in a pattern",
+            Limit::PatternWildcards => "wildcards in a pattern",
+            Limit::StringChars => "characters in a string",
+            Limit::ClaimPathSegments => "segments in a claim path",
+        }
+    }
+
+    /// How to get under the limit.
+    fn advice(self) -> &'static str {
+        match self {
+            Limit::PolicyBytes | Limit::Statements | Limit::Roles | Limit::Scopes => {
+                "remove statements the policy does not need, or load it with a higher limit"
+            }
+            Limit::ConditionDepth => {
+                "split the condition into several rules, or drop redundant parentheses and `not`s"
+            }
+            Limit::PatternChars => "shorten the pattern; a `*` can stand for a long part",
+            Limit::PatternWildcards => "use fewer wildcards: one `*` matches any run of characters",
+            Limit::StringChars => "shorten the string",
+            Limit::ClaimPathSegments => "shorten the claim path",
+        }
+    }
+
+    /// The E012 for `found` exceeding this limit at `span`; `found` is `None` when
+    /// counting stopped at the limit.
+    pub(crate) fn exceeded(self, limits: &Limits, span: Span, found: Option<usize>) -> Diagnostic {
+        let most = self.value(limits);
+        let message = match found {
+            Some(found) => format!(
+                "limit exceeded: {found} {}, the most is {most}",
+                self.unit()
+            ),
+            None => format!("limit exceeded: more than {most} {}", self.unit()),
+        };
+        Diagnostic::new(Code::E012, span, message).with_help(format!(
+            "{}; the limit is `{}` (see docs/limits.md)",
+            self.advice(),
+            self.name()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceId;
+
+    #[test]
+    fn the_depth_limit_can_only_be_lowered() {
+        let deeper = Limits {
+            condition_depth: 1000,
+            ..Limits::default()
+        };
+        assert_eq!(deeper.effective_condition_depth(), 64);
+        let shallow = Limits {
+            condition_depth: 3,
+            ..Limits::default()
+        };
+        assert_eq!(Limit::ConditionDepth.value(&shallow), 3);
+    }
+
+    #[test]
+    fn exceeding_names_the_limit() {
+        let span = Span::new(SourceId(0), 0, 1);
+        let diagnostic = Limit::PatternChars.exceeded(&Limits::DEFAULT, span, Some(2000));
+        assert_eq!(diagnostic.code, Code::E012);
+        assert_eq!(
+            diagnostic.message,
+            "limit exceeded: 2000 characters in a pattern, the most is 1024"
+        );
+        assert!(diagnostic
+            .help
+            .unwrap_or_default()
+            .contains("`pattern_chars`"));
+        let open = Limit::Statements.exceeded(&Limits::DEFAULT, span, None);
+        assert_eq!(open.message, "limit exceeded: more than 100000 statements");
+    }
+}

@@ -1,0 +1,538 @@
+//! End to end with real MCP clients: the official Python SDK (`mcp` on PyPI) and the
+//! official TypeScript SDK (`@modelcontextprotocol/sdk`) against the rmcp example server
+//! and against `toolgate serve` in front of a plain Python MCP server, on loopback.
+//!
+//! The clients and servers live in tests/e2e/ (docs/e2e.md). Each test starts its own
+//! processes on ephemeral ports and kills them when it ends. A missing SDK fails the test
+//! with the command that installs it.
+
+mod clients;
+mod identity;
+mod principals;
+mod process;
+mod servers;
+
+use serde_json::Value;
+
+use crate::cli::Scratch;
+use clients::{Credential, Report, Scenario, Sdk, ALL_SDKS};
+use identity::Idp;
+use principals::{Keys, Principal, ADMIN, DEVELOPER, READER, USER};
+
+/// The tools of tests/e2e/python/upstream_server.py.
+const UPSTREAM_TOOLS: [&str; 7] = [
+    "db.drop_table",
+    "db.query",
+    "fs.read_file",
+    "fs.write_file",
+    "github.create_issue",
+    "github.list_repos",
+    "logs.tail",
+];
+
+/// Which tool each case of the scenario calls, on one server: `NAME`, or `NAME=JSON` to
+/// call it with those arguments.
+struct Calls {
+    /// `USER` may call it.
+    user_allowed: &'static str,
+    /// No rule lets `USER` call it: `403`, not a step-up.
+    user_denied: &'static str,
+    /// `DEVELOPER` may call it, `USER` may not.
+    developer_allowed: &'static str,
+    /// Only `ADMIN` may call it.
+    admin_allowed: &'static str,
+    /// A deny rule stops even `ADMIN` (from loopback).
+    admin_denied: &'static str,
+    /// `READER` lacks `tool:write` for it: a step-up challenge.
+    step_up: &'static str,
+}
+
+const UPSTREAM_CALLS: Calls = Calls {
+    user_allowed: "fs.read_file",
+    user_denied: "fs.write_file",
+    developer_allowed: "logs.tail",
+    admin_allowed: "db.query",
+    admin_denied: "db.drop_table",
+    step_up: "fs.read_file",
+};
+
+/// The tools of examples/mcp_server.rs.
+const EXAMPLE_TOOLS: [&str; 8] = [
+    "db.drop_table",
+    "fs.read_file",
+    "fs.read_identity",
+    "fs.write_file",
+    "github.create_issue",
+    "github.list_issues",
+    "logs.tail",
+    "shell.exec",
+];
+
+const EXAMPLE_CALLS: Calls = Calls {
+    user_allowed: r#"fs.read_file={"path": "README.md"}"#,
+    user_denied: r#"fs.write_file={"path": "README.md", "content": "overwritten"}"#,
+    developer_allowed: "logs.tail",
+    admin_allowed: r#"shell.exec={"command": "true"}"#,
+    admin_denied: r#"db.drop_table={"table": "users"}"#,
+    step_up: r#"fs.read_file={"path": "README.md"}"#,
+};
+
+/// How a server shows who reached it.
+#[derive(Clone, Copy)]
+enum Witness {
+    /// Every tool's text is the upstream's report of what reached it (upstream_server.py).
+    Upstream,
+    /// This tool, which `USER` may call, answers the principal the gate put into the
+    /// request extensions (`fs.read_identity` of the example).
+    Tool(&'static str),
+}
+
+/// A protected MCP endpoint under test.
+struct Target<'a> {
+    /// The MCP endpoint the clients connect to (the canonical resource URI).
+    resource: &'a str,
+    /// Every tool of the server behind the gate.
+    tools: &'a [&'a str],
+    calls: &'a Calls,
+    witness: Witness,
+}
+
+/// What tests/e2e/e2e.policy lets each principal list, read off its rules: the engine
+/// agrees, so the gated tests can ask the engine for any server's tool set.
+#[test]
+fn the_e2e_policy_lists_what_its_rules_say() {
+    let expected: [(Principal, &[&str]); 4] = [
+        // `allow readonly to list tools "github.*"`; nothing callable without `tool:write`.
+        (READER, &["github.create_issue", "github.list_repos"]),
+        // plus what `user` may call: `fs.read_*`, `github.list_*`.
+        (
+            USER,
+            &["fs.read_file", "github.create_issue", "github.list_repos"],
+        ),
+        // plus `github.*`, `fs.*`, `logs.*`.
+        (
+            DEVELOPER,
+            &[
+                "fs.read_file",
+                "fs.write_file",
+                "github.create_issue",
+                "github.list_repos",
+                "logs.tail",
+            ],
+        ),
+        // everything but `db.drop_*`, denied off the office network.
+        (
+            ADMIN,
+            &[
+                "db.query",
+                "fs.read_file",
+                "fs.write_file",
+                "github.create_issue",
+                "github.list_repos",
+                "logs.tail",
+            ],
+        ),
+    ];
+    for (principal, names) in expected {
+        assert_eq!(
+            principals::listable(principal, &UPSTREAM_TOOLS),
+            names,
+            "{}",
+            principal.id
+        );
+    }
+}
+
+/// Without a gate every SDK lists and calls every tool: the baseline that the gated tests
+/// narrow, and proof that the clients and the upstream speak MCP to each other.
+#[test]
+fn every_sdk_lists_and_calls_everything_on_the_unprotected_upstream() {
+    let upstream = servers::start_upstream();
+    for sdk in ALL_SDKS {
+        let report = clients::run(
+            sdk,
+            &upstream.url,
+            &Credential::None,
+            &Scenario::list_and_call(&["db.drop_table", "fs.read_file"]),
+        );
+        report.initialize().assert_ok();
+        assert_eq!(
+            report.value["initialize"]["server_name"],
+            "toolgate-e2e-upstream"
+        );
+        assert_eq!(report.tool_names(), UPSTREAM_TOOLS);
+        for name in ["db.drop_table", "fs.read_file"] {
+            let call = report.call(name);
+            call.assert_ok();
+            let seen: Value = serde_json::from_str(call.text()).unwrap();
+            assert_eq!(seen["tool"], name);
+            assert_eq!(seen["principal"]["x-toolgate-subject"], Value::Null);
+        }
+    }
+}
+
+#[test]
+fn python_sdk_through_toolgate_serve() {
+    through_toolgate_serve(Sdk::Python, "serve-python", identity::CLIENTS[0]);
+}
+
+#[test]
+fn python_sdk_legacy_handshake_through_toolgate_serve() {
+    through_toolgate_serve(
+        Sdk::PythonLegacy,
+        "serve-python-legacy",
+        identity::CLIENTS[1],
+    );
+}
+
+#[test]
+fn typescript_sdk_through_toolgate_serve() {
+    through_toolgate_serve(Sdk::TypeScript, "serve-typescript", identity::CLIENTS[2]);
+}
+
+/// `toolgate serve` accepting API keys and the identity provider's JWTs, in front of the
+/// Python upstream, driven by `sdk`; `client` is the provider's client (one per signing
+/// algorithm) whose tokens this run uses.
+fn through_toolgate_serve(sdk: Sdk, name: &str, client: &'static str) {
+    let dir = Scratch::new(&format!("e2e-{name}"));
+    let keys = Keys::make(&dir.0);
+    let idp = Idp::start();
+    let upstream = servers::start_upstream();
+    let mut gate = servers::start_serve(&servers::ServeSetup {
+        upstream: &upstream.url,
+        api_keys: Some(&keys.file),
+        issuer: Some(&idp.issuer),
+        dir: &dir.0,
+    });
+    let target = Target {
+        resource: &gate.resource,
+        tools: &UPSTREAM_TOOLS,
+        calls: &UPSTREAM_CALLS,
+        witness: Witness::Upstream,
+    };
+    check_gate(sdk, &target, &keys);
+    check_idp_tokens(sdk, &target, &idp, client);
+    gate.service.assert_running();
+    check_audit(&gate.audit, &keys, UPSTREAM_CALLS.admin_denied);
+}
+
+#[test]
+fn python_sdk_against_the_rmcp_example() {
+    against_the_rmcp_example(Sdk::Python);
+}
+
+#[test]
+fn python_sdk_legacy_handshake_against_the_rmcp_example() {
+    against_the_rmcp_example(Sdk::PythonLegacy);
+}
+
+#[test]
+fn typescript_sdk_against_the_rmcp_example() {
+    against_the_rmcp_example(Sdk::TypeScript);
+}
+
+/// The rmcp example server (the tower layer in rmcp's own process) with the e2e policy,
+/// its printed API keys and JWTs, driven by `sdk`.
+fn against_the_rmcp_example(sdk: Sdk) {
+    let mut example = servers::start_example(&principals::policy_path());
+    let keys = Keys::from_example(&example.preamble);
+    let target = Target {
+        resource: &example.url,
+        tools: &EXAMPLE_TOOLS,
+        calls: &EXAMPLE_CALLS,
+        witness: Witness::Tool("fs.read_identity"),
+    };
+    check_gate(sdk, &target, &keys);
+    check_example_tokens(sdk, &target, &example.preamble);
+    example.assert_running();
+}
+
+/// The HS256 JWTs the example printed (`jwt NAME TOKEN`): a developer's, and a user's
+/// without `tool:write` (a step-up).
+fn check_example_tokens(sdk: Sdk, target: &Target, preamble: &[String]) {
+    let token = |name: &str| {
+        let prefix = format!("jwt {name} ");
+        let line = preamble
+            .iter()
+            .find(|line| line.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("the example printed no `{name}` token"));
+        Credential::Bearer(line[prefix.len()..].trim().to_string())
+    };
+    let calls = target.calls;
+    let developer = connect(
+        sdk,
+        target,
+        &token("developer"),
+        DEVELOPER,
+        &[calls.developer_allowed],
+    );
+    developer.call(calls.developer_allowed).assert_ok();
+
+    let without_write = Principal {
+        id: "user-without-write",
+        roles: &["user"],
+        scopes: &["tool:read"],
+    };
+    let report = connect(
+        sdk,
+        target,
+        &token("user-without-write"),
+        without_write,
+        &[calls.user_allowed],
+    );
+    let step_up = report.call(calls.user_allowed);
+    step_up.assert_refused(403);
+    step_up.assert_challenge_has(r#"error="insufficient_scope""#);
+    step_up.assert_challenge_has("tool:write");
+}
+
+/// The whole scenario against one protected endpoint.
+fn check_gate(sdk: Sdk, target: &Target, keys: &Keys) {
+    check_no_credentials(sdk, target);
+    check_bad_key(sdk, target);
+    let calls = target.calls;
+
+    let reader = as_principal(sdk, target, keys, READER, &[calls.step_up]);
+    let step_up = reader.call(calls.step_up);
+    step_up.assert_refused(403);
+    step_up.assert_challenge_has(r#"error="insufficient_scope""#);
+    step_up.assert_challenge_has("tool:write");
+    step_up.assert_challenge_has("resource_metadata=");
+
+    let user = as_principal(
+        sdk,
+        target,
+        keys,
+        USER,
+        &[calls.user_allowed, calls.user_denied],
+    );
+    check_allowed(&user, calls.user_allowed, USER, target);
+    check_denied(&user, calls.user_denied);
+    if let Witness::Tool(tool) = target.witness {
+        let report = as_principal(sdk, target, keys, USER, &[tool]);
+        let call = report.call(tool);
+        call.assert_ok();
+        let identity: Value = serde_json::from_str(call.text()).unwrap();
+        assert_eq!(identity["subject"], USER.id, "{identity}");
+        assert!(identity["roles"].to_string().contains("user"), "{identity}");
+    }
+
+    let developer = as_principal(sdk, target, keys, DEVELOPER, &[calls.developer_allowed]);
+    check_allowed(&developer, calls.developer_allowed, DEVELOPER, target);
+
+    let admin = as_principal(
+        sdk,
+        target,
+        keys,
+        ADMIN,
+        &[calls.admin_allowed, calls.admin_denied],
+    );
+    check_allowed(&admin, calls.admin_allowed, ADMIN, target);
+    check_denied(&admin, calls.admin_denied);
+}
+
+/// Connects as `principal` (with the key in `X-API-Key` for some, `Authorization: Bearer`
+/// for the others), lists the tools, asserts the list, and calls `calls`.
+fn as_principal(
+    sdk: Sdk,
+    target: &Target,
+    keys: &Keys,
+    principal: Principal,
+    calls: &[&str],
+) -> Report {
+    let secret = keys.secret(principal).to_string();
+    let credential = match principal.id {
+        "reader" | "developer" => Credential::ApiKey(secret),
+        _ => Credential::Bearer(secret),
+    };
+    connect(sdk, target, &credential, principal, calls)
+}
+
+/// Connects with `credential`, lists the tools, asserts the list is what `principal` may
+/// list, and calls `calls`.
+fn connect(
+    sdk: Sdk,
+    target: &Target,
+    credential: &Credential,
+    principal: Principal,
+    calls: &[&str],
+) -> Report {
+    let report = clients::run(
+        sdk,
+        target.resource,
+        credential,
+        &Scenario::list_and_call(calls),
+    );
+    report.initialize().assert_ok();
+    assert_eq!(
+        report.tool_names(),
+        principals::listable(principal, target.tools),
+        "{sdk:?} as `{}`: {}",
+        principal.id,
+        report.value
+    );
+    // The filtered list is this caller's: no shared cache may keep it.
+    let cache_control = report.tools().value["cache_control"].as_str().unwrap_or("");
+    assert!(
+        cache_control.contains("private"),
+        "{sdk:?}: tools/list not marked private: {}",
+        report.value
+    );
+    report
+}
+
+/// Access tokens from the real identity provider (role `developer`, scopes `tools:read`
+/// and `tools:write`, which e2e.policy maps onto `tool:read` / `tool:write`).
+fn check_idp_tokens(sdk: Sdk, target: &Target, idp: &Idp, client: &'static str) {
+    let calls = target.calls;
+    let principal = Principal {
+        id: client,
+        roles: &["developer"],
+        scopes: &["tools:read", "tools:write"],
+    };
+    let token = idp.token(client, "tools:read tools:write", target.resource);
+    let developer = connect(
+        sdk,
+        target,
+        &Credential::Bearer(token),
+        principal,
+        &[calls.developer_allowed, calls.admin_allowed],
+    );
+    check_allowed(&developer, calls.developer_allowed, principal, target);
+    check_denied(&developer, calls.admin_allowed);
+
+    let read_only = Principal {
+        scopes: &["tools:read"],
+        ..principal
+    };
+    let token = idp.token(client, "tools:read", target.resource);
+    let report = connect(
+        sdk,
+        target,
+        &Credential::Bearer(token),
+        read_only,
+        &[calls.developer_allowed],
+    );
+    let step_up = report.call(calls.developer_allowed);
+    step_up.assert_refused(403);
+    step_up.assert_challenge_has(r#"error="insufficient_scope""#);
+    step_up.assert_challenge_has("write");
+
+    // A token the provider issued for another resource: not for this server.
+    let elsewhere = idp.token(
+        client,
+        "tools:read tools:write",
+        "http://127.0.0.1:9/elsewhere",
+    );
+    let report = clients::run(
+        sdk,
+        target.resource,
+        &Credential::Bearer(elsewhere),
+        &Scenario::list_and_call(&[]),
+    );
+    let initialize = report.initialize();
+    initialize.assert_refused(401);
+    initialize.assert_challenge_has(r#"error="invalid_token""#);
+    initialize.assert_challenge_has("resource_metadata=");
+}
+
+/// No credentials: `401` naming the metadata document, which describes the resource.
+fn check_no_credentials(sdk: Sdk, target: &Target) {
+    let scenario = Scenario {
+        list_tools: true,
+        metadata: true,
+        ..Scenario::default()
+    };
+    let report = clients::run(sdk, target.resource, &Credential::None, &scenario);
+    let initialize = report.initialize();
+    initialize.assert_refused(401);
+    initialize.assert_challenge_has("resource_metadata=");
+    initialize.assert_challenge_lacks("error=");
+    let metadata = &report.value["metadata"];
+    let origin = target.resource.trim_end_matches("/mcp");
+    assert_eq!(
+        metadata["url"],
+        format!("{origin}/.well-known/oauth-protected-resource/mcp"),
+        "{sdk:?}: {metadata}"
+    );
+    assert_eq!(metadata["status"], 200, "{sdk:?}: {metadata}");
+    assert_eq!(
+        metadata["body"]["resource"], target.resource,
+        "{sdk:?}: {metadata}"
+    );
+    assert_eq!(
+        metadata["body"]["bearer_methods_supported"],
+        serde_json::json!(["header"])
+    );
+    let scopes = metadata["body"]["scopes_supported"].as_array().unwrap();
+    for scope in ["tool:read", "tool:write", "tool:admin"] {
+        assert!(scopes.contains(&Value::from(scope)), "{sdk:?}: {metadata}");
+    }
+}
+
+/// A well-formed key that the key file does not hold: `401 invalid_token`.
+fn check_bad_key(sdk: Sdk, target: &Target) {
+    let ghost = format!("tgk_ghost_{}", "A".repeat(43));
+    let report = clients::run(
+        sdk,
+        target.resource,
+        &Credential::Bearer(ghost),
+        &Scenario::list_and_call(&[]),
+    );
+    let initialize = report.initialize();
+    initialize.assert_refused(401);
+    initialize.assert_challenge_has(r#"error="invalid_token""#);
+    initialize.assert_challenge_has("resource_metadata=");
+}
+
+fn check_allowed(report: &Report, name: &str, principal: Principal, target: &Target) {
+    let call = report.call(name);
+    call.assert_ok();
+    if !matches!(target.witness, Witness::Upstream) {
+        return;
+    }
+    // What reached the upstream: the principal's headers, never the credential.
+    let seen: Value = serde_json::from_str(call.text()).unwrap();
+    assert_eq!(seen["tool"], clients::name_of(name));
+    assert_eq!(
+        seen["credentials_forwarded"],
+        serde_json::json!([]),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["principal"]["x-toolgate-subject"], principal.id,
+        "{seen}"
+    );
+    let roles = seen["principal"]["x-toolgate-roles"].as_str().unwrap_or("");
+    assert!(!roles.is_empty(), "no roles forwarded: {seen}");
+}
+
+/// A denied call: `403` with a JSON-RPC error naming the tool, and no step-up challenge.
+fn check_denied(report: &Report, name: &str) {
+    let call = report.call(name);
+    let name = clients::name_of(name);
+    call.assert_refused(403);
+    call.assert_challenge_lacks("insufficient_scope");
+    let message = call.value["error"]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains(name),
+        "the error does not name `{name}`: {}",
+        call.value
+    );
+}
+
+/// The audit log: one JSON object per line, the denied call recorded, no key in it.
+fn check_audit(path: &std::path::Path, keys: &Keys, denied: &str) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    assert!(
+        lines.iter().any(|line| line.to_string().contains(denied)),
+        "no audit line for `{denied}`:\n{text}"
+    );
+    for secret in keys.secrets() {
+        assert!(!text.contains(secret), "a key is in the audit log");
+    }
+}

@@ -1,0 +1,114 @@
+//! The servers under test: the plain Python upstream, the rmcp example protected by the
+//! layer, and `toolgate serve` in front of the upstream.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::clients::require_python;
+use super::principals::policy_path;
+use super::process::Service;
+
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The plain (unprotected) Python MCP server, on an ephemeral loopback port.
+pub fn start_upstream() -> Service {
+    require_python();
+    let mut command = Command::new("python3");
+    command
+        .arg(repository().join("tests/e2e/python/upstream_server.py"))
+        .args(["--host", "127.0.0.1", "--port", "0"]);
+    Service::start("upstream_server.py", command)
+}
+
+/// An ephemeral loopback port that was free a moment ago. `toolgate serve` must know its
+/// own address before it starts: the resource URI (the audience tokens carry, and the
+/// base of the metadata URL in its challenges) names it.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// What `toolgate serve` is configured with, besides the policy (tests/e2e/e2e.policy).
+pub struct ServeSetup<'a> {
+    /// The protected server's MCP URL.
+    pub upstream: &'a str,
+    /// The API key file, if keys are accepted.
+    pub api_keys: Option<&'a Path>,
+    /// The identity provider's issuer, if its JWTs are accepted (found by discovery).
+    pub issuer: Option<&'a str>,
+    /// Where the configuration and the audit log go.
+    pub dir: &'a Path,
+}
+
+/// `toolgate serve` running in front of an upstream.
+pub struct Gate {
+    /// The running proxy.
+    pub service: Service,
+    /// Its MCP endpoint, the canonical resource URI.
+    pub resource: String,
+    /// Its audit log.
+    pub audit: PathBuf,
+}
+
+/// Writes the configuration (GATE.md "Standalone mode") and starts `toolgate serve`.
+pub fn start_serve(setup: &ServeSetup) -> Gate {
+    let port = free_port();
+    let resource = format!("http://127.0.0.1:{port}/mcp");
+    let audit = setup.dir.join("audit.jsonl");
+    let mut config = format!(
+        "policy = {policy:?}\nlisten = \"127.0.0.1:{port}\"\nupstream = {upstream:?}\n\
+         resource = {resource:?}\nauthorization_servers = [{servers}]\n\n[audit]\nfile = {audit:?}\n",
+        policy = policy_path().to_str().unwrap(),
+        upstream = setup.upstream,
+        servers = setup.issuer.map(|issuer| format!("{issuer:?}")).unwrap_or_default(),
+        audit = audit.to_str().unwrap(),
+    );
+    if let Some(file) = setup.api_keys {
+        config.push_str(&format!(
+            "\n[api_keys]\nfile = {:?}\n",
+            file.to_str().unwrap()
+        ));
+    }
+    if let Some(issuer) = setup.issuer {
+        config.push_str(&format!("\n[jwt]\nissuer = {issuer:?}\ndiscovery = true\n"));
+    }
+    let path = setup.dir.join("toolgate.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_toolgate"));
+    command.arg("serve").arg("--config").arg(&path);
+    let service = Service::start("toolgate serve", command);
+    Gate {
+        service,
+        resource,
+        audit,
+    }
+}
+
+/// The rmcp example server (examples/mcp_server.rs, the tower layer in front of rmcp's
+/// streamable-HTTP service) with `policy`, on an ephemeral loopback port. Before its
+/// listening line it prints its credentials (`api-key ROLE KEY`, `jwt NAME TOKEN`), kept
+/// in the service's preamble.
+pub fn start_example(policy: &Path) -> Service {
+    let binary = example_binary();
+    let mut command = Command::new(&binary);
+    command.arg("--policy").arg(policy).args(["--port", "0"]);
+    Service::start("examples/mcp_server", command)
+}
+
+/// target/<profile>/examples/mcp_server, beside the test binary's directory (`deps`).
+fn example_binary() -> PathBuf {
+    let test_binary = std::env::current_exe().unwrap();
+    let profile_dir = test_binary.parent().and_then(Path::parent).unwrap();
+    let binary = profile_dir
+        .join("examples")
+        .join(format!("mcp_server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.is_file(),
+        "{} is missing: `cargo test` builds it; with `cargo test --test it` run \
+         `cargo build --example mcp_server` first",
+        binary.display()
+    );
+    binary
+}

@@ -1,0 +1,10 @@
+//! The gate on the wire: the tower layer driven in process, and `toolgate serve`.
+
+mod audit;
+mod input;
+mod lists;
+mod metadata;
+mod reload;
+mod responses;
+mod serve;
+mod support;
