@@ -21,7 +21,12 @@
 //! `target/criterion/`.
 
 // Benchmarks abort on setup failure by design: there is nothing to measure otherwise.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -19,7 +19,12 @@
 //! Run with `cargo bench --bench credentials`; results land in `target/criterion/`.
 
 // Benchmarks abort on setup failure by design.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::future::Future;
 use std::hint::black_box;

@@ -31,7 +31,12 @@
 
 // Benchmarks abort on setup failure by design: a policy that does not load or a request
 // that cannot be built is a bug in the generator, and there is nothing to measure.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::fmt::Write as _;
 use std::hint::black_box;

@@ -2,7 +2,6 @@
 //!
 //! Every error (E002-E011) and warning (W001-W008) of the language is found in one run;
 //! a policy with errors yields its diagnostics and no [`CheckedPolicy`].
-#![deny(clippy::indexing_slicing)]
 
 mod definitions;
 mod graph;
@@ -16,8 +15,8 @@ use ahash::AHashMap;
 use jiff::tz::TimeZone;
 
 pub use ir::{
-    ActionSet, Body, CheckedPolicy, ClaimTest, ClaimsMap, Cond, CondKind, Role, Scope, Statement,
-    Subjects,
+    ActionSet, Body, CheckedPolicy, ClaimLines, ClaimTest, ClaimsMap, Cond, CondKind, Role, Scope,
+    Statement, Subjects,
 };
 pub use manifest::{ManifestError, ToolManifest};
 

@@ -3,7 +3,6 @@
 //! Role inheritance and scope implication are closed here, conditions become small
 //! trees over ids, facts about the principal alone (client and claim tests) become
 //! numbered atoms decided once per token, and names are indexed per kind.
-#![deny(clippy::indexing_slicing)]
 
 mod condition;
 mod names;

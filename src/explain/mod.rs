@@ -27,7 +27,6 @@
 //! assert_eq!(explanation.evaluations[0].statements.len(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![deny(clippy::indexing_slicing)]
 
 mod condition;
 mod decide;

@@ -28,7 +28,6 @@
 //! Formatting never changes what a policy says: [`format`] checks that the formatted
 //! text parses to the same syntax tree (positions aside) with the same comments, and
 //! formatting formatted text gives it back unchanged.
-#![deny(clippy::indexing_slicing)]
 
 mod attach;
 mod build;

@@ -19,7 +19,6 @@
 //! assignment runs through the decision procedure (`decide`, `evaluate`). Cells
 //! with more than [`Config::limit`] assignments are reported conditional (unless a
 //! deny always applies) without enumeration.
-#![deny(clippy::indexing_slicing)]
 
 mod clock;
 mod decide;

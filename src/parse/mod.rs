@@ -18,7 +18,6 @@
 //! without recursion. The other [`Limits`] bound the text, the statements read (with or
 //! without errors, so the diagnostics too), and every string, pattern and claim path;
 //! exceeding one is an E012.
-#![deny(clippy::indexing_slicing)]
 
 mod bounds;
 mod build;

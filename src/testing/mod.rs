@@ -33,7 +33,6 @@
 //! assert!(results.iter().all(|result| result.passed()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![deny(clippy::indexing_slicing)]
 
 mod cursor;
 pub mod discover;

@@ -1,7 +1,12 @@
 //! The integration tests: one binary, one module per area.
 
 // Tests abort on broken fixtures by design.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod api;
 mod cli;

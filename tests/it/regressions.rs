@@ -163,3 +163,89 @@ fn an_ipv4_mapped_range_holds_ipv4_addresses() {
         );
     }
 }
+
+const FUZZ_SECRET: &[u8] = b"a shared secret of thirty-two bytes or more, for fuzzing";
+
+/// The token target's validator: HS256 with [`FUZZ_SECRET`], a fixed clock.
+fn fuzz_token_scheme() -> toolgate::credentials::JwtScheme {
+    use toolgate::credentials::{Clock, JwtScheme, JwtSettings, KeySet};
+    let mut settings = JwtSettings::new("https://idp.example.com/", "https://mcp.example.com/mcp");
+    settings.algorithms.push(jsonwebtoken::Algorithm::HS256);
+    settings.clock = Clock::fixed("2026-11-26T10:00:00Z".parse().unwrap());
+    JwtScheme::new(settings, KeySet::from_hmac_secret(FUZZ_SECRET))
+}
+
+/// `header.payload.signature` over the raw bytes given, HS256 with [`FUZZ_SECRET`].
+fn fuzz_signed(header: &[u8], payload: &[u8]) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, FUZZ_SECRET);
+    let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+}
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+}
+
+/// The token target found a correctly signed token whose header holds invalid UTF-8
+/// in a field validation never reads (`fuzz/corpus/seed-token/header-not-utf8-082b6038`):
+/// serde_json skips ignored strings unchecked, so it was accepted. A JOSE header and a
+/// claims set are UTF-8 JSON (RFC 7515, 4; RFC 7519, 7.2): now both are refused as
+/// malformed, as is a payload with invalid UTF-8.
+#[test]
+fn a_header_or_payload_that_is_not_utf8_is_malformed() {
+    use toolgate::credentials::CredentialError;
+    let scheme = fuzz_token_scheme();
+    let runtime = current_thread();
+    let claims = br#"{"iss": "https://idp.example.com/", "aud": "https://mcp.example.com/mcp", "exp": 1900000000}"#;
+    let good_header = br#"{"alg": "HS256", "x": "at+jwt"}"#;
+    let bad_header = b"{\"alg\": \"HS256\", \"x\": \"at+j\xf7t\"}";
+    let bad_claims = b"{\"iss\": \"https://idp.example.com/\", \"aud\": \"https://mcp.example.com/mcp\", \"exp\": 1900000000, \"x\": \"\xff\"}";
+    let verify = |header: &[u8], payload: &[u8]| {
+        runtime.block_on(scheme.verify(&fuzz_signed(header, payload)))
+    };
+    assert!(verify(good_header, claims).is_ok());
+    assert!(matches!(
+        verify(bad_header, claims),
+        Err(CredentialError::Malformed)
+    ));
+    assert!(matches!(
+        verify(good_header, bad_claims),
+        Err(CredentialError::Malformed)
+    ));
+}
+
+/// The token target once flagged a token whose `aud` differs from the resource URI in
+/// the case of its scheme (`fuzz/corpus/seed-token/audience-case-56aa01a9`). The
+/// validator was right: scheme and host are case-insensitive (RFC 3986, 6.2.2.1); the
+/// path is not, and the issuer is compared exactly.
+#[test]
+fn audiences_compare_scheme_and_host_without_case() {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    let scheme = fuzz_token_scheme();
+    let runtime = current_thread();
+    let verify = |issuer: &str, audience: &str| {
+        let claims = serde_json::json!({"iss": issuer, "aud": audience, "exp": 1_900_000_000});
+        let key = EncodingKey::from_secret(FUZZ_SECRET);
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap();
+        runtime.block_on(scheme.verify(&token)).is_ok()
+    };
+    let issuer = "https://idp.example.com/";
+    assert!(verify(issuer, "https://mcp.example.com/mcp"));
+    assert!(verify(issuer, "htTps://MCP.example.com/mcp"));
+    assert!(verify(issuer, "https://mcp.example.com/mcp/"));
+    assert!(!verify(issuer, "https://mcp.example.com/MCP"));
+    assert!(!verify(issuer, "https://mcp.example.com/mcp/x"));
+    assert!(!verify(
+        "https://IDP.example.com/",
+        "https://mcp.example.com/mcp"
+    ));
+}

@@ -166,7 +166,11 @@ pub fn sarif(checked: &[(Sources, Vec<Diagnostic>)]) -> Value {
         "results": results,
     });
     if let Some(root) = source_root() {
-        run["originalUriBaseIds"] = json!({ SOURCE_ROOT: {"uri": root} });
+        set_field(
+            &mut run,
+            "originalUriBaseIds",
+            json!({ SOURCE_ROOT: {"uri": root} }),
+        );
     }
     json!({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]})
 }
@@ -224,22 +228,31 @@ fn sarif_result(
         "partialFingerprints": {"primaryLocationLineHash": format!("{hash:016x}:{occurrence}")},
     });
     if let Some(index) = Code::ALL.iter().position(|code| *code == diagnostic.code) {
-        result["ruleIndex"] = json!(index);
+        set_field(&mut result, "ruleIndex", json!(index));
     }
     if !diagnostic.labels.is_empty() {
-        result["relatedLocations"] = diagnostic
+        let related: Value = diagnostic
             .labels
             .iter()
             .enumerate()
             .map(|(id, label)| {
                 let mut related = physical_location(sources.location(label.span));
-                related["id"] = json!(id);
-                related["message"] = json!({"text": label.message});
+                set_field(&mut related, "id", json!(id));
+                set_field(&mut related, "message", json!({"text": label.message}));
                 related
             })
             .collect();
+        set_field(&mut result, "relatedLocations", related);
     }
     result
+}
+
+/// Sets `key` of a JSON object built here (indexing a `Value` would panic on a
+/// non-object; these are all objects, and a non-object is left as it is).
+fn set_field(value: &mut Value, key: &str, field: Value) {
+    if let Value::Object(object) = value {
+        object.insert(key.to_string(), field);
+    }
 }
 
 fn physical_location(location: toolgate::source::Location<'_>) -> Value {

@@ -49,9 +49,12 @@ pub(crate) struct HeaderRules {
     pub(crate) require_typ: bool,
 }
 
-/// Parses decoded header JSON and applies the rules that need no key.
+/// Parses decoded header JSON (UTF-8 throughout, even in fields never read) and applies
+/// the rules that need no key.
 pub(crate) fn check(json: &[u8], rules: &HeaderRules) -> Result<Header, CredentialError> {
-    let raw: RawHeader = serde_json::from_slice(json).map_err(|_| CredentialError::Malformed)?;
+    // UTF-8 first (RFC 7515, 4): serde_json skips the strings it ignores unchecked.
+    let text = std::str::from_utf8(json).map_err(|_| CredentialError::Malformed)?;
+    let raw: RawHeader = serde_json::from_str(text).map_err(|_| CredentialError::Malformed)?;
     let algorithm = algorithm_from_name(&raw.alg)
         .filter(|algorithm| rules.allowed.contains(*algorithm))
         .ok_or(CredentialError::AlgorithmNotAllowed)?;

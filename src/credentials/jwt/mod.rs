@@ -163,8 +163,9 @@ impl JwtScheme {
         self.verify_signature(&header, segments.signed, signature)
             .await?;
         let payload = decode(segments.payload)?;
+        let payload = std::str::from_utf8(&payload).map_err(|_| CredentialError::Malformed)?;
         let claims: Map<String, Value> =
-            serde_json::from_slice(&payload).map_err(|_| CredentialError::Malformed)?;
+            serde_json::from_str(payload).map_err(|_| CredentialError::Malformed)?;
         let rules = claims::ClaimRules {
             issuer: &self.settings.issuer,
             audience: &self.audience,
