@@ -221,3 +221,104 @@ fn retain(entries: &mut Entries, mut keep: impl FnMut(&Entry) -> bool) {
     });
     entries.count = count;
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::Loaded;
+
+    const POLICY: &str = "role reader\nallow reader to call tools \"fs.*\"\n";
+
+    fn engine() -> Engine {
+        Loaded::from_text("a.policy", POLICY).unwrap().engine
+    }
+
+    fn now() -> Timestamp {
+        "2026-11-26T10:00:00Z".parse().unwrap()
+    }
+
+    /// An entry for `credential` holding a reader's claims, valid for an hour.
+    fn entry(engine: &Engine, credential: &[u8]) -> Entry {
+        let claims = json!({"roles": ["reader"]});
+        let principal = Arc::new(engine.principal(&claims).unwrap());
+        let expires_at = now() + jiff::SignedDuration::from_hours(1);
+        let identity = Arc::new(Identity::Claims {
+            claims,
+            expires_at: Some(expires_at),
+        });
+        Entry::new(credential, 1, identity, expires_at, principal)
+    }
+
+    fn cached(cache: &PrincipalCache, credential: &[u8], at: Timestamp) -> bool {
+        cache.read(credential, 1, at, |_| ()).is_some()
+    }
+
+    #[test]
+    fn entries_are_found_by_the_whole_credential_and_scheme_until_expiry() {
+        let engine = engine();
+        let cache = PrincipalCache::default();
+        cache.insert(entry(&engine, b"token-one"), now());
+        assert!(cached(&cache, b"token-one", now()));
+        assert!(!cached(&cache, b"token-two", now()));
+        assert!(cache.read(b"token-one", 2, now(), |_| ()).is_none());
+        let later = now() + jiff::SignedDuration::from_hours(1);
+        assert!(!cached(&cache, b"token-one", later));
+    }
+
+    /// A panic while a cache lock is held (a poisoned lock) loses no revocation and
+    /// hands out no principal that was not resolved in full: every write under the lock
+    /// is a whole insertion or removal, and a resolver that panics leaves the slot as
+    /// it was.
+    #[test]
+    fn poisoned_locks_keep_revocation_and_principals_right() {
+        let engine = engine();
+        let cache = PrincipalCache::default();
+        cache.insert(entry(&engine, b"kept"), now());
+        cache.insert(entry(&engine, b"revoked"), now());
+        std::thread::scope(|scope| {
+            let poisoner = scope.spawn(|| {
+                let _held = cache.entries.write().unwrap();
+                panic!("poisoning the principal cache");
+            });
+            assert!(poisoner.join().is_err());
+        });
+        assert!(cache.entries.is_poisoned());
+        cache.remove(b"revoked");
+        assert!(!cached(&cache, b"revoked", now()));
+        assert!(cached(&cache, b"kept", now()));
+        assert_eq!(cache.len(), 1);
+
+        let entry = entry(&engine, b"slot");
+        let other = engine_with_another_table();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = entry.principal(&other, |_| panic!("a resolver that panics"));
+        }));
+        assert!(panicked.is_err());
+        let resolved = entry
+            .principal(&other, |identity| match identity {
+                Identity::Claims { claims, .. } => other.principal(claims).map_err(|_| {
+                    AuthError::Invalid(crate::credentials::CredentialError::Malformed)
+                }),
+                Identity::Parts { .. } => panic!("a claims entry"),
+            })
+            .unwrap();
+        assert_eq!(resolved.table_id, other.table().id);
+        let again = entry
+            .principal(&other, |_| panic!("resolved once"))
+            .unwrap();
+        assert!(Arc::ptr_eq(&resolved, &again));
+    }
+
+    fn engine_with_another_table() -> Engine {
+        Loaded::from_text(
+            "b.policy",
+            "role reader\nallow reader to call tools \"db.*\"\n",
+        )
+        .unwrap()
+        .engine
+    }
+}

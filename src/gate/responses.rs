@@ -161,7 +161,7 @@ fn quoted(value: &str) -> String {
 pub(crate) fn mark_private(response: &mut GateResponse) {
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    headers.append(VARY, HeaderValue::from_static("Authorization"));
+    headers.append(VARY, HeaderValue::from_static("Authorization, X-API-Key"));
 }
 
 /// The Protected Resource Metadata document (RFC 9728).

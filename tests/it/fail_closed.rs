@@ -1,6 +1,14 @@
 //! The fail-closed audit: one test per fault the engine can meet at run time, each
 //! showing the outcome is a deny or a refusal, never an allow. (The faults of token
 //! validation and of the HTTP gate are tested with them; docs/limits.md lists all.)
+//!
+//! Faults tested elsewhere, beside the code they concern:
+//! - poisoned caches: `eval::memo` (the glob memo) and `credentials::cache` (principals,
+//!   revocation) unit tests, `poisoned_locks_*`;
+//! - a key fetch failing: `credentials::jwks` (`failed_or_garbage_fetches_*`,
+//!   `a_fetch_cut_off_mid_body_*`, `fetches_time_out_*`), always the last good keys or
+//!   an unknown key refused;
+//! - a policy reload failing: `gate::reload` (the previous policy keeps deciding).
 
 use std::net::IpAddr;
 

@@ -245,3 +245,67 @@ async fn fetches_time_out_and_are_size_capped() {
     let error = RemoteKeys::start(config).await.unwrap_err();
     assert!(error.to_string().contains("over 200 bytes"), "{error}");
 }
+
+/// A JWKS server that answers the first fetch in full and every later one with headers
+/// promising the whole document, half of it, and a closed connection.
+async fn server_failing_mid_body(document: String) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut served = 0;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 1024];
+            while !request.windows(4).any(|window| window == b"\r\n\r\n") {
+                match stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(read) => request.extend_from_slice(&buffer[..read]),
+                }
+            }
+            let body = if served == 0 {
+                document.as_str()
+            } else {
+                &document[..document.len() / 2]
+            };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                document.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(body.as_bytes()).await;
+            let _ = stream.shutdown().await;
+            served += 1;
+        }
+    });
+    address
+}
+
+/// A fetch that fails mid-way (the connection closes halfway through the body) is an
+/// error, the last good keys stay, and nothing half-read becomes a key.
+#[tokio::test]
+async fn a_fetch_cut_off_mid_body_keeps_the_last_good_keys() {
+    let ring = keyring();
+    let address = server_failing_mid_body(jwks(&[&ring.rsa, &ring.ec])).await;
+    let clock = TestClock::new();
+    let mut config = RemoteKeysConfig::new(format!("http://{address}/keys"));
+    config.clock = clock.clock();
+    config.fetch_timeout = Duration::from_secs(5);
+    let keys = RemoteKeys::start(config).await.unwrap();
+    assert_eq!(keys.keys().len(), 2);
+    let scheme = JwtScheme::new(settings(&clock), Keys::from(keys.clone()));
+    let token = sign(&ring.rsa, &claims());
+    for attempt in 0..3 {
+        assert!(keys.refresh().await.is_err(), "cut-off fetch {attempt}");
+        assert_eq!(keys.keys().len(), 2, "cut-off fetch {attempt}");
+        assert!(
+            scheme.verify(&token).await.is_ok(),
+            "cut-off fetch {attempt}"
+        );
+    }
+    clock.advance(60);
+    assert_eq!(
+        scheme.verify(&kid_token("unknown")).await.unwrap_err(),
+        E::UnknownKey
+    );
+}

@@ -29,7 +29,12 @@ impl Service {
     /// Starts `command` and waits until its standard output names the address it listens
     /// on (see [`listening_url`]). Panics, with everything the server printed, if it
     /// exits or stays silent.
-    pub fn start(name: &str, mut command: Command) -> Service {
+    pub fn start(name: &str, command: Command) -> Service {
+        Service::try_start(name, command).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// [`Service::start`], giving what went wrong instead of panicking.
+    pub fn try_start(name: &str, mut command: Command) -> Result<Service, String> {
         command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -47,18 +52,18 @@ impl Service {
             preamble: Vec::new(),
             log,
         };
-        service.url = service.wait_for_listening(&lines);
-        service
+        service.url = service.wait_for_listening(&lines)?;
+        Ok(service)
     }
 
-    fn wait_for_listening(&mut self, lines: &mpsc::Receiver<String>) -> String {
+    fn wait_for_listening(&mut self, lines: &mpsc::Receiver<String>) -> Result<String, String> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match lines.recv_timeout(left.min(Duration::from_millis(200))) {
                 Ok(line) => {
                     if let Some(url) = listening_url(&line) {
-                        return url;
+                        return Ok(url);
                     }
                     self.preamble.push(line);
                 }
@@ -67,11 +72,11 @@ impl Service {
                     // Let the output threads catch up with a process that just exited.
                     thread::sleep(Duration::from_millis(200));
                     let status = self.child.try_wait().ok().flatten();
-                    panic!(
+                    return Err(format!(
                         "{} printed no listening line (exit: {status:?}); its output:\n{}",
                         self.name,
                         self.log()
-                    );
+                    ));
                 }
             }
         }

@@ -52,8 +52,24 @@ pub struct Gate {
     pub audit: PathBuf,
 }
 
-/// Writes the configuration (GATE.md "Standalone mode") and starts `toolgate serve`.
+/// Writes the configuration (GATE.md "Standalone mode") and starts `toolgate serve`. The
+/// port is picked before the server binds it, so another process may take it first: a
+/// start that fails is retried on a new port, twice.
 pub fn start_serve(setup: &ServeSetup) -> Gate {
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        match try_start_serve(setup) {
+            Ok(gate) => return gate,
+            Err(error) => failures.push(error),
+        }
+    }
+    panic!(
+        "toolgate serve did not start:\n{}",
+        failures.join("\n---\n")
+    );
+}
+
+fn try_start_serve(setup: &ServeSetup) -> Result<Gate, String> {
     let port = free_port();
     let resource = format!("http://127.0.0.1:{port}/mcp");
     let audit = setup.dir.join("audit.jsonl");
@@ -78,12 +94,12 @@ pub fn start_serve(setup: &ServeSetup) -> Gate {
     std::fs::write(&path, config).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_toolgate"));
     command.arg("serve").arg("--config").arg(&path);
-    let service = Service::start("toolgate serve", command);
-    Gate {
+    let service = Service::try_start("toolgate serve", command)?;
+    Ok(Gate {
         service,
         resource,
         audit,
-    }
+    })
 }
 
 /// The rmcp example server (examples/mcp_server.rs, the tower layer in front of rmcp's

@@ -40,7 +40,7 @@ async fn tools_list_shows_what_the_caller_may_call() {
         ["fs.read_file"]
     );
     assert_eq!(reply.header("cache-control"), "private, no-store");
-    assert_eq!(reply.header("vary"), "Authorization");
+    assert_eq!(reply.header("vary"), "Authorization, X-API-Key");
 
     let reply = harness
         .send(post(Some("writer-token"), &list("tools/list")))
