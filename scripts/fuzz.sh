@@ -74,12 +74,17 @@ for target in "${targets[@]}"; do
   fi
   log="target/fuzz-logs/$target.log"
   echo "=== $target: ${seconds}s (log: fuzz/$log)"
+  # The target is built first, so the CPU time below is the fuzzing's alone.
+  cargo fuzz build --sanitizer "$sanitizer" "$target" >"$log" 2>&1
   status=0
-  cargo fuzz run --sanitizer "$sanitizer" "$target" "${corpora[@]}" -- \
+  # bash's `time` reports the CPU time of the fuzzer (a child of cargo): libFuzzer's
+  # -max_total_time is wall-clock time, which on a busy machine is more than CPU time.
+  TIMEFORMAT="cpu: %U s user, %S s system, %R s wall"
+  { time cargo fuzz run --sanitizer "$sanitizer" "$target" "${corpora[@]}" -- \
     -max_total_time="$seconds" -max_len="$(max_len "$target")" \
     -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="artifacts/$target/" >"$log" 2>&1 || status=$?
-  grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$log" || true
+    -artifact_prefix="artifacts/$target/" >>"$log" 2>&1 || status=$?; } 2>>"$log"
+  grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)|^cpu: ' "$log" || true
   if [[ $status -ne 0 ]]; then
     failed+=("$target")
     echo "FAILED: $target (exit status $status); the end of its log:"
