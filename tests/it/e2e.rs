@@ -424,16 +424,7 @@ fn check_idp_tokens(sdk: Sdk, target: &Target, idp: &Idp, client: &'static str) 
         "tools:read tools:write",
         "http://127.0.0.1:9/elsewhere",
     );
-    let report = clients::run(
-        sdk,
-        target.resource,
-        &Credential::Bearer(elsewhere),
-        &Scenario::list_and_call(&[]),
-    );
-    let initialize = report.initialize();
-    initialize.assert_refused(401);
-    initialize.assert_challenge_has(r#"error="invalid_token""#);
-    initialize.assert_challenge_has("resource_metadata=");
+    assert_invalid_token(sdk, target, elsewhere);
 }
 
 /// No credentials: `401` naming the metadata document, which describes the resource.
@@ -473,10 +464,15 @@ fn check_no_credentials(sdk: Sdk, target: &Target) {
 /// A well-formed key that the key file does not hold: `401 invalid_token`.
 fn check_bad_key(sdk: Sdk, target: &Target) {
     let ghost = format!("tgk_ghost_{}", "A".repeat(43));
+    assert_invalid_token(sdk, target, ghost);
+}
+
+/// Initializing with `credential` is refused: `401 invalid_token` naming the metadata.
+fn assert_invalid_token(sdk: Sdk, target: &Target, credential: String) {
     let report = clients::run(
         sdk,
         target.resource,
-        &Credential::Bearer(ghost),
+        &Credential::Bearer(credential),
         &Scenario::list_and_call(&[]),
     );
     let initialize = report.initialize();

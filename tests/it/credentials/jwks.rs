@@ -125,6 +125,25 @@ async fn failed_or_garbage_fetches_keep_the_last_good_keys() {
     );
 }
 
+/// The credentials configuration of a JWT issuer found by discovery.
+fn discovered(issuer: &str) -> CredentialsConfig {
+    let mut jwt = JwtConfig::new(issuer);
+    jwt.discovery = true;
+    CredentialsConfig {
+        resource: RESOURCE.into(),
+        jwt: Some(jwt),
+        api_keys: None,
+    }
+}
+
+/// A token from `issuer` signed with `key`, valid for ten minutes of real time.
+fn issued_by(key: &TestKey, issuer: &str) -> String {
+    sign(
+        key,
+        &claims_with(serde_json::json!({"iss": issuer, "exp": now_plus(600)})),
+    )
+}
+
 #[tokio::test]
 async fn discovery_finds_the_jwks_by_openid_configuration() {
     let ring = keyring();
@@ -137,18 +156,10 @@ async fn discovery_finds_the_jwks_by_openid_configuration() {
         ),
     );
     server.set("/keys", Reply::json(jwks(&[&ring.ec])));
-    let mut jwt = JwtConfig::new(issuer.clone());
-    jwt.discovery = true;
-    let config = CredentialsConfig {
-        resource: RESOURCE.into(),
-        jwt: Some(jwt),
-        api_keys: None,
-    };
-    let authenticator = Authenticator::from_config(&config).await.unwrap();
-    let token = sign(
-        &ring.ec,
-        &claims_with(serde_json::json!({"iss": issuer, "exp": now_plus(600)})),
-    );
+    let authenticator = Authenticator::from_config(&discovered(&issuer))
+        .await
+        .unwrap();
+    let token = issued_by(&ring.ec, &issuer);
     let identity = authenticator.identity(&bearer(&token)).await.unwrap();
     assert!(identity.expires_at().is_some());
 }
@@ -170,24 +181,14 @@ async fn discovery_falls_back_to_rfc8414_and_checks_the_issuer() {
         ),
     );
     server.set("/keys", Reply::json(jwks(&[&ring.ed])));
-    let mut jwt = JwtConfig::new(issuer.clone());
-    jwt.discovery = true;
-    let config = CredentialsConfig {
-        resource: RESOURCE.into(),
-        jwt: Some(jwt),
-        api_keys: None,
-    };
-    let authenticator = Authenticator::from_config(&config).await.unwrap();
-    let token = sign(
-        &ring.ed,
-        &claims_with(serde_json::json!({"iss": issuer, "exp": now_plus(600)})),
-    );
+    let authenticator = Authenticator::from_config(&discovered(&issuer))
+        .await
+        .unwrap();
+    let token = issued_by(&ring.ed, &issuer);
     assert!(authenticator.identity(&bearer(&token)).await.is_ok());
     assert_eq!(server.hits("/tenant/.well-known/openid-configuration"), 1);
 
     // A metadata document naming another issuer is refused.
-    let mut jwt = JwtConfig::new(server.url("/other"));
-    jwt.discovery = true;
     server.set(
         "/other/.well-known/openid-configuration",
         Reply::json(
@@ -195,12 +196,9 @@ async fn discovery_falls_back_to_rfc8414_and_checks_the_issuer() {
                 .to_string(),
         ),
     );
-    let config = CredentialsConfig {
-        resource: RESOURCE.into(),
-        jwt: Some(jwt),
-        api_keys: None,
-    };
-    let error = Authenticator::from_config(&config).await.unwrap_err();
+    let error = Authenticator::from_config(&discovered(&server.url("/other")))
+        .await
+        .unwrap_err();
     assert_eq!(error.key(), "jwt.discovery");
     assert!(error.message().contains("evil.example"), "{error}");
 }
