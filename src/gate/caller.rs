@@ -57,6 +57,26 @@ pub(crate) struct Origin<'a> {
 impl Caller {
     /// Decides one request and audits it (list decisions as configured).
     pub fn decide(&self, kind: Kind, action: Action, name: &str, origin: &Origin<'_>) -> Decided {
+        let decision = self.decision(kind, action, name);
+        let decided = owned(kind, action, name, &decision);
+        if self.audited(action, &decision) {
+            self.record(&decided, origin);
+        }
+        decided
+    }
+
+    /// Whether the caller may list `name`, audited as configured. Unlike
+    /// [`Caller::decide`], it copies nothing out of the decision unless it is audited:
+    /// a list response asks this once per entry.
+    pub fn may_list(&self, kind: Kind, name: &str, origin: &Origin<'_>) -> bool {
+        let decision = self.decision(kind, Action::List, name);
+        if self.audited(Action::List, &decision) {
+            self.record(&owned(kind, Action::List, name, &decision), origin);
+        }
+        decision.is_allowed()
+    }
+
+    fn decision(&self, kind: Kind, action: Action, name: &str) -> Decision<'_> {
         let request = Request {
             kind,
             action,
@@ -64,12 +84,7 @@ impl Caller {
             ip: self.ip,
             time: self.time,
         };
-        let decision = self.policy.engine().decide(&self.principal, &request);
-        let decided = owned(kind, action, name, &decision);
-        if self.audited(action, &decision) {
-            self.record(&decided, origin);
-        }
-        decided
+        self.policy.engine().decide(&self.principal, &request)
     }
 
     fn audited(&self, action: Action, decision: &Decision<'_>) -> bool {

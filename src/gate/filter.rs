@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use super::caller::{Caller, Origin};
-use crate::ast::{Action, Kind};
+use crate::ast::Kind;
 
 /// The list requests of one body, by id, and who asked.
 pub(crate) struct ListFilter {
@@ -71,11 +71,7 @@ impl ListFilter {
             entry
                 .get(field)
                 .and_then(Value::as_str)
-                .is_some_and(|name| {
-                    self.caller
-                        .decide(kind, Action::List, name, origin)
-                        .is_allowed()
-                })
+                .is_some_and(|name| self.caller.may_list(kind, name, origin))
         });
     }
 }

@@ -144,18 +144,22 @@ fn issued_by(key: &TestKey, issuer: &str) -> String {
     )
 }
 
+/// A server for the issuer `<server>/tenant` whose metadata, at `metadata_path`, names
+/// a JWKS holding `key`.
+async fn discoverable(metadata_path: &str, key: &TestKey) -> (Server, String) {
+    let server = Server::start().await;
+    let issuer = server.url("/tenant");
+    let metadata = serde_json::json!({"issuer": issuer, "jwks_uri": server.url("/keys")});
+    server.set(metadata_path, Reply::json(metadata.to_string()));
+    server.set("/keys", Reply::json(jwks(&[key])));
+    (server, issuer)
+}
+
 #[tokio::test]
 async fn discovery_finds_the_jwks_by_openid_configuration() {
     let ring = keyring();
-    let server = Server::start().await;
-    let issuer = server.url("/tenant");
-    server.set(
-        "/tenant/.well-known/openid-configuration",
-        Reply::json(
-            serde_json::json!({"issuer": issuer, "jwks_uri": server.url("/keys")}).to_string(),
-        ),
-    );
-    server.set("/keys", Reply::json(jwks(&[&ring.ec])));
+    let (_server, issuer) =
+        discoverable("/tenant/.well-known/openid-configuration", &ring.ec).await;
     let authenticator = Authenticator::from_config(&discovered(&issuer))
         .await
         .unwrap();
@@ -172,15 +176,8 @@ fn now_plus(seconds: i64) -> i64 {
 #[tokio::test]
 async fn discovery_falls_back_to_rfc8414_and_checks_the_issuer() {
     let ring = keyring();
-    let server = Server::start().await;
-    let issuer = server.url("/tenant");
-    server.set(
-        "/.well-known/oauth-authorization-server/tenant",
-        Reply::json(
-            serde_json::json!({"issuer": issuer, "jwks_uri": server.url("/keys")}).to_string(),
-        ),
-    );
-    server.set("/keys", Reply::json(jwks(&[&ring.ed])));
+    let (server, issuer) =
+        discoverable("/.well-known/oauth-authorization-server/tenant", &ring.ed).await;
     let authenticator = Authenticator::from_config(&discovered(&issuer))
         .await
         .unwrap();

@@ -35,13 +35,7 @@ impl Service {
 
     /// [`Service::start`], giving what went wrong instead of panicking.
     pub fn try_start(name: &str, mut command: Command) -> Result<Service, String> {
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {name} ({command:?}): {error}"));
+        let mut child = spawn_piped(name, &mut command);
         let log = Arc::new(Mutex::new(String::new()));
         drain(child.stderr.take().unwrap(), Arc::clone(&log));
         let lines = lines(child.stdout.take().unwrap(), Arc::clone(&log));
@@ -169,16 +163,21 @@ fn append(log: &Mutex<String>, line: &str) {
     }
 }
 
-/// Runs `command` to completion within `timeout`, killing it past that. Returns its exit
-/// code, standard output and standard error.
-pub fn run_bounded(name: &str, mut command: Command, timeout: Duration) -> (i32, String, String) {
+/// Starts `command` with no input and its outputs piped; panics if it cannot start.
+fn spawn_piped(name: &str, command: &mut Command) -> Child {
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = command
+    command
         .spawn()
-        .unwrap_or_else(|error| panic!("cannot start {name} ({command:?}): {error}"));
+        .unwrap_or_else(|error| panic!("cannot start {name} ({command:?}): {error}"))
+}
+
+/// Runs `command` to completion within `timeout`, killing it past that. Returns its exit
+/// code, standard output and standard error.
+pub fn run_bounded(name: &str, mut command: Command, timeout: Duration) -> (i32, String, String) {
+    let mut child = spawn_piped(name, &mut command);
     let stdout = collect(child.stdout.take().unwrap());
     let stderr = collect(child.stderr.take().unwrap());
     let deadline = Instant::now() + timeout;
