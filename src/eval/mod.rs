@@ -141,6 +141,10 @@ pub struct Decision<'e> {
     pub rule: Option<&'e RuleSite>,
     /// For `insufficient_scope`, the scopes missing, sorted; otherwise empty.
     pub missing_scopes: SmallVec<[&'e str; 4]>,
+    /// For `insufficient_scope`, every scope the deciding statements need, held or
+    /// missing, sorted (what a `WWW-Authenticate` challenge names, RFC 6750 3.1);
+    /// otherwise empty.
+    pub required_scopes: SmallVec<[&'e str; 4]>,
 }
 
 impl Decision<'_> {
@@ -155,6 +159,7 @@ impl Decision<'_> {
             reason: Reason::NoRule,
             rule: None,
             missing_scopes: SmallVec::new(),
+            required_scopes: SmallVec::new(),
         }
     }
 }
@@ -253,7 +258,7 @@ impl Engine {
     }
 
     fn decision(&self, verdict: Verdict) -> Decision<'_> {
-        let (effect, reason, statement, missing) = match verdict {
+        let (effect, reason, statement, scopes) = match verdict {
             Verdict::Allowed(statement) => (Effect::Allow, Reason::Allowed, statement, None),
             Verdict::Denied(statement) => (Effect::Deny, Reason::Denied, statement, None),
             Verdict::Missing(statement, scopes) => (
@@ -264,16 +269,25 @@ impl Engine {
             ),
             Verdict::NoRule => return Decision::no_rule(),
         };
-        let mut missing_scopes: SmallVec<[&str; 4]> = SmallVec::new();
-        if let Some(scopes) = missing {
-            missing_scopes.extend(scopes.iter().map(|scope| self.table.scope_name(*scope)));
-            missing_scopes.sort_unstable();
-        }
+        let names = |ids: &[ScopeId]| -> SmallVec<[&str; 4]> {
+            let mut names: SmallVec<[&str; 4]> = ids
+                .iter()
+                .map(|scope| self.table.scope_name(*scope))
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+        };
+        let (missing_scopes, required_scopes) = match scopes {
+            Some(scopes) => (names(&scopes.missing), names(&scopes.required)),
+            None => (SmallVec::new(), SmallVec::new()),
+        };
         Decision {
             effect,
             reason,
             rule: self.table.sites.get(statement.index()),
             missing_scopes,
+            required_scopes,
         }
     }
 }
@@ -282,8 +296,16 @@ impl Engine {
 enum Verdict {
     Allowed(StatementId),
     Denied(StatementId),
-    Missing(StatementId, SmallVec<[ScopeId; 4]>),
+    Missing(StatementId, Scopes),
     NoRule,
+}
+
+/// The scopes of an `insufficient_scope` verdict.
+pub(crate) struct Scopes {
+    /// The scopes the token lacks.
+    pub missing: SmallVec<[ScopeId; 4]>,
+    /// Every scope the deciding statements need, held or missing.
+    pub required: SmallVec<[ScopeId; 4]>,
 }
 
 /// Runs one program: denies, then requirements, then allows, then step-up.
@@ -319,12 +341,19 @@ fn requirements(facts: &Facts<'_>, program: &Program) -> Option<Verdict> {
         .iter()
         .find(|requirement| requirement.scopes.iter().any(|scope| unmet(&scope)))?;
     let mut missing: SmallVec<[ScopeId; 4]> = SmallVec::new();
+    let mut required: SmallVec<[ScopeId; 4]> = SmallVec::new();
     for requirement in program.requirements.iter() {
-        for scope in requirement.scopes.iter().filter(unmet) {
-            if !missing.contains(scope) {
+        for scope in requirement.scopes.iter() {
+            if unmet(&scope) && !missing.contains(scope) {
                 missing.push(*scope);
+            }
+            if !required.contains(scope) {
+                required.push(*scope);
             }
         }
     }
-    Some(Verdict::Missing(first.statement, missing))
+    Some(Verdict::Missing(
+        first.statement,
+        Scopes { missing, required },
+    ))
 }

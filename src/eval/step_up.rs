@@ -18,7 +18,8 @@ pub const MAX_TRIES: usize = 4096;
 /// The missing scopes found, and the allow rule they would satisfy.
 pub(crate) struct StepUp {
     pub statement: StatementId,
-    pub scopes: SmallVec<[ScopeId; 4]>,
+    /// The missing scopes, and with them the held scopes the rule's condition names.
+    pub scopes: super::Scopes,
 }
 
 /// The smallest step-up over `allows` (in policy order), if any.
@@ -34,13 +35,21 @@ pub(crate) fn find(facts: &Facts<'_>, allows: &[Entry]) -> Option<StepUp> {
         else {
             continue;
         };
-        let limit = best
-            .as_ref()
-            .map_or(usize::MAX, |found| found.scopes.len().saturating_sub(1));
-        if let Some(scopes) = smallest(facts, condition, limit) {
+        let limit = best.as_ref().map_or(usize::MAX, |found| {
+            found.scopes.missing.len().saturating_sub(1)
+        });
+        if let Some(missing) = smallest(facts, condition, limit) {
+            let mut required = missing.clone();
+            required.extend(
+                condition
+                    .named_scopes
+                    .iter()
+                    .copied()
+                    .filter(|scope| facts.scopes.contains(scope.index())),
+            );
             best = Some(StepUp {
                 statement: entry.statement,
-                scopes,
+                scopes: super::Scopes { missing, required },
             });
         }
     }

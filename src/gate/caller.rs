@@ -39,6 +39,9 @@ pub struct Decided {
     pub rule: Option<String>,
     /// For `insufficient_scope`, the scopes missing.
     pub missing_scopes: Vec<String>,
+    /// For `insufficient_scope`, every scope the deciding statements need, held or
+    /// missing.
+    pub required_scopes: Vec<String>,
 }
 
 impl Decided {
@@ -153,6 +156,11 @@ fn owned(kind: Kind, action: Action, name: &str, decision: &Decision<'_>) -> Dec
         rule: decision.rule.map(ToString::to_string),
         missing_scopes: decision
             .missing_scopes
+            .iter()
+            .map(|scope| scope.to_string())
+            .collect(),
+        required_scopes: decision
+            .required_scopes
             .iter()
             .map(|scope| scope.to_string())
             .collect(),

@@ -1,6 +1,9 @@
 //! The client's address: the socket peer, or what trusted proxies say it is.
 //!
-//! `X-Forwarded-For` and `Forwarded` are read only when the peer is a trusted proxy.
+//! One header is read, the one configured ([`ClientIpHeader`]: `X-Forwarded-For` by
+//! default, or `Forwarded`, or `X-Real-IP`), and only when the peer is a trusted proxy:
+//! a proxy that writes only `X-Forwarded-For` passes a client's own `Forwarded` on
+//! untouched, so believing that one would let the client choose its address.
 //! Their hops are walked right to left, skipping trusted proxies; the first untrusted hop
 //! is the client. A hop that is not an address (`unknown`, an obfuscated name) ends the
 //! walk with no address, so every `ip in` test is unknown: deny rules hold, allow rules
@@ -13,8 +16,10 @@ use http::request::Parts;
 use http::HeaderMap;
 use ipnet::IpNet;
 
+use super::config::ClientIpHeader;
+
 /// The client address of a request, if it can be known.
-pub(crate) fn client_ip(head: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
+pub(crate) fn client_ip(head: &Parts, trusted: &[IpNet], header: ClientIpHeader) -> Option<IpAddr> {
     let peer = head
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -22,7 +27,7 @@ pub(crate) fn client_ip(head: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
     if !is_trusted(peer, trusted) {
         return Some(peer);
     }
-    let hops = match forwarded_hops(&head.headers) {
+    let hops = match forwarded_hops(&head.headers, header) {
         Some(hops) => hops,
         None => return Some(peer),
     };
@@ -49,34 +54,23 @@ fn canonical(address: IpAddr) -> IpAddr {
     }
 }
 
-/// The hops of `Forwarded` if present, else of `X-Forwarded-For`, left to right; a hop
-/// that is not an address is `None`. `None` when neither header is present.
-fn forwarded_hops(headers: &HeaderMap) -> Option<Vec<Option<IpAddr>>> {
-    let Some(forwarded) = values(headers, "forwarded") else {
+/// The hops of the configured header, left to right; a hop that is not an address is
+/// `None`. `None` when the header is absent.
+fn forwarded_hops(headers: &HeaderMap, header: ClientIpHeader) -> Option<Vec<Option<IpAddr>>> {
+    let Some(values) = values(headers, header.name()) else {
         return Some(vec![None]);
     };
-    if !forwarded.is_empty() {
-        return Some(
-            forwarded
-                .iter()
-                .flat_map(|value| value.split(','))
-                .map(forwarded_for)
-                .collect(),
-        );
-    }
-    let Some(x_forwarded) = values(headers, "x-forwarded-for") else {
-        return Some(vec![None]);
-    };
-    if x_forwarded.is_empty() {
+    if values.is_empty() {
         return None;
     }
-    Some(
-        x_forwarded
-            .iter()
-            .flat_map(|value| value.split(','))
-            .map(address)
-            .collect(),
-    )
+    let hops = values.iter().flat_map(|value| value.split(','));
+    Some(match header {
+        ClientIpHeader::Forwarded => hops.map(forwarded_for).collect(),
+        ClientIpHeader::XForwardedFor => hops.map(address).collect(),
+        // One address, not a list: a comma makes it unusable.
+        ClientIpHeader::XRealIp if values.len() == 1 => hops.map(address).collect(),
+        ClientIpHeader::XRealIp => vec![None],
+    })
 }
 
 /// Every value of a header; `None` if one is not text (the whole header is then unusable

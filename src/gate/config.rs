@@ -25,6 +25,14 @@ pub struct Limits {
     /// How long a client may take to send its body (`408`) and the protected service to
     /// start its response (`504`). Streams already started are not cut. Default 30 s.
     pub request_timeout: Duration,
+    /// The most messages in one JSON-RPC batch (`400` beyond it). Default 100.
+    pub max_batch: usize,
+    /// `toolgate serve`: how long a client may take to send a request's head (the
+    /// connection is closed after it). Default 10 s.
+    pub header_read_timeout: Duration,
+    /// `toolgate serve`: the most connections open at once; further clients wait to be
+    /// accepted. Default 1024.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -34,7 +42,62 @@ impl Default for Limits {
             max_header_bytes: 32 * 1024,
             max_response_bytes: 16 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            max_batch: 100,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
         }
+    }
+}
+
+/// The one header trusted proxies write the client's address in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientIpHeader {
+    /// `X-Forwarded-For` (the default; what nginx and most load balancers write).
+    #[default]
+    XForwardedFor,
+    /// `Forwarded` (RFC 7239), its `for=` parameters.
+    Forwarded,
+    /// `X-Real-IP`: one address.
+    XRealIp,
+}
+
+impl ClientIpHeader {
+    /// The header's name, lowercase.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientIpHeader::XForwardedFor => "x-forwarded-for",
+            ClientIpHeader::Forwarded => "forwarded",
+            ClientIpHeader::XRealIp => "x-real-ip",
+        }
+    }
+
+    /// The header named `name` (any case), if it is one of the three.
+    pub fn from_name(name: &str) -> Option<ClientIpHeader> {
+        [
+            ClientIpHeader::XForwardedFor,
+            ClientIpHeader::Forwarded,
+            ClientIpHeader::XRealIp,
+        ]
+        .into_iter()
+        .find(|header| header.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// The secret session ids are sealed with (see [`GateConfig::with_session_secret`]);
+/// its `Debug` shows nothing of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionSecret(Vec<u8>);
+
+impl SessionSecret {
+    /// The bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionSecret({} bytes)", self.0.len())
     }
 }
 
@@ -63,10 +126,15 @@ pub struct GateConfig {
     pub mcp_path: String,
     /// Limits on what is read.
     pub limits: Limits,
-    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    /// Proxies whose client-address header is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// The one header the trusted proxies write the client's address in; no other is
+    /// read.
+    pub client_ip_header: ClientIpHeader,
     /// Which list decisions are audited.
     pub list_audit: ListAudit,
+    /// The secret session ids are sealed with; `None`: a random one per process.
+    pub session_secret: Option<SessionSecret>,
 }
 
 /// The canonical resource URI, split once.
@@ -102,7 +170,9 @@ impl GateConfig {
             authorization_servers: Vec::new(),
             limits: Limits::default(),
             trusted_proxies: Vec::new(),
+            client_ip_header: ClientIpHeader::default(),
             list_audit: ListAudit::default(),
+            session_secret: None,
         })
     }
 
@@ -125,6 +195,33 @@ impl GateConfig {
     pub fn with_trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpNet>) -> GateConfig {
         self.trusted_proxies = proxies.into_iter().collect();
         self
+    }
+
+    /// The same configuration reading the client's address from `header` (when the
+    /// peer is a trusted proxy).
+    pub fn with_client_ip_header(mut self, header: ClientIpHeader) -> GateConfig {
+        self.client_ip_header = header;
+        self
+    }
+
+    /// The same configuration sealing session ids with `secret`, so that gates sharing
+    /// it (replicas) accept each other's sessions. At least 32 bytes.
+    pub fn with_session_secret(
+        mut self,
+        secret: impl Into<Vec<u8>>,
+    ) -> Result<GateConfig, GateConfigError> {
+        let secret = secret.into();
+        if secret.len() < super::session::MIN_SECRET_BYTES {
+            return Err(GateConfigError {
+                message: format!(
+                    "the session secret has {} bytes; it needs at least {}",
+                    secret.len(),
+                    super::session::MIN_SECRET_BYTES
+                ),
+            });
+        }
+        self.session_secret = Some(SessionSecret(secret));
+        Ok(self)
     }
 
     /// The same configuration with other limits.

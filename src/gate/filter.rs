@@ -1,68 +1,105 @@
-//! Filtering list responses to the entries the caller may list.
+//! Filtering list responses to the entries the caller may list, by shape.
 //!
-//! A response is matched to its request by JSON-RPC id. In its `result`, the `tools`,
-//! `resources` or `prompts` array keeps only the entries whose `list` decision is allow;
-//! an entry without a string `name` (`uri` for resources) is dropped, and a member that
-//! is not an array becomes empty.
+//! Every JSON-RPC response the client can read is filtered, whatever its `id` and
+//! whatever request it seems to answer: servers compare ids their own way (`1.0` answered
+//! as `1`, `"1"` routed as `1`), and a resumed or GET stream answers no request of this
+//! body at all. In a message's `result`, the members `tools`, `prompts`, `resources` and
+//! `resourceTemplates` keep only the entries whose `list` decision is allow: tools and
+//! prompts by `name`, resources by `uri`, resource templates by `uriTemplate`. An entry
+//! without that member as a string is dropped; a member that is not an array becomes
+//! empty. Names are matched case-folded, so `Result` or `Tools` (which case-insensitive
+//! decoders read) are filtered too; two members that fold to one name never get here
+//! (the message is unreadable, [`super::strict`]).
 
 use serde_json::Value;
 
 use super::caller::{Caller, Origin};
+use super::strict::fold;
 use crate::ast::Kind;
 
-/// The list requests of one body, by id, and who asked.
+/// A list member of a `result`: its folded name, what it lists, the member naming each
+/// entry, and the method that asks for it (for the audit log).
+struct List {
+    member: &'static str,
+    kind: Kind,
+    field: &'static str,
+    method: &'static str,
+}
+
+const LISTS: [List; 4] = [
+    List {
+        member: "tools",
+        kind: Kind::Tool,
+        field: "name",
+        method: "tools/list",
+    },
+    List {
+        member: "prompts",
+        kind: Kind::Prompt,
+        field: "name",
+        method: "prompts/list",
+    },
+    List {
+        member: "resources",
+        kind: Kind::Resource,
+        field: "uri",
+        method: "resources/list",
+    },
+    List {
+        member: "resourcetemplates",
+        kind: Kind::Resource,
+        field: "uriTemplate",
+        method: "resources/templates/list",
+    },
+];
+
+/// Filters what one caller reads.
 pub(crate) struct ListFilter {
     pub caller: Caller,
-    /// Each list request: its id, its kind and its method.
-    pub lists: Vec<(Value, Kind, String)>,
 }
 
 impl ListFilter {
-    /// Filters a JSON response body: one response or a batch of them.
-    pub fn filter_body(&self, body: &mut Value) {
+    /// Filters a JSON body: one message or a batch of them. `true` if any list was
+    /// found (and the body must be written anew).
+    pub fn filter_body(&self, body: &mut Value) -> bool {
         match body {
-            Value::Array(messages) => {
-                for message in messages {
-                    self.filter_message(message);
-                }
-            }
-            message => {
-                self.filter_message(message);
-            }
+            Value::Array(messages) => messages.iter_mut().fold(false, |found, message| {
+                self.filter_message(message) || found
+            }),
+            message => self.filter_message(message),
         }
     }
 
-    /// Filters one response message if it answers a list request.
-    pub fn filter_message(&self, message: &mut Value) -> bool {
+    /// Filters one message's `result`; `true` if it holds a list.
+    fn filter_message(&self, message: &mut Value) -> bool {
         let Some(object) = message.as_object_mut() else {
             return false;
         };
-        if object.contains_key("method") {
-            return false;
-        }
-        let Some(id) = object.get("id") else {
-            return false;
-        };
-        let Some((id, kind, method)) = self.lists.iter().find(|(list_id, ..)| list_id == id) else {
-            return false;
-        };
-        let origin = Origin {
-            method,
-            id: Some(id),
-        };
-        if let Some(Value::Object(result)) = object.get_mut("result") {
-            if let Some(entries) = result.get_mut(kind.plural()) {
-                self.keep_listable(*kind, entries, &origin);
+        let id = object.get("id").cloned();
+        let mut found = false;
+        for (name, result) in object.iter_mut() {
+            if fold(name) != "result" {
+                continue;
+            }
+            let Value::Object(result) = result else {
+                continue;
+            };
+            for (member, entries) in result.iter_mut() {
+                let folded = fold(member);
+                if let Some(list) = LISTS.iter().find(|list| list.member == folded) {
+                    let origin = Origin {
+                        method: list.method,
+                        id: id.as_ref(),
+                    };
+                    self.keep_listable(list.kind, list.field, entries, &origin);
+                    found = true;
+                }
             }
         }
-        true
+        found
     }
 
-    fn keep_listable(&self, kind: Kind, entries: &mut Value, origin: &Origin<'_>) {
-        let field = match kind {
-            Kind::Resource => "uri",
-            Kind::Tool | Kind::Prompt => "name",
-        };
+    fn keep_listable(&self, kind: Kind, field: &str, entries: &mut Value, origin: &Origin<'_>) {
         let Value::Array(list) = entries else {
             *entries = Value::Array(Vec::new());
             return;

@@ -12,13 +12,11 @@ use super::caller::{Caller, Decided, Origin};
 use super::config::Limits;
 use super::jsonrpc::{self, Body, Malformed, Message, Operation};
 use super::responses::{self, GateResponse};
-use crate::ast::Kind;
 use crate::eval::Reason;
 
-/// A body that passed: its bytes, its list requests and the decisions taken.
+/// A body that passed: its bytes and the decisions taken.
 pub(crate) struct Inspected {
     pub bytes: Bytes,
-    pub lists: Vec<(Value, Kind, String)>,
     pub decisions: Vec<Decided>,
 }
 
@@ -36,7 +34,8 @@ where
         return Err(refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             jsonrpc::INVALID_REQUEST,
-            "an MCP request body must be `application/json`".to_string(),
+            "an MCP request body must be `application/json`, with no parameter but `charset=utf-8`"
+                .to_string(),
         ));
     }
     let too_large = || {
@@ -70,16 +69,74 @@ where
     }
 }
 
+/// `application/json`, alone or with `charset=utf-8` (any case), and nothing else: a
+/// body in another charset is read one way by the gate and another by the server.
 fn is_json(headers: &HeaderMap) -> bool {
     let mut values = headers.get_all(CONTENT_TYPE).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
         return false;
     };
-    value
-        .to_str()
-        .ok()
-        .and_then(|text| text.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+    let Ok(text) = value.to_str() else {
+        return false;
+    };
+    let mut parts = text.split(';');
+    let essence_is_json = parts
+        .next()
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+    essence_is_json
+        && parts.all(|parameter| {
+            let parameter = parameter.trim();
+            let Some((name, value)) = parameter.split_once('=') else {
+                return false;
+            };
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|inner| inner.strip_suffix('"'))
+                .unwrap_or(value);
+            name.trim().eq_ignore_ascii_case("charset") && value.eq_ignore_ascii_case("utf-8")
+        })
+}
+
+/// Reads the body of a `GET` or `DELETE`, which must be empty (`400` otherwise): a body
+/// there is read by some servers and ignored by others.
+pub(crate) async fn read_empty<B>(
+    headers: &HeaderMap,
+    body: B,
+    limits: &Limits,
+) -> Result<(), Box<GateResponse>>
+where
+    B: http_body::Body<Data = Bytes> + Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let refused = || {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            jsonrpc::INVALID_REQUEST,
+            "a `GET` or `DELETE` request must not have a body".to_string(),
+        )
+    };
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .map(|value| value.as_bytes() != b"0")
+        .unwrap_or(false);
+    if declared {
+        return Err(refused());
+    }
+    if body.is_end_stream() {
+        return Ok(());
+    }
+    let reading = Limited::new(body, limits.max_body_bytes).collect();
+    match tokio::time::timeout(limits.request_timeout, reading).await {
+        Ok(Ok(collected)) => {
+            if collected.to_bytes().is_empty() {
+                Ok(())
+            } else {
+                Err(refused())
+            }
+        }
+        _ => Err(refused()),
+    }
 }
 
 fn refuse(status: StatusCode, code: i64, message: String) -> Box<GateResponse> {
@@ -92,31 +149,19 @@ pub(crate) fn inspect(
     bytes: Bytes,
     caller: &Caller,
     metadata_url: &str,
+    max_batch: usize,
 ) -> Result<Inspected, Box<GateResponse>> {
     let bad =
         |malformed: Malformed| Box::new(responses::malformed(StatusCode::BAD_REQUEST, &malformed));
-    let body = jsonrpc::parse(&bytes).map_err(bad)?;
+    let body = jsonrpc::parse(&bytes, max_batch).map_err(bad)?;
     check_batch(headers, &body).map_err(bad)?;
     check_headers(headers, &body).map_err(bad)?;
     let decisions = decide(&body, caller);
     if decisions.iter().any(|(_, decided)| !decided.is_allowed()) {
-        return Err(Box::new(refusal(&body, &decisions, caller, metadata_url)));
+        return Err(Box::new(refusal(&body, &decisions, metadata_url)));
     }
-    let lists = body
-        .messages
-        .iter()
-        .filter_map(
-            |message| match (&message.operation, &message.id, &message.method) {
-                (Operation::List { kind }, Some(id), Some(method)) => {
-                    Some((id.clone(), *kind, method.clone()))
-                }
-                _ => None,
-            },
-        )
-        .collect();
     Ok(Inspected {
         bytes,
-        lists,
         decisions: decisions.into_iter().map(|(_, decided)| decided).collect(),
     })
 }
@@ -225,14 +270,10 @@ fn decide<'b>(body: &'b Body, caller: &Caller) -> Vec<(&'b Message, Decided)> {
 }
 
 /// The `403` for a body with a refused use. If every refusal is `insufficient_scope`,
-/// the challenge names the scopes the caller holds and every missing one, so a new
-/// token asked for with them loses nothing and gains what the operation needs.
-fn refusal(
-    body: &Body,
-    decisions: &[(&Message, Decided)],
-    caller: &Caller,
-    metadata_url: &str,
-) -> GateResponse {
+/// the challenge names every scope the deciding statements need, held or missing, and
+/// no other scope the token happens to hold (RFC 6750 3.1; MCP 2026-07-28, SEP-2350:
+/// clients add them to what they hold).
+fn refusal(body: &Body, decisions: &[(&Message, Decided)], metadata_url: &str) -> GateResponse {
     let errors: Vec<Value> = body
         .messages
         .iter()
@@ -260,9 +301,9 @@ fn refusal(
     if !only_scopes {
         return responses::json(StatusCode::FORBIDDEN, &response_body);
     }
-    let mut scopes: Vec<String> = caller.scope_names();
+    let mut scopes: Vec<String> = Vec::new();
     for (_, decided) in decisions {
-        scopes.extend(decided.missing_scopes.iter().cloned());
+        scopes.extend(decided.required_scopes.iter().cloned());
     }
     scopes.sort_unstable();
     scopes.dedup();

@@ -5,6 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::strict;
 use crate::ast::Kind;
 
 /// JSON-RPC: the body is not JSON.
@@ -30,9 +31,8 @@ pub(crate) const BATCH_REVISION: &str = "2025-03-26";
 pub(crate) enum Operation {
     /// A use to decide: `tools/call`, `resources/read`, `prompts/get`, ...
     Use { kind: Kind, name: String },
-    /// A list whose response is filtered.
-    List { kind: Kind },
-    /// Anything else: passes once the caller is authenticated.
+    /// Anything else: passes once the caller is authenticated (list responses are
+    /// filtered by their shape, whatever request they answer).
     Other,
 }
 
@@ -69,15 +69,31 @@ fn malformed(code: i64, message: impl Into<String>) -> Malformed {
     }
 }
 
-/// Parses a POST body: one message, or (in revision 2025-03-26) a non-empty batch.
-/// serde_json's recursion limit (128 levels) bounds nesting.
-pub(crate) fn parse(bytes: &[u8]) -> Result<Body, Malformed> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|error| malformed(PARSE_ERROR, format!("the body is not JSON: {error}")))?;
+/// Parses a POST body: one message, or (in revision 2025-03-26) a non-empty batch of at
+/// most `max_batch` messages. The body is read once, refusing what could be read two
+/// ways ([`strict::read`]); serde_json's recursion limit (128 levels) bounds nesting.
+pub(crate) fn parse(bytes: &[u8], max_batch: usize) -> Result<Body, Malformed> {
+    let value = strict::read(bytes).map_err(|unreadable| {
+        let code = if unreadable.ambiguous {
+            INVALID_REQUEST
+        } else {
+            PARSE_ERROR
+        };
+        malformed(code, unreadable.message)
+    })?;
     match value {
         Value::Array(entries) => {
             if entries.is_empty() {
                 return Err(malformed(INVALID_REQUEST, "the batch is empty"));
+            }
+            if entries.len() > max_batch {
+                return Err(malformed(
+                    INVALID_REQUEST,
+                    format!(
+                        "the batch has {} messages, more than the {max_batch} allowed",
+                        entries.len()
+                    ),
+                ));
             }
             let messages = entries.iter().map(message).collect::<Result<Vec<_>, _>>()?;
             distinct_ids(&messages)?;
@@ -102,6 +118,33 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Body, Malformed> {
     }
 }
 
+/// The members of a message the gate reads, at the top level.
+const ENVELOPE: [&str; 6] = ["jsonrpc", "id", "method", "params", "result", "error"];
+/// The members of `params` the gate reads.
+const PARAMS: [&str; 4] = ["name", "uri", "ref", "arguments"];
+/// The members of `params.ref` the gate reads.
+const REFERENCE: [&str; 3] = ["type", "name", "uri"];
+
+/// A member the gate reads must be spelled exactly: `Method` or `paramſ` alone is read
+/// as `method` or `params` by case-insensitive decoders and not at all by the gate.
+fn spelled_exactly(object: &Map<String, Value>, read: &[&str], at: &str) -> Result<(), Malformed> {
+    for name in object.keys() {
+        if let Some(expected) = read
+            .iter()
+            .find(|expected| strict::is_near_miss(name, expected))
+        {
+            return Err(malformed(
+                INVALID_REQUEST,
+                format!(
+                    "{at}member `{}` must be spelled `{expected}`",
+                    name.escape_debug()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn message(value: &Value) -> Result<Message, Malformed> {
     let Some(object) = value.as_object() else {
         return Err(malformed(
@@ -109,6 +152,13 @@ fn message(value: &Value) -> Result<Message, Malformed> {
             "a JSON-RPC message must be an object",
         ));
     };
+    spelled_exactly(object, &ENVELOPE, "")?;
+    if let Some(Value::Object(params)) = object.get("params") {
+        spelled_exactly(params, &PARAMS, "`params` ")?;
+        if let Some(Value::Object(reference)) = params.get("ref") {
+            spelled_exactly(reference, &REFERENCE, "`params.ref` ")?;
+        }
+    }
     if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
         return Err(malformed(INVALID_REQUEST, "`jsonrpc` must be \"2.0\""));
     }
@@ -122,17 +172,20 @@ fn message(value: &Value) -> Result<Message, Malformed> {
             ))
         }
     };
+    let answers = object.contains_key("result") || object.contains_key("error");
     match object.get("method") {
+        Some(Value::String(_)) if answers => Err(malformed(
+            INVALID_REQUEST,
+            "a message is a request or a response, not both",
+        )),
         Some(Value::String(method)) => request(object, id, method),
         Some(_) => Err(malformed(INVALID_REQUEST, "`method` must be a string")),
-        None if id.is_some() && (object.contains_key("result") || object.contains_key("error")) => {
-            Ok(Message {
-                id,
-                method: None,
-                header_name: None,
-                operation: Operation::Other,
-            })
-        }
+        None if id.is_some() && answers => Ok(Message {
+            id,
+            method: None,
+            header_name: None,
+            operation: Operation::Other,
+        }),
         None => Err(malformed(
             INVALID_REQUEST,
             "a message needs a `method`, or an `id` and a `result` or `error`",
@@ -159,10 +212,7 @@ fn request(
 fn operation(method: &str, params: Option<&Value>) -> Result<Operation, Malformed> {
     let used = |kind: Kind, field: &str| -> Result<Operation, Malformed> {
         match params.and_then(|params| params.get(field)) {
-            Some(Value::String(name)) => Ok(Operation::Use {
-                kind,
-                name: name.clone(),
-            }),
+            Some(Value::String(name)) => used_name(kind, name, method),
             _ => Err(malformed(
                 INVALID_PARAMS,
                 format!("`{method}` needs `params.{field}` as a string"),
@@ -174,33 +224,51 @@ fn operation(method: &str, params: Option<&Value>) -> Result<Operation, Malforme
         "resources/read" | "resources/subscribe" => used(Kind::Resource, "uri"),
         "prompts/get" => used(Kind::Prompt, "name"),
         "completion/complete" => completion(params),
-        "tools/list" => Ok(Operation::List { kind: Kind::Tool }),
-        "resources/list" => Ok(Operation::List {
-            kind: Kind::Resource,
-        }),
-        "prompts/list" => Ok(Operation::List { kind: Kind::Prompt }),
         _ => Ok(Operation::Other),
     }
 }
 
-/// `completion/complete` for a prompt's argument is decided as getting that prompt.
+/// A use of `name`; a resource URI must have one spelling ([`uri::one_spelling`]).
+fn used_name(kind: Kind, name: &str, method: &str) -> Result<Operation, Malformed> {
+    if kind == Kind::Resource {
+        super::uri::one_spelling(name).map_err(|why| {
+            malformed(
+                INVALID_PARAMS,
+                format!(
+                    "`{method}`: the resource URI `{}` {why}",
+                    name.escape_debug()
+                ),
+            )
+        })?;
+    }
+    Ok(Operation::Use {
+        kind,
+        name: name.to_string(),
+    })
+}
+
+/// `completion/complete` is decided as getting the prompt (`ref/prompt`) or reading the
+/// resource or resource template (`ref/resource`) whose argument it completes.
 fn completion(params: Option<&Value>) -> Result<Operation, Malformed> {
     let reference = params.and_then(|params| params.get("ref"));
-    if reference
+    let (kind, field) = match reference
         .and_then(|r| r.get("type"))
         .and_then(Value::as_str)
-        != Some("ref/prompt")
     {
-        return Ok(Operation::Other);
-    }
-    match reference.and_then(|r| r.get("name")) {
-        Some(Value::String(name)) => Ok(Operation::Use {
-            kind: Kind::Prompt,
-            name: name.clone(),
-        }),
+        Some("ref/prompt") => (Kind::Prompt, "name"),
+        Some("ref/resource") => (Kind::Resource, "uri"),
+        _ => {
+            return Err(malformed(
+                INVALID_PARAMS,
+                "`completion/complete` needs `params.ref.type`: `ref/prompt` or `ref/resource`",
+            ))
+        }
+    };
+    match reference.and_then(|r| r.get(field)) {
+        Some(Value::String(name)) => used_name(kind, name, "completion/complete"),
         _ => Err(malformed(
             INVALID_PARAMS,
-            "`completion/complete` of a prompt needs `params.ref.name` as a string",
+            format!("`completion/complete` needs `params.ref.{field}` as a string"),
         )),
     }
 }
@@ -216,23 +284,39 @@ fn header_name(method: &str, params: Option<&Value>) -> Option<String> {
     params?.get(field)?.as_str().map(str::to_string)
 }
 
-/// Two requests of a batch with one id could not be told apart in the responses.
+/// Two requests of a batch whose ids some server could take for one (`1`, `1.0` and
+/// `"1"`: servers route by the id's text or number) could not be told apart in the
+/// responses. Checked through a hash set: linear in the batch.
 fn distinct_ids(messages: &[Message]) -> Result<(), Malformed> {
     let requests = messages
         .iter()
         .filter(|message| message.method.is_some())
         .filter_map(|message| message.id.as_ref());
-    let mut seen: Vec<&Value> = Vec::new();
+    let mut seen: ahash::AHashSet<String> = ahash::AHashSet::with_capacity(messages.len());
     for id in requests {
-        if seen.contains(&id) {
+        if !seen.insert(id_key(id)) {
             return Err(malformed(
                 INVALID_REQUEST,
-                format!("the batch has two requests with id {id}"),
+                format!("the batch has two requests with the id {id}"),
             ));
         }
-        seen.push(id);
     }
     Ok(())
+}
+
+/// An id as servers compare ids: a number by its value, a string by its text, and a
+/// string holding a number as that number.
+fn id_key(id: &Value) -> String {
+    let number = match id {
+        Value::Number(number) => number.as_f64(),
+        Value::String(text) => text.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match (number, id) {
+        (Some(number), _) => format!("{number}"),
+        (None, Value::String(text)) => text.clone(),
+        (None, other) => other.to_string(),
+    }
 }
 
 /// A JSON-RPC error response.

@@ -16,9 +16,11 @@ use super::audit::AuditSink;
 use super::caller::{Caller, Decided};
 use super::config::GateConfig;
 use super::inspect::{self, Inspected};
+use super::jsonrpc;
 use super::policy::{Policy, PolicyHandle};
 use super::responses::{self, GateResponse};
-use super::{client_ip, shape};
+use super::session::{self, Sessions};
+use super::{client_ip, headers, shape};
 use crate::credentials::{AuthError, Authenticator};
 
 /// What the gate established about a request, in its extensions for the handler.
@@ -56,12 +58,8 @@ pub struct GateService<S> {
     gate: Arc<Gate>,
 }
 
-/// A body for the service, its list requests (id, kind, method) and the decisions taken.
-type Prepared = (
-    Body,
-    Vec<(serde_json::Value, crate::ast::Kind, String)>,
-    Vec<Decided>,
-);
+/// A body for the service and the decisions taken.
+type Prepared = (Body, Vec<Decided>);
 
 pub(crate) struct Gate {
     config: GateConfig,
@@ -70,6 +68,7 @@ pub(crate) struct Gate {
     policy: PolicyHandle,
     authenticator: Authenticator,
     audit: Option<Arc<dyn AuditSink>>,
+    sessions: Arc<Sessions>,
 }
 
 impl GateLayer {
@@ -79,6 +78,12 @@ impl GateLayer {
         policy: PolicyHandle,
         authenticator: Authenticator,
     ) -> GateLayer {
+        let sessions = Sessions::new(
+            config
+                .session_secret
+                .as_ref()
+                .map(super::config::SessionSecret::bytes),
+        );
         GateLayer {
             gate: Arc::new(Gate {
                 metadata_url: config.metadata_url(),
@@ -87,6 +92,7 @@ impl GateLayer {
                 policy,
                 authenticator,
                 audit: None,
+                sessions: Arc::new(sessions),
             }),
         }
     }
@@ -102,6 +108,7 @@ impl GateLayer {
                 policy: gate.policy.clone(),
                 authenticator: gate.authenticator.clone(),
                 audit: Some(sink),
+                sessions: Arc::clone(&gate.sessions),
             }),
         }
     }
@@ -163,6 +170,10 @@ impl Gate {
         ResponseBody::Error: Into<axum::BoxError>,
     {
         let (mut head, body) = request.into_parts();
+        // Headers that describe the connection, and forged principal headers, go before
+        // anything is read.
+        headers::strip_hop_by_hop(&mut head.headers);
+        headers::strip_principal(&mut head.headers);
         let policy = self.policy.current();
         let path = request_path(&head).to_string();
         if header_bytes(&head.headers) > self.config.limits.max_header_bytes {
@@ -173,18 +184,22 @@ impl Gate {
         if let Some(response) = self.metadata(&head.method, &path, &policy) {
             return Ok(response);
         }
+        if path != self.config.mcp_path {
+            return Ok(not_found(&self.config.mcp_path));
+        }
         let caller = match self.authenticate(&head, policy).await {
             Ok(caller) => caller,
             Err(response) => return Ok(response),
         };
-        let (body, lists, decisions) = match self.prepare(&head, body, &caller, &path).await {
+        if let Err(response) = self.open_session(&mut head.headers, &caller) {
+            return Ok(response);
+        }
+        let (body, decisions) = match self.prepare(&head, body, &caller).await {
             Ok(prepared) => prepared,
             Err(response) => return Ok(*response),
         };
-        if !lists.is_empty() {
-            // A compressed list response could not be filtered: ask for none.
-            head.headers.remove(http::header::ACCEPT_ENCODING);
-        }
+        // A compressed response could not be filtered: ask for none.
+        head.headers.remove(http::header::ACCEPT_ENCODING);
         insert_extensions(&mut head.extensions, &caller, decisions);
         let call = inner.call(Request::from_parts(head, body));
         let response = match tokio::time::timeout(self.config.limits.request_timeout, call).await {
@@ -197,35 +212,85 @@ impl Gate {
             Ok(Err(error)) => return Err(error),
             Ok(Ok(response)) => response,
         };
-        Ok(shape::shape(response, caller, lists, &self.config.limits).await)
+        let principal = Arc::clone(&caller.principal);
+        let mut response = shape::shape(response, caller, &self.config.limits).await;
+        self.seal_session(response.headers_mut(), &principal);
+        Ok(response)
     }
 
-    /// The body for the service: an MCP `POST` read, checked and decided (with its list
-    /// requests and decisions); any other request's body as it came.
+    /// The upstream's session id in place of the one the client presented, if it was
+    /// sealed for this caller; a `404` otherwise (the session does not exist for them).
+    fn open_session(
+        &self,
+        headers: &mut http::HeaderMap,
+        caller: &Caller,
+    ) -> Result<(), GateResponse> {
+        let mut values = headers.get_all(session::HEADER).iter();
+        let Some(presented) = values.next() else {
+            return Ok(());
+        };
+        let refused = || {
+            responses::error(
+                StatusCode::NOT_FOUND,
+                None,
+                jsonrpc::INVALID_REQUEST,
+                "the session does not exist",
+            )
+        };
+        if values.next().is_some() {
+            return Err(refused());
+        }
+        let upstream = presented
+            .to_str()
+            .ok()
+            .and_then(|presented| self.sessions.open(presented, &caller.principal))
+            .and_then(|upstream| http::HeaderValue::from_str(upstream).ok())
+            .ok_or_else(refused)?;
+        headers.insert(session::HEADER, upstream);
+        Ok(())
+    }
+
+    /// The upstream's session id in a response, sealed for the caller.
+    fn seal_session(&self, headers: &mut http::HeaderMap, principal: &crate::principal::Principal) {
+        let Some(upstream) = headers.get(session::HEADER) else {
+            return;
+        };
+        let sealed = upstream
+            .to_str()
+            .ok()
+            .map(|upstream| self.sessions.seal(upstream, principal))
+            .and_then(|sealed| http::HeaderValue::from_str(&sealed).ok());
+        match sealed {
+            Some(sealed) => {
+                headers.insert(session::HEADER, sealed);
+            }
+            None => {
+                headers.remove(session::HEADER);
+            }
+        }
+    }
+
+    /// The body for the service: a `POST` read, checked and decided (with the decisions
+    /// taken); for `GET` and `DELETE`, none (a body there is `400`).
     async fn prepare<B>(
         &self,
         head: &http::request::Parts,
         body: B,
         caller: &Caller,
-        path: &str,
     ) -> Result<Prepared, Box<GateResponse>>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<axum::BoxError>,
     {
-        if path != self.config.mcp_path {
-            return Ok((Body::new(body), Vec::new(), Vec::new()));
-        }
         match head.method {
             Method::POST => {
                 let inspected = self.inspect(head, body, caller).await?;
-                Ok((
-                    Body::from(inspected.bytes),
-                    inspected.lists,
-                    inspected.decisions,
-                ))
+                Ok((Body::from(inspected.bytes), inspected.decisions))
             }
-            Method::GET | Method::DELETE => Ok((Body::new(body), Vec::new(), Vec::new())),
+            Method::GET | Method::DELETE => {
+                inspect::read_empty(&head.headers, body, &self.config.limits).await?;
+                Ok((Body::empty(), Vec::new()))
+            }
             _ => Err(Box::new(responses::method_not_allowed())),
         }
     }
@@ -260,7 +325,11 @@ impl Gate {
             }
         };
         Ok(Caller {
-            ip: client_ip::client_ip(head, &self.config.trusted_proxies),
+            ip: client_ip::client_ip(
+                head,
+                &self.config.trusted_proxies,
+                self.config.client_ip_header,
+            ),
             principal,
             policy,
             time: Timestamp::now(),
@@ -280,8 +349,25 @@ impl Gate {
         B::Error: Into<axum::BoxError>,
     {
         let bytes = inspect::read_body(&head.headers, body, &self.config.limits).await?;
-        inspect::inspect(&head.headers, bytes, caller, &self.metadata_url)
+        inspect::inspect(
+            &head.headers,
+            bytes,
+            caller,
+            &self.metadata_url,
+            self.config.limits.max_batch,
+        )
     }
+}
+
+/// Any path but the MCP endpoint and the metadata document: refused, never passed to
+/// the service (which may not look at the path at all).
+fn not_found(mcp_path: &str) -> GateResponse {
+    responses::error(
+        StatusCode::NOT_FOUND,
+        None,
+        jsonrpc::INVALID_REQUEST,
+        &format!("only the MCP endpoint `{mcp_path}` is served here"),
+    )
 }
 
 /// The path as the client sent it, before any axum nesting stripped a prefix.

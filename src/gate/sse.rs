@@ -1,10 +1,14 @@
 //! Filtering list responses inside a server-sent event stream, without buffering it.
 //!
-//! Bytes pass on as soon as the event they belong to is complete. Only an event whose
-//! `data` is the JSON-RPC response to a list request is rewritten (its data lines become
-//! one `data:` line with the filtered response); every other event passes unchanged.
-//! Once every list request is answered the rest of the stream passes untouched. An event
-//! larger than the limit ends the stream with an error rather than pass unfiltered.
+//! Bytes pass on as soon as the event they belong to is complete. Every event whose
+//! `data` holds a list result ([`super::filter`]) is rewritten (its data lines become one
+//! `data:` line with the filtered message); every other readable event passes unchanged,
+//! byte for byte. An event the gate cannot read one way (data that is not JSON, or not
+//! UTF-8, a field other than `data`, `event`, `id` and `retry`, a member name twice) is
+//! dropped and the stream ended there: clients that read it another way never see it.
+//! A leading byte order mark is removed, as clients remove it. An event larger than the
+//! limit ends the stream with an error rather than pass unfiltered; an incomplete last
+//! event is dropped, as clients drop it.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -12,72 +16,106 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use http_body::{Body as HttpBody, Frame, SizeHint};
-use serde_json::Value;
 
 use super::filter::ListFilter;
+use super::strict;
+
+/// What became of one event.
+enum Event {
+    /// Passes as it came.
+    Unchanged,
+    /// Passes rewritten.
+    Rewritten(String),
+    /// Cannot be read one way: the stream ends before it.
+    Unreadable,
+}
 
 /// A `text/event-stream` body with its list responses filtered.
 pub(crate) struct SseFilter {
     inner: Body,
     filter: ListFilter,
     pending: BytesMut,
-    unanswered: usize,
     limit: usize,
+    /// Whether the start of the stream (and any byte order mark) is behind us.
+    started: bool,
+    /// Whether an unreadable event ended the stream.
+    ended: bool,
 }
 
 impl SseFilter {
     pub fn new(inner: Body, filter: ListFilter, limit: usize) -> SseFilter {
-        let unanswered = filter.lists.len();
         SseFilter {
             inner,
             filter,
             pending: BytesMut::new(),
-            unanswered,
             limit,
+            started: false,
+            ended: false,
         }
     }
 
-    /// Takes the complete events off the front of `pending`, rewritten where needed.
+    /// Takes the complete events off the front of `pending`, rewritten where needed,
+    /// stopping at an unreadable one.
     fn complete_events(&mut self) -> BytesMut {
-        let mut output = BytesMut::new();
-        while self.unanswered > 0 {
-            let Some(length) = event_length(&self.pending) else {
-                break;
-            };
-            let event = self.pending.split_to(length);
-            match self.rewrite(&event) {
-                Some(rewritten) => {
-                    self.unanswered = self.unanswered.saturating_sub(1);
-                    output.extend_from_slice(rewritten.as_bytes());
-                }
-                None => output.extend_from_slice(&event),
+        if !self.started {
+            const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+            if self.pending.len() < BOM.len() && BOM.starts_with(&self.pending) {
+                return BytesMut::new();
             }
+            if self.pending.starts_with(BOM) {
+                let _ = self.pending.split_to(BOM.len());
+            }
+            self.started = true;
         }
-        if self.unanswered == 0 {
-            output.extend_from_slice(&self.pending.split());
+        let mut output = BytesMut::new();
+        while let Some(length) = event_length(&self.pending) {
+            let event = self.pending.split_to(length);
+            match self.read_event(&event) {
+                Event::Unchanged => output.extend_from_slice(&event),
+                Event::Rewritten(rewritten) => output.extend_from_slice(rewritten.as_bytes()),
+                Event::Unreadable => {
+                    tracing::warn!("an upstream event could not be read one way: stream ended");
+                    self.ended = true;
+                    self.pending.clear();
+                    break;
+                }
+            }
         }
         output
     }
 
-    /// The event rewritten, if its data answers a list request. Bytes that are not
-    /// UTF-8 are read as clients read them (replaced), so no list escapes the filter.
-    fn rewrite(&self, event: &[u8]) -> Option<String> {
-        let text = String::from_utf8_lossy(event);
-        let lines: Vec<&str> = lines(&text).collect();
-        let data: Vec<&str> = lines.iter().filter_map(|line| data_value(line)).collect();
-        if data.is_empty() {
-            return None;
+    /// Reads one complete event.
+    fn read_event(&self, event: &[u8]) -> Event {
+        let Ok(text) = std::str::from_utf8(event) else {
+            return Event::Unreadable;
+        };
+        let lines: Vec<&str> = lines(text).filter(|line| !line.is_empty()).collect();
+        let mut data: Vec<&str> = Vec::new();
+        for line in &lines {
+            match field(line) {
+                Some(("data", value)) => data.push(value),
+                Some(("event" | "id" | "retry", _)) | None => {}
+                Some(_) => return Event::Unreadable,
+            }
         }
-        let mut message: Value = serde_json::from_str(&data.join("\n")).ok()?;
-        if !self.filter.filter_message(&mut message) {
-            return None;
+        let data = data.join("\n");
+        if data.is_empty() {
+            return Event::Unchanged;
+        }
+        let Ok(mut message) = strict::read(data.as_bytes()) else {
+            return Event::Unreadable;
+        };
+        if !self.filter.filter_body(&mut message) {
+            return Event::Unchanged;
         }
         let mut rewritten = String::with_capacity(event.len());
         let mut data_written = false;
-        for line in lines.iter().filter(|line| !line.is_empty()) {
-            if data_value(line).is_some() {
+        for line in &lines {
+            if matches!(field(line), Some(("data", _))) {
                 if !data_written {
-                    rewritten.push_str(&format!("data: {message}\n"));
+                    rewritten.push_str("data: ");
+                    rewritten.push_str(&message.to_string());
+                    rewritten.push('\n');
                     data_written = true;
                 }
             } else {
@@ -86,7 +124,7 @@ impl SseFilter {
             }
         }
         rewritten.push('\n');
-        Some(rewritten)
+        Event::Rewritten(rewritten)
     }
 }
 
@@ -99,12 +137,11 @@ impl HttpBody for SseFilter {
         context: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
         loop {
-            if self.unanswered == 0 && self.pending.is_empty() {
-                return Pin::new(&mut self.inner).poll_frame(context);
+            if self.ended {
+                return Poll::Ready(None);
             }
             let frame = match Pin::new(&mut self.inner).poll_frame(context) {
                 Poll::Pending => return Poll::Pending,
-                // An incomplete last event is discarded, as clients discard it.
                 Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error))),
                 Poll::Ready(Some(Ok(frame))) => frame,
@@ -117,6 +154,7 @@ impl HttpBody for SseFilter {
             let output = self.complete_events();
             if self.pending.len() > self.limit {
                 let message = format!("a server-sent event exceeds {} bytes", self.limit);
+                self.ended = true;
                 return Poll::Ready(Some(Err(axum::Error::new(std::io::Error::other(message)))));
             }
             if !output.is_empty() {
@@ -126,7 +164,7 @@ impl HttpBody for SseFilter {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.pending.is_empty() && self.inner.is_end_stream()
+        self.ended || (self.pending.is_empty() && self.inner.is_end_stream())
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -167,13 +205,16 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
         .flat_map(|line| line.strip_suffix('\r').unwrap_or(line).split('\r'))
 }
 
-/// The value of a `data` field line.
-fn data_value(line: &str) -> Option<&str> {
-    if line == "data" {
-        return Some("");
+/// A line's field name and value (one space after the colon removed); `None` for a
+/// comment (a line starting with `:`).
+fn field(line: &str) -> Option<(&str, &str)> {
+    if line.starts_with(':') {
+        return None;
     }
-    let value = line.strip_prefix("data:")?;
-    Some(value.strip_prefix(' ').unwrap_or(value))
+    Some(match line.split_once(':') {
+        Some((name, value)) => (name, value.strip_prefix(' ').unwrap_or(value)),
+        None => (line, ""),
+    })
 }
 
 #[cfg(test)]
@@ -193,7 +234,13 @@ mod tests {
     #[test]
     fn data_lines() {
         let text = "id: 1\r\ndata: {\"a\":\ndata:1}\n";
-        let values: Vec<&str> = lines(text).filter_map(data_value).collect();
-        assert_eq!(values, ["{\"a\":", "1}"]);
+        let values: Vec<(&str, &str)> = lines(text).filter_map(field).collect();
+        assert_eq!(
+            values,
+            [("id", "1"), ("data", "{\"a\":"), ("data", "1}"), ("", "")]
+        );
+        assert_eq!(field(": comment"), None);
+        assert_eq!(field("data : x"), Some(("data ", "x")));
+        assert_eq!(field("data"), Some(("data", "")));
     }
 }

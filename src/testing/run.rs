@@ -117,6 +117,7 @@ fn unresolved<'c, 'e>(case: &'c Case, message: String) -> CaseResult<'c, 'e> {
             reason: Reason::NoRule,
             rule: None,
             missing_scopes: SmallVec::new(),
+            required_scopes: SmallVec::new(),
         },
         mismatches: vec![Mismatch::Principal(message)],
     }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::keys;
 use crate::credentials::{ApiKeysConfig, CredentialsConfig, JwtConfig};
-use crate::gate::{GateConfig, Limits, ListAudit};
+use crate::gate::{ClientIpHeader, GateConfig, Limits, ListAudit};
 
 /// `toolgate serve`'s configuration, resolved.
 #[derive(Debug, Clone)]
@@ -96,6 +96,14 @@ struct File {
     limits: Option<LimitsTable>,
     #[serde(default)]
     reload: Option<ReloadTable>,
+    #[serde(default)]
+    sessions: Option<SessionsTable>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionsTable {
+    secret_file: PathBuf,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,6 +122,8 @@ struct AuditTable {
 struct NetworkTable {
     #[serde(default)]
     trusted_proxies: Vec<String>,
+    #[serde(default)]
+    client_ip_header: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +133,9 @@ struct LimitsTable {
     max_header_bytes: Option<usize>,
     max_response_bytes: Option<usize>,
     request_timeout_seconds: Option<u64>,
+    max_batch: Option<usize>,
+    header_read_timeout_seconds: Option<u64>,
+    max_connections: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -201,6 +214,28 @@ fn resolve(file: File, base: &Path) -> Result<ServeConfig, Failure> {
     }
     if let Some(network) = &file.network {
         gate = gate.with_trusted_proxies(proxies(&network.trusted_proxies)?);
+        if let Some(name) = &network.client_ip_header {
+            let header = ClientIpHeader::from_name(name).ok_or_else(|| {
+                failure(
+                    "network.client_ip_header",
+                    format!("`{name}` is not one of `x-forwarded-for`, `forwarded`, `x-real-ip`"),
+                )
+            })?;
+            gate = gate.with_client_ip_header(header);
+        }
+    }
+    if let Some(sessions) = &file.sessions {
+        let path = base.join(&sessions.secret_file);
+        let secret = std::fs::read(&path).map_err(|error| {
+            failure(
+                "sessions.secret_file",
+                format!("cannot read `{}`: {error}", path.display()),
+            )
+        })?;
+        let secret = trim_line_end(secret);
+        gate = gate
+            .with_session_secret(secret)
+            .map_err(|problem| failure("sessions.secret_file", problem.to_string()))?;
     }
     gate = gate.with_limits(limits(file.limits.as_ref())?);
     let (audit, lists) = audit(file.audit, base)?;
@@ -295,16 +330,39 @@ fn limits(table: Option<&LimitsTable>) -> Result<Limits, Failure> {
         table.max_response_bytes,
         limits.max_response_bytes,
     )?;
-    if let Some(seconds) = table.request_timeout_seconds {
-        if seconds == 0 {
-            return Err(failure(
-                "limits.request_timeout_seconds",
-                "must be at least 1",
-            ));
-        }
-        limits.request_timeout = Duration::from_secs(seconds);
-    }
+    limits.max_batch = positive("limits.max_batch", table.max_batch, limits.max_batch)?;
+    limits.max_connections = positive(
+        "limits.max_connections",
+        table.max_connections,
+        limits.max_connections,
+    )?;
+    let seconds = |key: &str, value: Option<u64>, default: Duration| match value {
+        Some(0) => Err(failure(key, "must be at least 1")),
+        Some(seconds) => Ok(Duration::from_secs(seconds)),
+        None => Ok(default),
+    };
+    limits.request_timeout = seconds(
+        "limits.request_timeout_seconds",
+        table.request_timeout_seconds,
+        limits.request_timeout,
+    )?;
+    limits.header_read_timeout = seconds(
+        "limits.header_read_timeout_seconds",
+        table.header_read_timeout_seconds,
+        limits.header_read_timeout,
+    )?;
     Ok(limits)
+}
+
+/// A secret file's bytes without the line ending an editor adds.
+fn trim_line_end(mut secret: Vec<u8>) -> Vec<u8> {
+    while secret
+        .last()
+        .is_some_and(|byte| *byte == b'\n' || *byte == b'\r')
+    {
+        secret.pop();
+    }
+    secret
 }
 
 fn audit(table: Option<AuditTable>, base: &Path) -> Result<(AuditTarget, ListAudit), Failure> {

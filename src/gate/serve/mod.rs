@@ -20,7 +20,9 @@ use axum::Router;
 
 pub use config::{AuditTarget, ServeConfig, ServeConfigError};
 
-use super::{AuditSink, GateLayer, JsonLinesAudit, PolicyHandle, TracingAudit, WatchConfig};
+use super::{
+    AuditSink, GateLayer, JsonLinesAudit, Limits, PolicyHandle, TracingAudit, WatchConfig,
+};
 use crate::credentials::Authenticator;
 use proxy::Upstream;
 
@@ -96,7 +98,7 @@ pub async fn serve(
     announce(address, &config.gate.mcp_path);
     let upstream = Upstream::new(config.upstream.clone(), config.gate.mcp_path.clone());
     let app = Router::new().fallback_service(tower::Layer::layer(&layer, upstream));
-    let outcome = run_until(listener, app, shutdown).await;
+    let outcome = run_until(listener, app, &config.gate.limits, shutdown).await;
     if let Some(audit) = file_audit {
         audit.flush();
     }
@@ -135,36 +137,75 @@ fn announce(address: SocketAddr, path: &str) {
     tracing::info!(%address, path, "listening");
 }
 
+/// Accepts connections until `shutdown`, at most `limits.max_connections` at once, each
+/// given `limits.header_read_timeout` to send every request head; then lets open
+/// connections finish for [`SHUTDOWN_GRACE`].
 async fn run_until(
     listener: tokio::net::TcpListener,
     app: Router,
+    limits: &Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let stopping = Arc::new(tokio::sync::Notify::new());
-    let signalled = Arc::clone(&stopping);
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of descriptors, say: wait a little rather than spin.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
         let _ = stream.set_nodelay(true);
-    });
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        tracing::info!("shutting down");
-        signalled.notify_one();
-    });
-    let grace = async move {
-        stopping.notified().await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-    };
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                app.clone().oneshot(request)
+            });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    tracing::info!("shutting down");
+    drop(listener);
     tokio::select! {
-        outcome = server => outcome.map_err(ServeError::Io),
-        () = grace => {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
             tracing::warn!("connections still open after the grace period: closing them");
-            Ok(())
         }
     }
+    Ok(())
 }
 
 /// Completes on `SIGTERM` or Ctrl-C.

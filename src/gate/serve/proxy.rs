@@ -13,21 +13,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::gate::headers;
 use crate::gate::layer::Authorization;
 use crate::gate::responses;
-
-/// Headers that describe one connection, never forwarded (RFC 9110 section 7.6.1).
-const HOP_BY_HOP: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
 
 /// Credentials the caller presented: never passed upstream.
 const CREDENTIALS: [&str; 2] = ["authorization", "x-api-key"];
@@ -36,6 +24,8 @@ const CREDENTIALS: [&str; 2] = ["authorization", "x-api-key"];
 const SUBJECT: &str = "x-toolgate-subject";
 const CLIENT: &str = "x-toolgate-client";
 const ROLES: &str = "x-toolgate-roles";
+/// The client's address, as the gate knows it.
+const FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// The protected server, as a tower service.
 #[derive(Clone)]
@@ -113,11 +103,16 @@ impl Upstream {
         head.version = http::Version::HTTP_11;
         clean(&mut head.headers);
         principal_headers(&mut head.headers, &authorization);
+        if let Some(address) = authorization.client_ip {
+            if let Ok(value) = HeaderValue::from_str(&address.to_string()) {
+                head.headers.insert(FORWARDED_FOR, value);
+            }
+        }
         let outgoing = Request::from_parts(head, body);
         match self.client.request(outgoing).await {
             Ok(response) => {
                 let (mut parts, body) = response.into_parts();
-                strip_hop_by_hop(&mut parts.headers);
+                headers::strip_hop_by_hop(&mut parts.headers);
                 Response::from_parts(parts, Body::new(body))
             }
             Err(error) => {
@@ -131,38 +126,17 @@ impl Upstream {
     }
 }
 
-/// Removes hop-by-hop headers, the caller's credentials, any `X-Toolgate-*` header the
-/// caller sent, and `Host` (the client sets the upstream's).
+/// Removes hop-by-hop headers, the caller's credentials, every header a server could
+/// read as an `X-Toolgate-*` or forwarding header, and `Host` (the client sets the
+/// upstream's).
 fn clean(headers: &mut HeaderMap) {
-    strip_hop_by_hop(headers);
+    headers::strip_hop_by_hop(headers);
     for name in CREDENTIALS {
         headers.remove(name);
     }
     headers.remove(http::header::HOST);
-    let sent: Vec<HeaderName> = headers
-        .keys()
-        .filter(|name| name.as_str().starts_with("x-toolgate-"))
-        .cloned()
-        .collect();
-    for name in sent {
-        headers.remove(name);
-    }
-}
-
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(http::header::CONNECTION)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|name| HeaderName::try_from(name.trim()).ok())
-        .collect();
-    for name in named {
-        headers.remove(name);
-    }
-    for name in HOP_BY_HOP {
-        headers.remove(name);
-    }
+    headers::strip_principal(headers);
+    headers::strip_forwarding(headers);
 }
 
 fn principal_headers(headers: &mut HeaderMap, authorization: &Authorization) {

@@ -3,7 +3,7 @@
 use axum::body::Body;
 use http::StatusCode;
 use serde_json::{json, Value};
-use toolgate::gate::{GateConfig, Limits};
+use toolgate::gate::{ClientIpHeader, GateConfig, Limits};
 
 use super::support::*;
 
@@ -195,9 +195,10 @@ async fn a_batch_needing_scopes_is_challenged_with_all_of_them() {
     let batch = json!([call(1, "fs.write_file"), call(2, "fs.read_file")]);
     let reply = harness.send(post(Some("writer-read-only"), &batch)).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    // The operation needs `tool:write` (held: `tool:read`, which it does not name).
     assert!(reply
         .header("www-authenticate")
-        .contains("scope=\"tool:read tool:write\""));
+        .contains("scope=\"tool:write\""));
 }
 
 #[tokio::test]
@@ -260,17 +261,43 @@ async fn forwarded_addresses_only_from_trusted_proxies() {
         &[("x-forwarded-for", "10.1.2.3, 203.0.113.9")],
     );
     assert_eq!(status(harness.send(forged).await), StatusCode::FORBIDDEN);
-    // `Forwarded`, with an IPv6 peer written with a port.
+    // `Forwarded` is not the configured header: a client's own is not believed.
+    let forwarded = net_call("127.0.0.1:1", &[("forwarded", "for=10.9.9.9;proto=https")]);
+    assert_eq!(status(harness.send(forwarded).await), StatusCode::FORBIDDEN);
+    // An unknown hop leaves the address unknown: the `unless ip in` deny holds.
+    let unknown = net_call("127.0.0.1:1", &[("x-forwarded-for", "10.1.2.3, unknown")]);
+    assert_eq!(status(harness.send(unknown).await), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn only_the_configured_client_ip_header_is_read() {
+    let config = GateConfig::new(RESOURCE)
+        .unwrap()
+        .with_trusted_proxies(["127.0.0.1/32".parse().unwrap()])
+        .with_client_ip_header(ClientIpHeader::Forwarded);
+    let harness = Harness::with(config, policy_handle(POLICY));
+    let status = |reply: Reply| reply.status;
     let forwarded = net_call("127.0.0.1:1", &[("forwarded", "for=10.9.9.9;proto=https")]);
     assert_eq!(status(harness.send(forwarded).await), StatusCode::OK);
+    // An IPv6 client written with a port.
     let v6 = net_call(
         "127.0.0.1:1",
         &[("forwarded", "for=\"[2001:db8::1]:4711\"")],
     );
     assert_eq!(status(harness.send(v6).await), StatusCode::FORBIDDEN);
-    // An unknown hop leaves the address unknown: the `unless ip in` deny holds.
-    let unknown = net_call("127.0.0.1:1", &[("x-forwarded-for", "10.1.2.3, unknown")]);
-    assert_eq!(status(harness.send(unknown).await), StatusCode::FORBIDDEN);
+    // `X-Forwarded-For` is now the header not read.
+    let other = net_call("127.0.0.1:1", &[("x-forwarded-for", "10.1.2.3")]);
+    assert_eq!(status(harness.send(other).await), StatusCode::FORBIDDEN);
+
+    let config = GateConfig::new(RESOURCE)
+        .unwrap()
+        .with_trusted_proxies(["127.0.0.1/32".parse().unwrap()])
+        .with_client_ip_header(ClientIpHeader::XRealIp);
+    let harness = Harness::with(config, policy_handle(POLICY));
+    let real = net_call("127.0.0.1:1", &[("x-real-ip", "10.1.2.3")]);
+    assert_eq!(status(harness.send(real).await), StatusCode::OK);
+    let forwarded = net_call("127.0.0.1:1", &[("x-forwarded-for", "10.1.2.3")]);
+    assert_eq!(status(harness.send(forwarded).await), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -35,11 +35,11 @@ async fn metadata_is_served_at_both_paths_without_credentials() {
             "{path}"
         );
     }
-    // Another path under it is not the document: it needs credentials.
+    // Another path under it is not the document, nor the MCP endpoint: refused.
     let other = harness
         .send(get("/.well-known/oauth-protected-resource/other"))
         .await;
-    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

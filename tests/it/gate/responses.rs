@@ -90,7 +90,7 @@ async fn a_missing_required_scope_is_challenged_with_every_scope_needed() {
     assert_eq!(
         reply.header("www-authenticate"),
         format!(
-            "Bearer error=\"insufficient_scope\", scope=\"tool:read tool:write\", resource_metadata=\"{METADATA_URL}\""
+            "Bearer error=\"insufficient_scope\", scope=\"tool:write\", resource_metadata=\"{METADATA_URL}\""
         )
     );
     let body = reply.json();
@@ -102,7 +102,7 @@ async fn a_missing_required_scope_is_challenged_with_every_scope_needed() {
 }
 
 #[tokio::test]
-async fn step_up_is_challenged_with_the_held_and_the_missing_scopes() {
+async fn step_up_is_challenged_with_the_scopes_the_rule_needs_only() {
     let harness = Harness::new();
     let reply = harness
         .send(post(Some("writer-token"), &call(5, "deploy.production")))
@@ -111,7 +111,7 @@ async fn step_up_is_challenged_with_the_held_and_the_missing_scopes() {
     assert_eq!(
         reply.header("www-authenticate"),
         format!(
-            "Bearer error=\"insufficient_scope\", scope=\"deploy:prod tool:read tool:write\", resource_metadata=\"{METADATA_URL}\""
+            "Bearer error=\"insufficient_scope\", scope=\"deploy:prod\", resource_metadata=\"{METADATA_URL}\""
         )
     );
 }
