@@ -76,8 +76,9 @@ impl Revocations {
         self.len() == 0
     }
 
-    /// Replaces the set with the ids of a revocation file: one `jti` a line; blank lines
-    /// and lines starting with `#` are skipped.
+    /// Replaces the set with the ids of a revocation file: one `jti` a line, compared
+    /// exactly (only the line ending, `\n` or `\r\n`, is removed: spaces are part of the
+    /// id); empty lines and lines starting with `#` are skipped.
     pub fn load_file(&self, path: &Path, key: &str) -> Result<(), ConfigError> {
         let text = files::read_capped(path, files::MAX_LIST_BYTES)
             .map_err(|error| ConfigError::new(key, error))?;
@@ -85,16 +86,18 @@ impl Revocations {
         Ok(())
     }
 
-    /// Reloads the set from `path` whenever the file changes, while the set lives (needs
-    /// a tokio runtime). A file that cannot be read leaves the set as it was.
+    /// Reloads the set from `path` whenever the file's content changes, while the set
+    /// lives (needs a tokio runtime), replacing ids revoked in memory. A file that cannot
+    /// be read (or was deleted) leaves the set as it was, with a warning; a file whose
+    /// modification time changed but not its content is not reloaded.
     pub fn watch_file(&self, path: &Path) {
-        let file = path.to_path_buf();
         files::watch(
             path.to_path_buf(),
+            "revocation file",
             Arc::downgrade(&self.inner),
-            move |inner: &Inner| match files::read_capped(&file, files::MAX_LIST_BYTES) {
-                Ok(text) => inner.replace(parse_list(&text).map(str::to_string).collect()),
-                Err(error) => tracing::warn!(%error, "revocation file not reloaded"),
+            |inner: &Inner, text: &str| {
+                inner.replace(parse_list(text).map(str::to_string).collect());
+                Ok(())
             },
         );
     }
@@ -108,9 +111,27 @@ impl Inner {
     }
 }
 
-/// The ids of a revocation file's text.
+/// The ids of a revocation file's text: each line without its line ending, exactly;
+/// empty lines and `#` comments skipped.
 pub(crate) fn parse_list(text: &str) -> impl Iterator<Item = &str> {
     text.lines()
-        .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_compared_exactly() {
+        let text = "# revoked\n  spaced  \nplain\r\n\ttabbed\n\nlast";
+        let revocations = Revocations::from_ids(parse_list(text));
+        for revoked in ["  spaced  ", "plain", "\ttabbed", "last"] {
+            assert!(revocations.contains(revoked), "{revoked:?}");
+        }
+        for kept in ["spaced", "plain\r", "tabbed", "", "# revoked"] {
+            assert!(!revocations.contains(kept), "{kept:?}");
+        }
+        assert_eq!(revocations.len(), 4);
+    }
 }

@@ -2,19 +2,37 @@
 //!
 //! The watcher watches the directory holding the policy (the policy directory itself, or
 //! a policy file's directory), so a file replaced by rename (as editors and deployment
-//! tools do) is seen. Events are debounced: a reload starts once no event has arrived
-//! for the debounce interval. Write policy files atomically (write a temporary file, then
-//! rename it over the old one); a file caught half-written fails to load (and the policy
-//! in force stays) or, rarely, loads as a shorter policy, until the next event.
+//! tools do) is seen. Only events that can change content count: creation, data
+//! changes, renames and removals; reads (open, close) and metadata changes do not, so
+//! the watcher's own reads never trigger another reload. Events are debounced: a reload
+//! starts once no event has arrived for the debounce interval (and, on Linux, once every
+//! writer that changed a policy file has closed it, waiting at most [`WRITER_HOLD`]).
+//! Then the files are read until two readings [`WatchConfig::settle`] apart agree; a
+//! policy that would shrink (fewer bytes than the one in force, or empty) must also read
+//! the same after [`WatchConfig::shrink_settle`]. Files holding the policy in force are
+//! not loaded again.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
-use notify::{Event, RecursiveMode, Watcher};
-use tokio::sync::mpsc;
+use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
+use notify::{Event, EventKind, RecursiveMode, Watcher};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::policy::PolicyHandle;
+use super::policy::{PolicyHandle, Reading};
+
+/// The longest a reload waits for a writer to close a policy file it changed.
+const WRITER_HOLD: Duration = Duration::from_secs(2);
+
+/// How many readings a reload makes before giving up on files that keep changing (the
+/// next change event starts another reload).
+const MAX_READINGS: usize = 40;
+
+/// Whether the platform's watcher reports a writer closing a file (inotify does).
+const REPORTS_CLOSE_WRITE: bool = cfg!(any(target_os = "linux", target_os = "android"));
 
 /// How a watcher waits for a burst of file events to settle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,12 +40,20 @@ use super::policy::PolicyHandle;
 pub struct WatchConfig {
     /// Quiet time after the last event before reloading. Default 200 ms.
     pub debounce: Duration,
+    /// Two readings this far apart must give the same bytes before a policy loads.
+    /// Default 50 ms.
+    pub settle: Duration,
+    /// A policy with fewer bytes than the one in force (or empty) must also read the same
+    /// after this long before it loads. Default 1 s.
+    pub shrink_settle: Duration,
 }
 
 impl Default for WatchConfig {
     fn default() -> WatchConfig {
         WatchConfig {
             debounce: Duration::from_millis(200),
+            settle: Duration::from_millis(50),
+            shrink_settle: Duration::from_secs(1),
         }
     }
 }
@@ -36,6 +62,18 @@ impl WatchConfig {
     /// The same configuration with another debounce interval.
     pub fn with_debounce(mut self, debounce: Duration) -> WatchConfig {
         self.debounce = debounce;
+        self
+    }
+
+    /// The same configuration with another interval between agreeing readings.
+    pub fn with_settle(mut self, settle: Duration) -> WatchConfig {
+        self.settle = settle;
+        self
+    }
+
+    /// The same configuration with another confirmation time for a shrinking policy.
+    pub fn with_shrink_settle(mut self, shrink_settle: Duration) -> WatchConfig {
+        self.shrink_settle = shrink_settle;
         self
     }
 }
@@ -71,7 +109,101 @@ impl std::fmt::Display for WatchError {
     }
 }
 
-impl std::error::Error for WatchError {}
+impl std::error::Error for WatchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WatchError::NoPath => None,
+            WatchError::Notify(error) => Some(error),
+        }
+    }
+}
+
+/// What the file events since the last reload said.
+#[derive(Debug, Default)]
+struct Activity {
+    /// A policy file may have changed.
+    changed: bool,
+    /// Policy files changed by a writer that has not closed them yet.
+    writing: HashSet<PathBuf>,
+}
+
+/// What one event means for the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Meaning {
+    /// Content may have changed.
+    Change,
+    /// Content changed through a file a writer may still hold open.
+    Written,
+    /// A writer closed the file.
+    Closed,
+    /// Nothing for the policy: a read, or a metadata change.
+    Nothing,
+}
+
+fn meaning(kind: &EventKind) -> Meaning {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Meaning::Closed,
+        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_)) => Meaning::Nothing,
+        EventKind::Modify(ModifyKind::Data(_)) | EventKind::Create(CreateKind::File) => {
+            Meaning::Written
+        }
+        EventKind::Create(_)
+        | EventKind::Modify(_)
+        | EventKind::Remove(_)
+        | EventKind::Any
+        | EventKind::Other => Meaning::Change,
+    }
+}
+
+impl Activity {
+    fn record(&mut self, event: &notify::Result<Event>, policy: &Path, is_directory: bool) -> bool {
+        let event = match event {
+            Ok(event) => event,
+            Err(_) => {
+                self.changed = true;
+                return true;
+            }
+        };
+        let concerned = event
+            .paths
+            .iter()
+            .filter(|changed| concerns(changed, policy, is_directory));
+        let mut relevant = false;
+        for changed in concerned {
+            match meaning(&event.kind) {
+                Meaning::Nothing => continue,
+                Meaning::Change => {
+                    self.changed = true;
+                    self.writing.remove(changed);
+                }
+                Meaning::Written => {
+                    self.changed = true;
+                    if REPORTS_CLOSE_WRITE {
+                        self.writing.insert(changed.clone());
+                    }
+                }
+                Meaning::Closed => {
+                    self.writing.remove(changed);
+                }
+            }
+            relevant = true;
+        }
+        relevant
+    }
+}
+
+/// The state shared by the notify callback and the reloading task.
+#[derive(Debug, Default)]
+struct Events {
+    activity: Mutex<Activity>,
+    wake: Notify,
+}
+
+impl Events {
+    fn activity(&self) -> std::sync::MutexGuard<'_, Activity> {
+        self.activity.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 impl PolicyHandle {
     /// Reloads the policy whenever its files change. Call from within a tokio runtime.
@@ -83,18 +215,13 @@ impl PolicyHandle {
         } else {
             parent(&path)
         };
-        let (sender, receiver) = mpsc::channel::<()>(1);
+        let events = Arc::new(Events::default());
+        let seen = Arc::clone(&events);
         let watched = path.clone();
         let mut watcher = notify::recommended_watcher(move |event: notify::Result<Event>| {
-            let relevant = match &event {
-                Ok(event) => event
-                    .paths
-                    .iter()
-                    .any(|changed| concerns(changed, &watched, is_directory)),
-                Err(_) => true,
-            };
+            let relevant = seen.activity().record(&event, &watched, is_directory);
             if relevant {
-                let _ = sender.try_send(());
+                seen.wake.notify_one();
             }
         })
         .map_err(WatchError::Notify)?;
@@ -103,7 +230,7 @@ impl PolicyHandle {
             .map_err(WatchError::Notify)?;
         tracing::info!(path = %path.display(), "watching the policy for changes");
         let handle = self.clone();
-        let task = tokio::spawn(debounced_reloads(handle, receiver, config.debounce));
+        let task = tokio::spawn(debounced_reloads(handle, events, config));
         Ok(PolicyWatcher {
             _watcher: watcher,
             task,
@@ -113,13 +240,26 @@ impl PolicyHandle {
     /// Reloads the policy on every `SIGHUP`. Call from within a tokio runtime.
     #[cfg(unix)]
     pub fn reload_on_sighup(&self) -> std::io::Result<JoinHandle<()>> {
+        use super::policy::{Outcome, ReloadError};
         use tokio::signal::unix::{signal, SignalKind};
         let mut hangups = signal(SignalKind::hangup())?;
         let handle = self.clone();
         Ok(tokio::spawn(async move {
             while hangups.recv().await.is_some() {
                 tracing::info!("SIGHUP: reloading the policy");
-                let _ = handle.reload().await;
+                match handle.reload_outcome().await {
+                    (Err(ReloadError::NoPath), _) => {
+                        tracing::warn!("SIGHUP: the policy was not loaded from a file");
+                    }
+                    (_, Outcome::Unchanged) => {
+                        tracing::info!("SIGHUP: the policy files are unchanged");
+                    }
+                    (_, Outcome::Failed { reported: false }) => tracing::warn!(
+                        "SIGHUP: the policy files still fail to load as reported before; \
+                         the policy in force stays"
+                    ),
+                    (_, Outcome::Replaced | Outcome::Failed { reported: true }) => {}
+                }
             }
         }))
     }
@@ -143,15 +283,71 @@ fn concerns(changed: &Path, policy: &Path, is_directory: bool) -> bool {
     }
 }
 
-async fn debounced_reloads(handle: PolicyHandle, mut events: mpsc::Receiver<()>, quiet: Duration) {
-    while events.recv().await.is_some() {
+async fn debounced_reloads(handle: PolicyHandle, events: Arc<Events>, config: WatchConfig) {
+    loop {
+        events.wake.notified().await;
+        let burst = Instant::now();
         loop {
-            match tokio::time::timeout(quiet, events.recv()).await {
-                Ok(Some(())) => continue,
-                Ok(None) => return,
-                Err(_) => break,
+            let quiet = tokio::time::timeout(config.debounce, events.wake.notified())
+                .await
+                .is_err();
+            if !quiet {
+                continue;
+            }
+            let mut activity = events.activity();
+            if activity.writing.is_empty() {
+                break;
+            }
+            if burst.elapsed() >= WRITER_HOLD {
+                tracing::debug!("a policy file is still open for writing; reading it anyway");
+                activity.writing.clear();
+                break;
             }
         }
-        let _ = handle.reload().await;
+        let changed = std::mem::take(&mut events.activity().changed);
+        if changed {
+            settled_reload(&handle, &config).await;
+        }
     }
+}
+
+/// Reads the policy files until two readings agree (and, for a policy that would shrink,
+/// until it reads the same after [`WatchConfig::shrink_settle`]), then reloads.
+async fn settled_reload(handle: &PolicyHandle, config: &WatchConfig) {
+    let Ok(mut previous) = handle.read().await else {
+        return;
+    };
+    for _ in 0..MAX_READINGS {
+        tokio::time::sleep(config.settle).await;
+        let Ok(reading) = handle.read().await else {
+            return;
+        };
+        if reading.fingerprint != previous.fingerprint {
+            previous = reading;
+            continue;
+        }
+        if shrinks(handle, &reading) {
+            tracing::debug!("the policy files shrank; reading them again before reloading");
+            tokio::time::sleep(config.shrink_settle).await;
+            let Ok(later) = handle.read().await else {
+                return;
+            };
+            if later.fingerprint != reading.fingerprint {
+                previous = later;
+                continue;
+            }
+        }
+        match handle.reload_if(&reading.fingerprint).await {
+            Ok(_) => return,
+            Err(changed) => previous = changed,
+        }
+    }
+    tracing::debug!("the policy files keep changing; waiting for the next change");
+}
+
+/// Whether a reading holds fewer bytes than the policy in force, or none.
+fn shrinks(handle: &PolicyHandle, reading: &Reading) -> bool {
+    reading
+        .bytes()
+        .is_some_and(|bytes| bytes == 0 || bytes < handle.current().bytes())
 }

@@ -81,23 +81,22 @@ impl ApiKeyScheme {
         Ok(())
     }
 
-    /// Reloads the key file whenever it changes, while this scheme lives (needs a tokio
-    /// runtime; without one, nothing is watched).
+    /// Reloads the key file whenever its content changes, while this scheme lives (needs
+    /// a tokio runtime; without one, nothing is watched). A file that cannot be read or
+    /// parsed leaves the keys as they were, with a warning; a file whose modification time
+    /// changed but not its content is not reloaded.
     pub fn watch(&self) {
         let Some(path) = self.path.clone() else {
             return;
         };
         let owner = Arc::downgrade(&self.keys);
-        let file_path = path.clone();
-        let reload = move |keys: &RwLock<Arc<Table>>| match KeyFile::load(&file_path) {
-            Ok(file) => {
-                *keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(table(&file))
-            }
-            Err(error) => {
-                tracing::warn!(%error, "API key file not reloaded; the previous keys stay");
-            }
+        let shown = path.display().to_string();
+        let reload = move |keys: &RwLock<Arc<Table>>, text: &str| {
+            let file = KeyFile::parse(text).map_err(|error| format!("`{shown}`: {error}"))?;
+            *keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(table(&file));
+            Ok(())
         };
-        files::watch(path, owner, reload);
+        files::watch(path, "API key file", owner, reload);
     }
 
     /// Checks one presented key.

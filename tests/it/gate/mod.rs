@@ -8,3 +8,4 @@ mod reload;
 mod responses;
 mod serve;
 mod support;
+mod watched_files;

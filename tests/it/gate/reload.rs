@@ -149,3 +149,276 @@ async fn reloads_under_load_fail_no_request_and_never_use_an_invalid_policy() {
         }
     }
 }
+
+/// The watcher as `toolgate serve` runs it, with a short debounce.
+fn quick_watch() -> WatchConfig {
+    WatchConfig::default().with_debounce(Duration::from_millis(50))
+}
+
+fn digest(text: &str) -> String {
+    toolgate::Sources::from_text("x", text).digest()
+}
+
+/// Rewrites the file in place (truncate, write, close), as `echo > file` does.
+fn write_in_place(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+/// Waits (at most 5 s) until `wanted` is in force.
+async fn until_in_force(policy: &PolicyHandle, wanted: &str) {
+    for _ in 0..500 {
+        if policy.current().digest() == wanted {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("`{wanted}` was not put in force");
+}
+
+/// A second, independent file watcher counting how often the policy file is opened:
+/// every reading of the gate opens it.
+struct Opens {
+    count: Arc<AtomicUsize>,
+    _watcher: notify::RecommendedWatcher,
+}
+
+impl Opens {
+    fn watch(path: &Path) -> Opens {
+        use notify::event::{AccessKind, EventKind};
+        use notify::Watcher as _;
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
+        let file = path.to_path_buf();
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                if let Ok(event) = event {
+                    let opened = matches!(event.kind, EventKind::Access(AccessKind::Open(_)));
+                    if opened && event.paths.contains(&file) {
+                        seen.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            })
+            .unwrap();
+        watcher
+            .watch(path.parent().unwrap(), notify::RecursiveMode::NonRecursive)
+            .unwrap();
+        Opens {
+            count,
+            _watcher: watcher,
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+}
+
+/// After one change and a settle time, nothing is reloaded, nor even read, for 3 s.
+async fn one_change_then_quiet(write: fn(&Path, &str)) {
+    let directory = tempdir();
+    let path = directory.join("gate.policy");
+    std::fs::write(&path, VALID_A).unwrap();
+    let policy = PolicyHandle::load(&path).unwrap();
+    let _watcher = policy.watch(quick_watch()).unwrap();
+    let opens = Opens::watch(&path);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    write(&path, VALID_B);
+    until_in_force(&policy, &digest(VALID_B)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let in_force = policy.current();
+    let opened = opens.count();
+    assert!(opened > 0, "the observer saw no reading of the policy file");
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(3) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            Arc::ptr_eq(&policy.current(), &in_force),
+            "the policy was reloaded {:?} after the change settled, with nothing written",
+            start.elapsed()
+        );
+    }
+    assert_eq!(
+        opens.count(),
+        opened,
+        "the policy file was read again with nothing written"
+    );
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+#[tokio::test]
+async fn after_a_rename_over_the_policy_nothing_is_reloaded_again() {
+    one_change_then_quiet(write_atomically).await;
+}
+
+#[tokio::test]
+async fn after_an_in_place_rewrite_nothing_is_reloaded_again() {
+    one_change_then_quiet(write_in_place).await;
+}
+
+/// Log lines captured from the current thread (the test's runtime runs the watcher).
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+impl Captured {
+    fn start() -> (Captured, tracing::subscriber::DefaultGuard) {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(captured.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
+    fn lines(&self, containing: &str) -> usize {
+        let text = String::from_utf8_lossy(&self.0.lock().unwrap()).to_string();
+        text.lines()
+            .filter(|line| line.contains(containing))
+            .count()
+    }
+}
+
+#[tokio::test]
+async fn a_broken_policy_is_reported_once_and_an_unchanged_one_not_reloaded() {
+    let (logs, _guard) = Captured::start();
+    let directory = tempdir();
+    let path = directory.join("gate.policy");
+    std::fs::write(&path, VALID_A).unwrap();
+    let policy = PolicyHandle::load(&path).unwrap();
+    let _watcher = policy.watch(quick_watch()).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    write_atomically(&path, INVALID);
+    for _ in 0..500 {
+        if logs.lines("policy reload failed") > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The same broken content written again, in place and by rename.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    write_in_place(&path, INVALID);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    write_atomically(&path, INVALID);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(logs.lines("policy reload failed"), 1);
+    assert_eq!(policy.current().digest(), digest(VALID_A));
+    // The policy in force written again: nothing to reload.
+    write_in_place(&path, VALID_A);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(logs.lines("policy reloaded"), 0);
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+#[tokio::test]
+async fn an_explicit_reload_of_unchanged_files_keeps_the_policy_and_its_generation() {
+    let directory = tempdir();
+    let path = directory.join("gate.policy");
+    std::fs::write(&path, VALID_A).unwrap();
+    let policy = PolicyHandle::load(&path).unwrap();
+    let first = policy.current();
+    assert_eq!(policy.generation(), 0);
+    write_in_place(&path, VALID_A);
+    let again = policy.reload().await.unwrap();
+    assert!(Arc::ptr_eq(&first, &again));
+    assert_eq!(policy.generation(), 0);
+    write_atomically(&path, VALID_B);
+    assert_eq!(policy.reload().await.unwrap().digest(), digest(VALID_B));
+    assert_eq!(policy.generation(), 1);
+    write_atomically(&path, INVALID);
+    assert!(policy.reload().await.is_err());
+    assert!(
+        policy.reload().await.is_err(),
+        "the same broken content fails again"
+    );
+    assert_eq!(policy.generation(), 1);
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+/// The policy in force before a slow rewrite.
+const OLD: &str = "allow anyone to call tools \"probe\"\n";
+/// Longer than the new policy's first line, shorter than the whole new policy.
+const OLD_LONG: &str = "allow anyone to call tools \"probe\"\n# longer than the first line\n";
+/// The new policy's first line, a valid policy on its own.
+const NEW_FIRST: &str = "allow anyone to call tools \"probe\", \"first\"\n";
+const NEW_REST: &str = "allow anyone to call tools \"second\"\n";
+
+/// Rewrites the policy slowly in a thread, while polling the policy in force; every
+/// digest seen must be `old`'s or the whole new policy's.
+async fn slow_rewrite(old: &str, write: fn(&Path)) {
+    let new = format!("{NEW_FIRST}{NEW_REST}");
+    let directory = tempdir();
+    let path = directory.join("gate.policy");
+    std::fs::write(&path, old).unwrap();
+    let policy = PolicyHandle::load(&path).unwrap();
+    let _watcher = policy.watch(quick_watch()).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let writer = {
+        let path = path.clone();
+        std::thread::spawn(move || write(&path))
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(4) {
+        seen.insert(policy.current().digest().to_string());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    writer.join().unwrap();
+    let expected = std::collections::BTreeSet::from([digest(old), digest(&new)]);
+    assert_eq!(
+        seen,
+        expected,
+        "the partial policy ({}) must never be in force",
+        digest(NEW_FIRST)
+    );
+    assert_eq!(policy.current().digest(), digest(&new));
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+/// One open file: half written, a pause, the rest.
+fn slow_writer(path: &Path) {
+    use std::io::Write as _;
+    let mut file = std::fs::File::create(path).unwrap();
+    file.write_all(NEW_FIRST.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    file.write_all(NEW_REST.as_bytes()).unwrap();
+}
+
+/// Two writes: the first half (file closed), a pause, the rest appended.
+fn slow_appender(path: &Path) {
+    use std::io::Write as _;
+    std::fs::write(path, NEW_FIRST).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    file.write_all(NEW_REST.as_bytes()).unwrap();
+}
+
+/// The half is longer than the policy in force: only waiting for the writer to close the
+/// file keeps it out (inotify reports the close).
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_slow_writer_never_puts_its_first_half_in_force() {
+    slow_rewrite(OLD, slow_writer).await;
+}
+
+/// The half is shorter than the policy in force: it must read the same a while later.
+#[tokio::test]
+async fn a_shorter_first_half_is_never_put_in_force() {
+    slow_rewrite(OLD_LONG, slow_appender).await;
+}
