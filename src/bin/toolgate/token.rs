@@ -1,7 +1,8 @@
 //! `toolgate token inspect`: decodes an access token WITHOUT trusting it, shows its header
 //! and claims, the principal a policy derives from it, and for a tool, the decision and
 //! the scopes still missing (the seed's "inspect the access token payload and compare
-//! the scopes").
+//! the scopes"). The text form shows claim values and names through [`visible`]: a
+//! control character in a token is a symbol on the screen, never sent to the terminal.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use toolgate::ast::{Action, Kind};
 use toolgate::credentials::jwt::{decode_unverified, Unverified};
 use toolgate::credentials::{ClaimsPreset, PresetName, PresetOptions};
 use toolgate::eval::{Engine, Request};
+use toolgate::visible::visible;
 use toolgate::Loaded;
 
 use crate::check::fail;
@@ -243,11 +245,11 @@ fn human(report: &Value) -> String {
     let mut out = format!("!! {WARNING}\n\nheader\n");
     let pretty = |value: &Value| serde_json::to_string_pretty(value).unwrap_or_default();
     for line in pretty(&report["header"]).lines() {
-        out.push_str(&format!("  {line}\n"));
+        out.push_str(&format!("  {}\n", visible(line)));
     }
     out.push_str("\nclaims\n");
     for line in pretty(&report["claims"]).lines() {
-        out.push_str(&format!("  {line}\n"));
+        out.push_str(&format!("  {}\n", visible(line)));
     }
     if let Some(times) = report["times"].as_object().filter(|t| !t.is_empty()) {
         out.push_str("\ntimes\n");
@@ -259,7 +261,7 @@ fn human(report: &Value) -> String {
     }
     if let Some(principal) = report.get("principal") {
         out.push_str("\nprincipal (as the policy derives it)\n");
-        let text = |value: &Value| value.as_str().unwrap_or("-").to_string();
+        let text = |value: &Value| visible(value.as_str().unwrap_or("-")).into_owned();
         out.push_str(&format!("  subject  {}\n", text(&principal["subject"])));
         out.push_str(&format!("  client   {}\n", text(&principal["client"])));
         out.push_str(&format!("  roles    {}\n", list(&principal["roles"])));
@@ -272,18 +274,19 @@ fn human(report: &Value) -> String {
 }
 
 fn decision_text(decision: &Value) -> String {
-    let text = |key: &str| decision[key].as_str().unwrap_or("-").to_string();
+    let text = |key: &str| visible(decision[key].as_str().unwrap_or("-")).into_owned();
     let (kind, name) = ["tool", "resource", "prompt"]
         .iter()
         .find_map(|kind| decision[*kind].as_str().map(|name| (*kind, name)))
         .unwrap_or(("tool", "-"));
     let mut out = format!(
-        "\ndecision ({kind} `{name}`, action `{}`)\n",
+        "\ndecision ({kind} `{}`, action `{}`)\n",
+        visible(name),
         text("action")
     );
     out.push_str(&format!("  {}  {}", text("decision"), text("reason")));
     if let Some(rule) = decision["rule"].as_str() {
-        out.push_str(&format!("  (rule {rule})"));
+        out.push_str(&format!("  (rule {})", visible(rule)));
     }
     out.push('\n');
     let missing = list(&decision["missing_scopes"]);
@@ -301,7 +304,7 @@ fn list(value: &Value) -> String {
     if items.is_empty() {
         "-".into()
     } else {
-        items.join(", ")
+        visible(&items.join(", ")).into_owned()
     }
 }
 

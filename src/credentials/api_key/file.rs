@@ -13,7 +13,9 @@
 //! ```
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -100,23 +102,114 @@ impl KeyFile {
         Ok(format!("{HEADER}\n{body}"))
     }
 
-    /// Writes the file atomically (a temporary file renamed over it).
+    /// Writes the file atomically: into a new temporary file in the same directory,
+    /// created exclusively under a random name (never a file or link already there),
+    /// readable by its owner only (0600 on Unix), synced, then renamed over `path`.
+    /// Callers changing an existing file hold its lock (see [`KeyFile::update`]).
     pub fn save(&self, path: &Path) -> Result<(), String> {
         let text = self.to_text()?;
-        let mut temporary = path.as_os_str().to_owned();
-        temporary.push(".tmp");
-        let temporary = std::path::PathBuf::from(temporary);
-        let shown = path.display();
-        std::fs::write(&temporary, text)
-            .map_err(|error| format!("cannot write `{}`: {error}", temporary.display()))?;
-        std::fs::rename(&temporary, path)
-            .map_err(|error| format!("cannot write `{shown}`: {error}"))
+        replace(path, text.as_bytes())
+    }
+
+    /// Reads the key file at `path`, lets `change` change it, and writes it back, all
+    /// under an exclusive advisory lock on `<path>.lock` (created if missing, never
+    /// written), so that concurrent changes wait for each other instead of losing one
+    /// another's update. With `create`, a missing file reads as an empty one. Nothing is
+    /// written when `change` fails.
+    pub fn update<T>(
+        path: &Path,
+        create: bool,
+        change: impl FnOnce(&mut KeyFile) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let _lock = lock(path)?;
+        let mut file = if create && !path.exists() {
+            KeyFile::default()
+        } else {
+            KeyFile::load(path)?
+        };
+        let outcome = change(&mut file)?;
+        file.save(path)?;
+        Ok(outcome)
     }
 
     /// The entry with this id.
     pub fn get(&self, id: &str) -> Option<&KeyEntry> {
         self.keys.iter().find(|entry| entry.id == id)
     }
+}
+
+/// Tries at making a temporary file under a fresh random name before giving up.
+const TEMPORARY_ATTEMPTS: usize = 16;
+
+/// Holds the exclusive advisory lock of the key file at `path` until dropped.
+fn lock(path: &Path) -> Result<File, String> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let mut options = OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(&lock_path)
+        .map_err(|error| format!("cannot open the lock `{}`: {error}", lock_path.display()))?;
+    file.lock()
+        .map_err(|error| format!("cannot lock `{}`: {error}", lock_path.display()))?;
+    Ok(file)
+}
+
+/// Replaces the file at `path` with `bytes` through an exclusively created temporary
+/// file in the same directory; the temporary file is removed on failure.
+fn replace(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let shown = path.display();
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| format!("cannot write `{shown}`: not a file name"))?;
+    let directory = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (temporary, mut file) = create_temporary(directory, &file_name.to_string_lossy())
+        .map_err(|error| format!("cannot write `{shown}`: {error}"))?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&temporary, path));
+    drop(file);
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(format!("cannot write `{shown}`: {error}"));
+    }
+    // The rename is durable once the directory is synced; where a directory cannot be
+    // opened (or synced), the file is already in place.
+    if let Ok(directory) = File::open(directory) {
+        let _ = directory.sync_all();
+    }
+    Ok(())
+}
+
+/// A new file `.<name>.<random>.tmp` in `directory`, created exclusively (`O_EXCL`: an
+/// existing file or symbolic link under that name is an error, never followed).
+fn create_temporary(directory: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
+    let mut last_error = None;
+    for _ in 0..TEMPORARY_ATTEMPTS {
+        let mut random = [0u8; 12];
+        getrandom::fill(&mut random)
+            .map_err(|error| std::io::Error::other(format!("no randomness: {error}")))?;
+        let temporary = directory.join(format!(".{name}.{}.tmp", URL_SAFE_NO_PAD.encode(random)));
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&temporary) {
+            Ok(file) => return Ok((temporary, file)),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                last_error = Some(error);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| std::io::Error::other("no temporary file name")))
 }
 
 /// Checks a key id: 1 to 64 ASCII letters, digits and `-`.

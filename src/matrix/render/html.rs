@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use super::{row_cells, Conditions, Header};
 use crate::matrix::{Cell, Matrix, Verdict};
+use crate::visible::visible;
 
 const STYLE: &str = include_str!("page.css");
 const SCRIPT: &str = include_str!("page.js");
@@ -243,7 +244,7 @@ fn with_code(text: &str) -> String {
 /// The name escaped, with a line-break opportunity after each `.`, `_` and `/`.
 fn breakable(name: &str) -> String {
     let mut out = String::new();
-    for character in name.chars() {
+    for character in visible(name).chars() {
         out.push_str(&escape(character.encode_utf8(&mut [0; 4])));
         if matches!(character, '.' | '_' | '/') {
             out.push_str("<wbr>");
@@ -260,18 +261,24 @@ fn capitalised(word: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Text for HTML content and attribute values.
+/// Text for HTML content and attribute values: line feeds (the page's own, in titles)
+/// as `&#10;`, every other control or bidirectional formatting character as the
+/// symbol [`visible`] shows it (a tool name cannot reorder the page's text).
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' => out.push_str("&#10;"),
-            other => out.push(other),
+    for (index, line) in text.split('\n').enumerate() {
+        if index > 0 {
+            out.push_str("&#10;");
+        }
+        for character in visible(line).chars() {
+            match character {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                other => out.push(other),
+            }
         }
     }
     out

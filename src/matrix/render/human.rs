@@ -1,11 +1,14 @@
 //! The text grid: roles down, names across, each cell the use action's symbol and
 //! `list`'s; one block per role when the grid is wider than the terminal. Conditions
-//! are numbered and listed below.
+//! are numbered and listed below. Names, roles, conditions and the policy path are
+//! shown through [`visible`]: a control character in a server's tool name is printed
+//! as a symbol, never sent to the terminal.
 
 use std::fmt::Write;
 
 use super::{row_cells, Conditions, Header};
 use crate::matrix::{Cell, Matrix, Verdict};
+use crate::visible::visible;
 
 /// How the text is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,9 +37,9 @@ pub fn human(matrix: &Matrix, header: &Header, config: &HumanConfig) -> String {
     };
     let use_action = matrix.kind.use_action().keyword();
     let mut out = String::new();
-    let _ = writeln!(out, "decision table of {}", header.policy);
+    let _ = writeln!(out, "decision table of {}", visible(&header.policy));
     if let Some(digest) = &header.digest {
-        let _ = writeln!(out, "sha256 {digest}");
+        let _ = writeln!(out, "sha256 {}", visible(digest));
     }
     let _ = writeln!(
         out,
@@ -62,7 +65,7 @@ pub fn human(matrix: &Matrix, header: &Header, config: &HumanConfig) -> String {
         out.push_str("\nconditions\n");
         for (index, text) in conditions.texts.iter().enumerate() {
             let label = format!("~{}", index + 1);
-            let _ = writeln!(out, "  {:<5} {text}", label);
+            let _ = writeln!(out, "  {:<5} {}", label, visible(text));
         }
     }
     out
@@ -113,7 +116,7 @@ fn grid(matrix: &Matrix, painter: &Painter<'_>) -> Grid {
     let role_width = matrix
         .roles
         .iter()
-        .map(|row| row.name.chars().count())
+        .map(|row| visible(&row.name).chars().count())
         .max()
         .unwrap_or(0)
         .max(4);
@@ -128,18 +131,18 @@ fn grid(matrix: &Matrix, painter: &Painter<'_>) -> Grid {
                 .map(|(_, using, listing)| symbol_width(using).max(3) + 1 + symbol_width(listing))
                 .max()
                 .unwrap_or(0);
-            widest.max(name.chars().count())
+            widest.max(visible(name).chars().count())
         })
         .collect();
     let mut text = format!("{:<role_width$}", "role");
     for (name, width) in matrix.names.iter().zip(&widths) {
-        let _ = write!(text, "  {name:<width$}");
+        let _ = write!(text, "  {:<width$}", visible(name));
     }
     let line_width = text.chars().count();
     text = text.trim_end().to_string();
     text.push('\n');
     for (role, row) in matrix.roles.iter().enumerate() {
-        let mut line = format!("{:<role_width$}", row.name);
+        let mut line = format!("{:<role_width$}", visible(&row.name));
         for ((_, using, listing), width) in row_cells(matrix, role).zip(&widths) {
             let first = symbol_width(using).max(3);
             let pair = format!(
@@ -164,7 +167,7 @@ fn blocks(matrix: &Matrix, painter: &Painter<'_>) -> String {
     let name_width = matrix
         .names
         .iter()
-        .map(|name| name.chars().count())
+        .map(|name| visible(name).chars().count())
         .max()
         .unwrap_or(0);
     let mut out = String::new();
@@ -173,14 +176,19 @@ fn blocks(matrix: &Matrix, painter: &Painter<'_>) -> String {
             out.push('\n');
         }
         let inherited = row.inherited();
+        let role_name = visible(&row.name);
         let _ = match (row.role, inherited.is_empty()) {
-            (None, _) => writeln!(out, "{} (no role)", row.name),
-            (Some(_), true) => writeln!(out, "{}", row.name),
-            (Some(_), false) => writeln!(out, "{} (inherits {})", row.name, inherited.join(", ")),
+            (None, _) => writeln!(out, "{role_name} (no role)"),
+            (Some(_), true) => writeln!(out, "{role_name}"),
+            (Some(_), false) => {
+                let inherited = visible(&inherited.join(", ")).into_owned();
+                writeln!(out, "{role_name} (inherits {inherited})")
+            }
         };
         for (name, using, listing) in row_cells(matrix, role) {
             let line = format!(
-                "  {name:<name_width$}  {use_action} {}  list {}",
+                "  {:<name_width$}  {use_action} {}  list {}",
+                visible(name),
                 painter.padded(using, 4),
                 painter.padded(listing, 0)
             );

@@ -238,3 +238,97 @@ fn key_files_are_checked() {
     );
     assert!(KeyFile::parse("").unwrap().keys.is_empty());
 }
+
+/// A directory of its own under the system's temporary one, removed on drop.
+struct KeyDir(std::path::PathBuf);
+
+impl KeyDir {
+    fn new(name: &str) -> KeyDir {
+        let dir = std::env::temp_dir().join(format!("toolgate-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        KeyDir(dir)
+    }
+}
+
+impl Drop for KeyDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn key_new_never_writes_through_a_planted_link() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = KeyDir::new("keys-link");
+    let file = dir.0.join("keys.toml");
+    let victim = dir.0.join("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    // The name the old code wrote to, and a guess at any name with a `.tmp` suffix.
+    std::os::unix::fs::symlink(&victim, dir.0.join("keys.toml.tmp")).unwrap();
+    let path = file.to_str().unwrap();
+    for id in ["first", "second"] {
+        let made = toolgate(&["key", "new", "--file", path, "--id", id]);
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let metadata = std::fs::symlink_metadata(&file).unwrap();
+    assert!(metadata.file_type().is_file(), "the key file is no link");
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+    let keys = KeyFile::load(&file).unwrap();
+    let ids: Vec<&str> = keys.keys.iter().map(|entry| entry.id.as_str()).collect();
+    assert_eq!(ids, ["first", "second"]);
+    let revoked = toolgate(&["key", "revoke", "--file", path, "--id", "first"]);
+    assert!(revoked.status.success());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(KeyFile::load(&file).unwrap().keys[0].revoked);
+    let leftovers: Vec<String> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp") && name != "keys.toml.tmp")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn concurrent_key_new_runs_lose_no_key() {
+    const RUNS: usize = 8;
+    const ROUNDS: usize = 3;
+    let dir = KeyDir::new("keys-concurrent");
+    let file = dir.0.join("keys.toml");
+    let path = file.to_str().unwrap();
+    let mut expected = Vec::new();
+    for round in 0..ROUNDS {
+        let children: Vec<_> = (0..RUNS)
+            .map(|run| {
+                let id = format!("key-{round}-{run}");
+                let child = Command::new(env!("CARGO_BIN_EXE_toolgate"))
+                    .args(["key", "new", "--file", path, "--id", &id])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                expected.push(id);
+                child
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+    let keys = KeyFile::load(&file).unwrap();
+    let mut ids: Vec<String> = keys.keys.iter().map(|entry| entry.id.clone()).collect();
+    ids.sort();
+    expected.sort();
+    assert_eq!(ids, expected, "every run's key is in the file");
+}
