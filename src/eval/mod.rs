@@ -209,6 +209,7 @@ impl Engine {
             roles: &principal.roles,
             scopes: &principal.scopes,
             atoms: &principal.atoms,
+            unknown: &principal.unknown,
             ip: request.ip,
             time: request.time,
         };

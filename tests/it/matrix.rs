@@ -100,14 +100,17 @@ fn engine_allows(
 fn for_row(loaded: &Loaded, row: &Row, context: &Context) -> Option<Context> {
     let mut claims: Map<String, Value> = context.claims.as_object()?.clone();
     for path in &loaded.policy.claims.roles {
-        claims.remove(path);
-        if let Some((first, _)) = path.split_once('.') {
+        claims.remove(path.first_segment());
+        if let Some((first, _)) = path.as_str().split_once('.') {
             claims.remove(first);
         }
     }
     if row.role.is_some() {
         let path = loaded.policy.claims.roles.first()?;
-        claims.insert(path.clone(), Value::from(vec![row.claim_value.clone()?]));
+        let value = Value::from(vec![row.claim_value.clone()?]);
+        if !path.place(&mut claims, value) {
+            return None;
+        }
     }
     Some(Context {
         claims: Value::Object(claims),
