@@ -66,6 +66,7 @@
 
 pub mod ast;
 pub mod check;
+pub mod claim_path;
 pub mod compile;
 #[cfg(feature = "credentials")]
 pub mod credentials;

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::ast::{CompareOp, LiteralValue};
 use crate::check::{ClaimTest, ClaimsMap};
+use crate::claim_path::{ClaimPath, Found};
 use crate::ids::Bits;
 use crate::table::{PrincipalAtom, Table};
 
@@ -23,6 +24,8 @@ pub struct Principal {
     pub(crate) roles: Bits,
     pub(crate) scopes: Bits,
     pub(crate) atoms: Bits,
+    /// The claim atoms on a path the token makes ambiguous: unknown.
+    pub(crate) unknown: Bits,
 }
 
 /// A principal given directly (an API key's, or a custom scheme's).
@@ -39,16 +42,23 @@ pub struct PrincipalParts {
 }
 
 /// Why claims could not give a principal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrincipalError {
     /// The claims are not a JSON object.
     ClaimsNotObject,
+    /// A path of the claims map (roles, scopes or client) is ambiguous in the token: it
+    /// holds the path both as a top-level name and nested, so one could shadow the other.
+    AmbiguousClaim(String),
 }
 
 impl fmt::Display for PrincipalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PrincipalError::ClaimsNotObject => f.write_str("`claims` must be a JSON object"),
+            PrincipalError::AmbiguousClaim(path) => write!(
+                f,
+                "the token holds claim path `{path}` both as a top-level name and nested (ambiguous); refused"
+            ),
         }
     }
 }
@@ -69,26 +79,23 @@ impl Principal {
         claims: &Value,
     ) -> Result<Principal, PrincipalError> {
         let claims = claims.as_object().ok_or(PrincipalError::ClaimsNotObject)?;
+        refuse_ambiguous(map, claims)?;
         let mut roles = Bits::with_capacity(table.roles.names.len());
         for value in strings_at(claims, &map.roles) {
             grant(table, &mut roles, value);
         }
         let mut scopes = Bits::with_capacity(table.scopes.names.len());
         for path in &map.scopes {
-            for scope in scope_values(lookup(claims, path)) {
+            for scope in scope_values(path.find(claims).value()) {
                 hold(table, &mut scopes, scope);
             }
         }
-        let client = map
-            .client
-            .iter()
-            .find_map(|path| lookup(claims, path).and_then(Value::as_str))
-            .map(str::to_string);
+        let client = client_at(claims, &map.client).map(str::to_string);
         let subject = claims
             .get("sub")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let atoms = decide_atoms(table, claims, client.as_deref());
+        let (atoms, unknown) = decide_atoms(table, claims, client.as_deref());
         Ok(Principal {
             table_id: table.id,
             subject,
@@ -96,6 +103,7 @@ impl Principal {
             roles,
             scopes,
             atoms,
+            unknown,
         })
     }
 
@@ -112,7 +120,7 @@ impl Principal {
             .scopes
             .iter()
             .for_each(|scope| hold(table, &mut scopes, scope));
-        let atoms = decide_atoms(table, &Map::new(), parts.client.as_deref());
+        let (atoms, unknown) = decide_atoms(table, &Map::new(), parts.client.as_deref());
         Principal {
             table_id: table.id,
             subject: parts.subject.clone(),
@@ -120,6 +128,7 @@ impl Principal {
             roles,
             scopes,
             atoms,
+            unknown,
         }
     }
 
@@ -174,27 +183,53 @@ fn hold(table: &Table, scopes: &mut Bits, scope: &str) {
     }
 }
 
-fn decide_atoms(table: &Table, claims: &Map<String, Value>, client: Option<&str>) -> Bits {
+/// The claim atoms that hold, and those that are unknown (an ambiguous path).
+fn decide_atoms(table: &Table, claims: &Map<String, Value>, client: Option<&str>) -> (Bits, Bits) {
     let mut atoms = Bits::with_capacity(table.principal_atoms.len());
+    let mut unknown = Bits::with_capacity(table.principal_atoms.len());
     for (index, atom) in table.principal_atoms.iter().enumerate() {
         let holds = match atom {
-            PrincipalAtom::Client(wanted) => client == Some(&**wanted),
+            PrincipalAtom::Client(wanted) => Some(client == Some(&**wanted)),
             PrincipalAtom::Claim(test) => claim_test(claims, test),
         };
-        if holds {
-            atoms.insert(index);
+        match holds {
+            Some(true) => atoms.insert(index),
+            Some(false) => {}
+            None => unknown.insert(index),
         }
     }
-    atoms
+    (atoms, unknown)
+}
+
+/// Refuses claims in which a path of the claims map is ambiguous.
+pub fn refuse_ambiguous(
+    map: &ClaimsMap,
+    claims: &Map<String, Value>,
+) -> Result<(), PrincipalError> {
+    let paths = map.roles.iter().chain(&map.scopes).chain(&map.client);
+    match paths
+        .into_iter()
+        .find(|path| path.find(claims).is_ambiguous())
+    {
+        Some(path) => Err(PrincipalError::AmbiguousClaim(path.to_string())),
+        None => Ok(()),
+    }
+}
+
+/// The client id: the first string at the client paths.
+pub fn client_at<'c>(claims: &'c Map<String, Value>, paths: &[ClaimPath]) -> Option<&'c str> {
+    paths
+        .iter()
+        .find_map(|path| path.find(claims).value().and_then(Value::as_str))
 }
 
 /// Every string at the given paths: a string, or each string of an array.
 fn strings_at<'c>(
     claims: &'c Map<String, Value>,
-    paths: &'c [String],
+    paths: &'c [ClaimPath],
 ) -> impl Iterator<Item = &'c str> {
     paths.iter().flat_map(move |path| {
-        let value = lookup(claims, path);
+        let value = path.find(claims).value();
         let single = value.and_then(Value::as_str);
         let many = value.and_then(Value::as_array).into_iter().flatten();
         single.into_iter().chain(many.filter_map(Value::as_str))
@@ -215,40 +250,28 @@ fn scope_values(value: Option<&Value>) -> impl Iterator<Item = &str> {
     split.chain(many)
 }
 
-/// A claim by path: the top-level claim of exactly that name, else the path split on
-/// `.` and followed through nested objects.
-pub fn lookup<'c>(claims: &'c Map<String, Value>, path: &str) -> Option<&'c Value> {
-    if let Some(value) = claims.get(path) {
-        return Some(value);
-    }
-    if !path.contains('.') {
-        return None;
-    }
-    let mut segments = path.split('.');
-    let mut current = claims.get(segments.next()?)?;
-    for segment in segments {
-        current = current.as_object()?.get(segment)?;
-    }
-    Some(current)
-}
-
-/// Decides a claim test on a principal's claims.
-pub(crate) fn claim_test(claims: &Map<String, Value>, test: &ClaimTest) -> bool {
-    match test {
-        ClaimTest::Exists { path } => lookup(claims, path).is_some(),
-        ClaimTest::Compare { path, op, value } => {
-            let equal = lookup(claims, path).is_some_and(|claim| json_equals(claim, value));
+/// Decides a claim test on a principal's claims: `None` (unknown) when its path is
+/// ambiguous in the claims.
+pub(crate) fn claim_test(claims: &Map<String, Value>, test: &ClaimTest) -> Option<bool> {
+    let found = match test.path().find(claims) {
+        Found::Ambiguous => return None,
+        found => found.value(),
+    };
+    Some(match test {
+        ClaimTest::Exists { .. } => found.is_some(),
+        ClaimTest::Compare { op, value, .. } => {
+            let equal = found.is_some_and(|claim| json_equals(claim, value));
             match op {
                 CompareOp::Eq => equal,
                 CompareOp::Ne => !equal,
             }
         }
-        ClaimTest::Contains { path, value } => match lookup(claims, path) {
+        ClaimTest::Contains { value, .. } => match found {
             Some(Value::Array(items)) => items.iter().any(|item| json_equals(item, value)),
             Some(claim @ Value::String(_)) => json_equals(claim, value),
             _ => false,
         },
-    }
+    })
 }
 
 /// Equality by JSON type and value; numbers by exact value (`42.0 == 42`).
@@ -287,11 +310,10 @@ mod tests {
     }
 
     #[test]
-    fn paths_prefer_exact_top_level_names() {
-        let claims = object(json!({"a.b": 1, "a": {"b": 2}, "x": {"y": {"z": 3}}}));
-        assert_eq!(lookup(&claims, "a.b"), Some(&json!(1)));
-        assert_eq!(lookup(&claims, "x.y.z"), Some(&json!(3)));
-        assert_eq!(lookup(&claims, "x.q"), None);
+    fn an_ambiguous_path_is_unknown() {
+        let claims = object(json!({"a.b": 1, "a": {"b": 1}}));
+        let test = ClaimTest::Exists { path: "a.b".into() };
+        assert_eq!(claim_test(&claims, &test), None);
     }
 
     #[test]
@@ -306,6 +328,7 @@ mod tests {
                     value: literal,
                 },
             )
+            .unwrap()
         };
         assert!(test(json!(42.0), LiteralValue::Integer(42)));
         assert!(test(json!(42), LiteralValue::Integer(42)));
@@ -327,8 +350,11 @@ mod tests {
             op: CompareOp::Ne,
             value: LiteralValue::Bool(true),
         };
-        assert!(claim_test(&claims, &ne));
-        assert!(claim_test(&claims, &ClaimTest::Exists { path: "n".into() }));
+        assert_eq!(claim_test(&claims, &ne), Some(true));
+        assert_eq!(
+            claim_test(&claims, &ClaimTest::Exists { path: "n".into() }),
+            Some(true)
+        );
         let contains = |path: &str, value: LiteralValue| {
             claim_test(
                 &claims,
@@ -337,6 +363,7 @@ mod tests {
                     value,
                 },
             )
+            .unwrap()
         };
         assert!(contains("list", LiteralValue::Integer(1)));
         assert!(contains("s", LiteralValue::String("a".into())));

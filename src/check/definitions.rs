@@ -87,7 +87,11 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
-            let paths = line.paths.iter().map(|path| path.value.clone()).collect();
+            let paths = line
+                .paths
+                .iter()
+                .map(|path| self.claim_path(path))
+                .collect();
             match line.field {
                 ast::ClaimField::Roles => claims.roles = paths,
                 ast::ClaimField::Scopes => claims.scopes = paths,

@@ -5,6 +5,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use crate::ast::{CompareOp, Effect, Kind, LiteralValue};
+use crate::claim_path::ClaimPath;
 use crate::glob::Glob;
 use crate::ids::{NetworkId, RoleId, ScopeId, WindowId};
 use crate::net::Network;
@@ -34,11 +35,11 @@ pub struct CheckedPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimsMap {
     /// Paths whose string values grant roles.
-    pub roles: Vec<String>,
+    pub roles: Vec<ClaimPath>,
     /// Paths holding scopes (space-separated string or array).
-    pub scopes: Vec<String>,
+    pub scopes: Vec<ClaimPath>,
     /// Paths holding the client id; the first string wins.
-    pub client: Vec<String>,
+    pub client: Vec<ClaimPath>,
     /// Which lines the policy's `claims` block writes; the others hold defaults, which a
     /// claims preset may replace.
     pub explicit: ClaimLines,
@@ -57,7 +58,7 @@ pub struct ClaimLines {
 
 impl Default for ClaimsMap {
     fn default() -> ClaimsMap {
-        let strings = |paths: &[&str]| paths.iter().map(|path| path.to_string()).collect();
+        let strings = |paths: &[&str]| paths.iter().map(|path| ClaimPath::from(*path)).collect();
         ClaimsMap {
             roles: strings(&["roles", "role"]),
             scopes: strings(&["scope", "scp"]),
@@ -71,7 +72,7 @@ impl ClaimsMap {
     /// This map with every line the policy did not write taken from `defaults` (a claims
     /// preset's map): the policy's own lines win.
     pub fn with_defaults(&self, defaults: &ClaimsMap) -> ClaimsMap {
-        let pick = |explicit: bool, ours: &Vec<String>, theirs: &Vec<String>| {
+        let pick = |explicit: bool, ours: &Vec<ClaimPath>, theirs: &Vec<ClaimPath>| {
             if explicit {
                 ours.clone()
             } else {
@@ -214,7 +215,7 @@ pub enum ClaimTest {
     /// `claim P == V` / `claim P != V`.
     Compare {
         /// The claim path.
-        path: String,
+        path: ClaimPath,
         /// `==` or `!=`.
         op: CompareOp,
         /// The literal.
@@ -223,15 +224,26 @@ pub enum ClaimTest {
     /// `claim P contains V`.
     Contains {
         /// The claim path.
-        path: String,
+        path: ClaimPath,
         /// The literal.
         value: LiteralValue,
     },
     /// `claim P exists`.
     Exists {
         /// The claim path.
-        path: String,
+        path: ClaimPath,
     },
+}
+
+impl ClaimTest {
+    /// The path the test reads.
+    pub fn path(&self) -> &ClaimPath {
+        match self {
+            ClaimTest::Compare { path, .. }
+            | ClaimTest::Contains { path, .. }
+            | ClaimTest::Exists { path } => path,
+        }
+    }
 }
 
 impl Cond {

@@ -3,6 +3,7 @@
 
 use super::{values, ActionSet, Body, Checker, ClaimTest, Cond, CondKind, Statement, Subjects};
 use crate::ast::{self, Atom, ConditionMode, ExprKind, StatementKind};
+use crate::claim_path::ClaimPath;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::Span;
 
@@ -165,18 +166,30 @@ impl<'a> Checker<'a> {
                 .instant(text)
                 .map_or(CondKind::Const(false), CondKind::After),
             Atom::ClaimCompare { path, op, value } => CondKind::Claim(ClaimTest::Compare {
-                path: path.value.clone(),
+                path: self.claim_path(path),
                 op: *op,
                 value: value.value.clone(),
             }),
             Atom::ClaimContains { path, value } => CondKind::Claim(ClaimTest::Contains {
-                path: path.value.clone(),
+                path: self.claim_path(path),
                 value: value.value.clone(),
             }),
             Atom::ClaimExists { path } => CondKind::Claim(ClaimTest::Exists {
-                path: path.value.clone(),
+                path: self.claim_path(path),
             }),
         }
+    }
+
+    /// A claim path, split once; an invalid JSON Pointer is E001 (the path then finds
+    /// nothing, but the policy does not load).
+    pub(super) fn claim_path(&mut self, text: &ast::Text) -> ClaimPath {
+        ClaimPath::parse(&text.value).unwrap_or_else(|error| {
+            self.report(
+                Diagnostic::new(Code::E001, text.span, error.to_string())
+                    .with_help("write `~0` for `~` and `~1` for `/` inside a pointer segment"),
+            );
+            ClaimPath::lenient(&text.value)
+        })
     }
 
     fn instant(&mut self, text: &ast::Text) -> Option<jiff::Timestamp> {

@@ -1,5 +1,6 @@
-//! The principal cache: verified credentials, kept until their expiry and never past it,
-//! each with the principal last resolved from it.
+//! The principal cache: verified credentials, kept until their expiry and never past it
+//! (nor past a maximum age, nor past a change of the verifying scheme's keys), each with
+//! the principal last resolved from it.
 //!
 //! Entries are found by a keyed hash of the credential's length and last 32 bytes (for a
 //! JWT, the end of its signature: unpredictable, and no entry exists without a valid
@@ -8,6 +9,7 @@
 //! independent of the token's length.
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
 use ahash::{AHashMap, RandomState};
 use jiff::Timestamp;
@@ -19,17 +21,24 @@ use crate::principal::Principal;
 /// The default number of cached credentials.
 pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
 
+/// The default longest time a verified credential is served from the cache: 5 minutes.
+pub const DEFAULT_CACHE_MAX_AGE: Duration = Duration::from_secs(300);
+
 /// How the principal cache is bounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheConfig {
     /// The most credentials kept; 0 turns the cache off.
     pub capacity: usize,
+    /// The longest a credential is served from the cache after it was verified (and
+    /// never past its own expiry); then it is verified again. Zero caches nothing.
+    pub max_age: Duration,
 }
 
 impl Default for CacheConfig {
     fn default() -> CacheConfig {
         CacheConfig {
             capacity: DEFAULT_CACHE_CAPACITY,
+            max_age: DEFAULT_CACHE_MAX_AGE,
         }
     }
 }
@@ -42,7 +51,11 @@ pub(crate) struct Entry {
     /// The scheme that verified it (its address), so one scheme's result is never
     /// served for another.
     scheme: usize,
+    /// The scheme's key generation before it verified the credential: a hit under
+    /// another generation is verified again.
+    generation: u64,
     pub(crate) identity: Arc<Identity>,
+    /// The credential's expiry, or the end of its maximum age in the cache if sooner.
     expires_at: Timestamp,
     /// The principal resolved from it against one engine.
     principal: Mutex<Option<Arc<Principal>>>,
@@ -51,7 +64,7 @@ pub(crate) struct Entry {
 impl Entry {
     pub(crate) fn new(
         credential: &[u8],
-        scheme: usize,
+        (scheme, generation): (usize, u64),
         identity: Arc<Identity>,
         expires_at: Timestamp,
         principal: Arc<Principal>,
@@ -59,10 +72,16 @@ impl Entry {
         Entry {
             credential: credential.into(),
             scheme,
+            generation,
             identity,
             expires_at,
             principal: Mutex::new(Some(principal)),
         }
+    }
+
+    /// The key generation it was verified under.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The principal for `engine`: the one cached if it was resolved by `engine`'s table,
@@ -145,7 +164,15 @@ impl PrincipalCache {
         (entry.scheme == scheme && now < entry.expires_at).then(|| read(entry))
     }
 
-    pub(crate) fn insert(&self, entry: Entry, now: Timestamp) {
+    /// Keeps `entry` from `now` until its expiry or the cache's maximum age, whichever
+    /// comes first.
+    pub(crate) fn insert(&self, mut entry: Entry, now: Timestamp) {
+        let oldest = jiff::SignedDuration::try_from(self.config.max_age)
+            .ok()
+            .and_then(|age| now.checked_add(age).ok());
+        if let Some(oldest) = oldest {
+            entry.expires_at = entry.expires_at.min(oldest);
+        }
         if self.config.capacity == 0 || now >= entry.expires_at {
             return;
         }
@@ -250,7 +277,7 @@ mod tests {
             claims,
             expires_at: Some(expires_at),
         });
-        Entry::new(credential, 1, identity, expires_at, principal)
+        Entry::new(credential, (1, 0), identity, expires_at, principal)
     }
 
     fn cached(cache: &PrincipalCache, credential: &[u8], at: Timestamp) -> bool {

@@ -9,7 +9,7 @@ use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
 use super::api_key::ApiKeyScheme;
-use super::cache::{CacheConfig, DEFAULT_CACHE_CAPACITY};
+use super::cache::{CacheConfig, DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_MAX_AGE};
 use super::files;
 use super::jwt::{JwtScheme, JwtSettings, Keys, DEFAULT_MAX_TOKEN_BYTES};
 use super::keys::{
@@ -17,6 +17,7 @@ use super::keys::{
 };
 use super::presets::{ClaimsPreset, PresetName, PresetOptions};
 use super::{Authenticator, Clock, ConfigError, Revocations};
+use crate::claim_path::ClaimPath;
 
 /// Everything credentials need from the configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -100,6 +101,14 @@ pub struct JwtConfig {
     /// The most verified tokens cached (default 10000; 0 turns the cache off).
     #[serde(default = "default_cache_size")]
     pub cache_size: usize,
+    /// The longest a verified token is served from the cache before it is verified
+    /// again (default 300; 0 turns the cache off).
+    #[serde(default = "default_cache_max")]
+    pub cache_max_seconds: u64,
+    /// Refuse tokens whose `exp` is further than this from now (beyond the leeway) or
+    /// from their `iat` (default: no limit).
+    #[serde(default)]
+    pub max_token_lifetime_seconds: Option<u64>,
     /// The clock (the system's; tests inject their own).
     #[serde(skip)]
     pub clock: Clock,
@@ -140,6 +149,9 @@ fn default_max_jwks_bytes() -> usize {
 fn default_cache_size() -> usize {
     DEFAULT_CACHE_CAPACITY
 }
+fn default_cache_max() -> u64 {
+    DEFAULT_CACHE_MAX_AGE.as_secs()
+}
 
 impl JwtConfig {
     /// The defaults for tokens from `issuer`, with no key source yet.
@@ -166,12 +178,18 @@ impl JwtConfig {
             fetch_timeout_seconds: default_fetch_timeout(),
             max_jwks_bytes: default_max_jwks_bytes(),
             cache_size: default_cache_size(),
+            cache_max_seconds: default_cache_max(),
+            max_token_lifetime_seconds: None,
             clock: Clock::system(),
         }
     }
 
     /// The claims preset configured, if any.
     pub fn claims_preset(&self) -> Result<Option<ClaimsPreset>, ConfigError> {
+        if let Some(claim) = &self.roles_claim {
+            ClaimPath::parse(claim)
+                .map_err(|error| ConfigError::new("jwt.roles_claim", error.to_string()))?;
+        }
         let options = PresetOptions {
             roles_claim: self.roles_claim.clone(),
             keycloak_client: self.keycloak_client.clone(),
@@ -256,6 +274,12 @@ impl JwtConfig {
                 "must be at most 3600",
             ));
         }
+        if self.max_token_lifetime_seconds == Some(0) {
+            return Err(ConfigError::new(
+                "jwt.max_token_lifetime_seconds",
+                "must be at least 1 (leave it out for no limit)",
+            ));
+        }
         let revocations = Revocations::new();
         if let Some(path) = &self.revoked_jti_file {
             revocations.load_file(path, "jwt.revoked_jti_file")?;
@@ -267,6 +291,7 @@ impl JwtConfig {
             leeway: Duration::from_secs(self.leeway_seconds),
             require_typ: self.require_typ,
             max_token_bytes: self.max_token_bytes,
+            max_lifetime: self.max_token_lifetime_seconds.map(Duration::from_secs),
             revocations,
             clock: self.clock.clone(),
         })
@@ -425,6 +450,7 @@ impl Authenticator {
                 .with_clock(jwt.clock.clone())
                 .with_cache(CacheConfig {
                     capacity: jwt.cache_size,
+                    max_age: Duration::from_secs(jwt.cache_max_seconds),
                 })
                 .with_scheme(scheme);
             if let Some(preset) = preset {

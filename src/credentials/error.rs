@@ -41,6 +41,11 @@ pub enum CredentialError {
     InvalidClaim(Claim),
     /// The token's `jti` is on the revocation list.
     Revoked,
+    /// `exp` is further from now (or from `iat`) than the configured maximum lifetime.
+    LifetimeTooLong,
+    /// A path of the claims map (roles, scopes, client) is in the token both as a
+    /// top-level name and nested: one could shadow the other.
+    AmbiguousClaim,
     /// An API key whose id is not in the key file, or whose secret does not match.
     UnknownApiKey,
     /// An API key past its expiry.
@@ -104,6 +109,8 @@ impl CredentialError {
             E::MissingClaim(claim) => missing(claim),
             E::InvalidClaim(claim) => invalid(claim),
             E::Revoked => "the token has been revoked",
+            E::LifetimeTooLong => "the token's lifetime is longer than allowed",
+            E::AmbiguousClaim => "the token holds a claim both as a top-level name and nested",
             E::UnknownApiKey => "the API key is not valid",
             E::ExpiredApiKey => "the API key has expired",
             E::RevokedApiKey => "the API key has been revoked",
@@ -131,6 +138,8 @@ impl CredentialError {
             E::MissingClaim(_) => "missing_claim",
             E::InvalidClaim(_) => "invalid_claim",
             E::Revoked => "revoked",
+            E::LifetimeTooLong => "lifetime_too_long",
+            E::AmbiguousClaim => "ambiguous_claim",
             E::UnknownApiKey => "unknown_api_key",
             E::ExpiredApiKey => "expired_api_key",
             E::RevokedApiKey => "revoked_api_key",

@@ -6,7 +6,8 @@
 //! [`Authenticator`] tries its schemes in order; the first that recognises the request
 //! decides, and every failure is a [`CredentialError`] that the gate turns into
 //! `401 invalid_token`. Verified tokens are cached (compared by their full text, until
-//! their `exp`), so a repeated token skips signature verification.
+//! their `exp` or the cache's maximum age, and only while the keys that verified them are
+//! unchanged), so a repeated token skips signature verification.
 
 pub mod api_key;
 mod cache;
@@ -28,10 +29,10 @@ use serde_json::Value;
 
 use crate::check::ClaimsMap;
 use crate::eval::Engine;
-use crate::principal::{Principal, PrincipalParts};
+use crate::principal::{Principal, PrincipalError, PrincipalParts};
 
 pub use api_key::ApiKeyScheme;
-pub use cache::{CacheConfig, DEFAULT_CACHE_CAPACITY};
+pub use cache::{CacheConfig, DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_MAX_AGE};
 pub use clock::Clock;
 pub use config::{ApiKeysConfig, CredentialsConfig, JwtConfig};
 pub use error::{Claim, ConfigError, CredentialError};
@@ -97,6 +98,13 @@ pub trait Scheme: Send + Sync {
     fn still_valid(&self, _identity: &Identity) -> bool {
         true
     }
+
+    /// A number that changes whenever the keys this scheme verifies with change (a JWKS
+    /// refresh that removed or replaced keys): an identity cached under another
+    /// generation is verified again. The default, a constant, suits fixed keys.
+    fn key_generation(&self) -> u64 {
+        0
+    }
 }
 
 impl<S: Scheme + ?Sized> Scheme for Arc<S> {
@@ -113,6 +121,10 @@ impl<S: Scheme + ?Sized> Scheme for Arc<S> {
 
     fn still_valid(&self, identity: &Identity) -> bool {
         S::still_valid(self, identity)
+    }
+
+    fn key_generation(&self) -> u64 {
+        S::key_generation(self)
     }
 }
 
@@ -220,6 +232,8 @@ impl Authenticator {
             if let Some(principal) = cached {
                 return principal;
             }
+            // Read before verifying: keys changing meanwhile only cost a verification.
+            let generation = scheme.key_generation();
             let Some(outcome) = scheme.authenticate(head).await else {
                 continue;
             };
@@ -228,7 +242,7 @@ impl Authenticator {
             if let (Some(key), Some(expires_at)) = (key, identity.expires_at()) {
                 let entry = cache::Entry::new(
                     key,
-                    scheme_id(scheme),
+                    (scheme_id(scheme), generation),
                     Arc::new(identity),
                     expires_at,
                     Arc::clone(&principal),
@@ -241,7 +255,8 @@ impl Authenticator {
     }
 
     /// `read(entry)` for the cached, unexpired entry of `scheme` for `key`, if `scheme`
-    /// says it is still valid; an entry no longer valid is dropped.
+    /// says it is still valid and its keys are those that verified it; an entry no
+    /// longer valid is dropped.
     fn read_cache<T>(
         &self,
         scheme: &Arc<dyn Scheme>,
@@ -251,7 +266,8 @@ impl Authenticator {
         let outcome = self
             .cache
             .read(key, scheme_id(scheme), self.clock.now(), |entry| {
-                scheme.still_valid(&entry.identity).then(|| read(entry))
+                let keys_kept = entry.generation() == scheme.key_generation();
+                (keys_kept && scheme.still_valid(&entry.identity)).then(|| read(entry))
             })?;
         if outcome.is_none() {
             self.cache.remove(key);
@@ -265,8 +281,7 @@ impl Authenticator {
             return resolve(identity, engine);
         };
         let map = self.completed_map(engine, preset);
-        Principal::from_claims_with_map(engine.table(), &map, claims)
-            .map_err(|_| AuthError::Invalid(CredentialError::Malformed))
+        Principal::from_claims_with_map(engine.table(), &map, claims).map_err(refused)
     }
 
     fn completed_map(&self, engine: &Engine, preset: &ClaimsPreset) -> Arc<ClaimsMap> {
@@ -294,11 +309,17 @@ fn scheme_id(scheme: &Arc<dyn Scheme>) -> usize {
 /// Resolves an identity against a policy.
 pub fn resolve(identity: &Identity, engine: &Engine) -> Result<Principal, AuthError> {
     match identity {
-        Identity::Claims { claims, .. } => engine
-            .principal(claims)
-            .map_err(|_| AuthError::Invalid(CredentialError::Malformed)),
+        Identity::Claims { claims, .. } => engine.principal(claims).map_err(refused),
         Identity::Parts { parts, .. } => Ok(engine.principal_from_parts(parts)),
     }
+}
+
+/// Claims that give no principal: refused (`401 invalid_token`).
+fn refused(error: PrincipalError) -> AuthError {
+    AuthError::Invalid(match error {
+        PrincipalError::AmbiguousClaim(_) => CredentialError::AmbiguousClaim,
+        PrincipalError::ClaimsNotObject => CredentialError::Malformed,
+    })
 }
 
 /// The bearer credential of `Authorization: Bearer <credential>`: `None` without an

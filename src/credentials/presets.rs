@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::check::ClaimsMap;
+use crate::claim_path::ClaimPath;
 use crate::eval::Engine;
 use crate::principal::{Principal, PrincipalError};
 
@@ -58,7 +59,8 @@ pub struct PresetOptions {
     /// The claim holding roles, replacing the preset's (Auth0's namespaced claim,
     /// `https://example.com/roles`).
     pub roles_claim: Option<String>,
-    /// Keycloak: the client whose `resource_access.<client>.roles` grant roles.
+    /// Keycloak: the client whose `resource_access.<client>.roles` grant roles (read
+    /// as the pointer `/resource_access/<client>/roles`, so the id may contain dots).
     pub keycloak_client: Option<String>,
 }
 
@@ -69,8 +71,8 @@ pub struct ClaimsPreset {
     map: ClaimsMap,
 }
 
-fn strings(paths: &[&str]) -> Vec<String> {
-    paths.iter().map(|path| path.to_string()).collect()
+fn strings(paths: &[&str]) -> Vec<ClaimPath> {
+    paths.iter().map(|path| ClaimPath::from(*path)).collect()
 }
 
 impl ClaimsPreset {
@@ -90,9 +92,13 @@ impl ClaimsPreset {
                 map.client = strings(&["azp", "appid"]);
             }
             PresetName::Keycloak => {
+                // Dotted on purpose: a token that also carries a top-level
+                // `realm_access.roles` is ambiguous, so refused.
                 map.roles = strings(&["realm_access.roles"]);
                 if let Some(client) = &options.keycloak_client {
-                    map.roles.push(format!("resource_access.{client}.roles"));
+                    // A pointer: client ids may contain dots (`mcp.example.com`).
+                    let path = ClaimPath::pointer(&["resource_access", client, "roles"]);
+                    map.roles.push(path);
                 }
                 map.scopes = strings(&["scope"]);
                 map.client = strings(&["azp", "client_id"]);
@@ -104,7 +110,7 @@ impl ClaimsPreset {
             }
         }
         if let Some(claim) = &options.roles_claim {
-            map.roles = vec![claim.clone()];
+            map.roles = vec![ClaimPath::lenient(claim)];
         }
         ClaimsPreset { name, map }
     }

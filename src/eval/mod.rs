@@ -214,6 +214,7 @@ impl Engine {
             roles: &principal.roles,
             scopes: &principal.scopes,
             atoms: &principal.atoms,
+            unknown: &principal.unknown,
             ip: request.ip,
             time: request.time,
         };

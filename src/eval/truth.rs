@@ -44,6 +44,8 @@ pub(crate) struct Facts<'a> {
     pub roles: &'a Bits,
     pub scopes: &'a Bits,
     pub atoms: &'a Bits,
+    /// Claim atoms on a path the token makes ambiguous.
+    pub unknown: &'a Bits,
     pub ip: Option<IpAddr>,
     pub time: Timestamp,
 }
@@ -56,6 +58,7 @@ impl Facts<'_> {
             Node::Const(value) => Truth::from(*value),
             Node::Scope(scope) => Truth::from(scopes.contains(scope.index())),
             Node::Role(role) => Truth::from(self.roles.contains(role.index())),
+            Node::Atom(atom) if self.unknown.contains(atom.index()) => Truth::Unknown,
             Node::Atom(atom) => Truth::from(self.atoms.contains(atom.index())),
             Node::Ip(network) => match self.ip {
                 None => Truth::Unknown,

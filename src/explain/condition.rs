@@ -11,7 +11,7 @@ use crate::ast::{self, Atom, ExprKind, NetworkRef, StatementKind};
 use crate::check::{Cond, CondKind};
 use crate::eval::Truth;
 use crate::net::{parse_cidr, Network};
-use crate::principal::{claim_test, lookup};
+use crate::principal::claim_test;
 use crate::source::{Sources, Span};
 use crate::window::LocalTime;
 
@@ -109,7 +109,10 @@ impl Context<'_, '_> {
             CondKind::Scope(scope) => scopes.get(scope.index()).copied().unwrap_or(false),
             CondKind::Role(role) => self.principal.has_role(role.index()),
             CondKind::Client(wanted) => self.client() == Some(wanted.as_str()),
-            CondKind::Claim(test) => claim_test(self.principal.claims, test),
+            CondKind::Claim(test) => match claim_test(self.principal.claims, test) {
+                Some(holds) => holds,
+                None => return Truth::Unknown,
+            },
             CondKind::Ip(network) => {
                 let Some(ip) = self.ip else {
                     return Truth::Unknown;
@@ -186,11 +189,12 @@ impl Context<'_, '_> {
                 client: self.client().map(str::to_string),
             },
             CondKind::Claim(test) => {
-                let found = lookup(self.principal.claims, claim_path(test));
+                let found = test.path().find(self.principal.claims);
                 Reading::Claim {
-                    path: claim_path(test).to_string(),
-                    present: found.is_some(),
-                    found: found.cloned(),
+                    path: test.path().to_string(),
+                    present: found.value().is_some(),
+                    found: found.value().cloned(),
+                    ambiguous: found.is_ambiguous(),
                 }
             }
             CondKind::Ip(_) => self.ip_reading(cond.span),
@@ -238,13 +242,5 @@ impl Context<'_, '_> {
             ),
             window: words::window(window),
         }
-    }
-}
-
-fn claim_path(test: &crate::check::ClaimTest) -> &str {
-    match test {
-        crate::check::ClaimTest::Compare { path, .. }
-        | crate::check::ClaimTest::Contains { path, .. }
-        | crate::check::ClaimTest::Exists { path } => path,
     }
 }

@@ -94,6 +94,7 @@ impl<'p> Explainer<'p> {
         request: &Request<'_>,
     ) -> Result<Explanation, PrincipalError> {
         let claims = claims.as_object().ok_or(PrincipalError::ClaimsNotObject)?;
+        crate::principal::refuse_ambiguous(&self.policy.claims, claims)?;
         let principal = principal::derive(self, claims);
         let facts = RequestFacts {
             kind: request.kind,

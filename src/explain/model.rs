@@ -381,6 +381,10 @@ pub enum Reading {
         /// Its value, when present.
         #[serde(skip_serializing_if = "Option::is_none")]
         found: Option<Value>,
+        /// The token holds the path both as a top-level name and nested: the atom is
+        /// unknown.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        ambiguous: bool,
     },
 }
 

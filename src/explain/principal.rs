@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::{
     ClaimSource, EffectiveScope, Explainer, GrantedRole, Holding, PrincipalFacts, TokenScope,
 };
-use crate::principal::lookup;
+use crate::claim_path::ClaimPath;
 
 /// A derived principal: the facts shown, and the sets conditions read.
 pub(super) struct Derived<'c> {
@@ -30,7 +30,7 @@ pub(super) fn derive<'c>(explainer: &Explainer<'_>, claims: &'c Map<String, Valu
             .and_then(Value::as_str)
             .map(str::to_string),
         client: policy.claims.client.iter().find_map(|path| {
-            let value = lookup(claims, path).and_then(Value::as_str)?;
+            let value = path.find(claims).value().and_then(Value::as_str)?;
             Some(source(value, path))
         }),
         granted_roles: Vec::new(),
@@ -50,7 +50,7 @@ pub(super) fn derive<'c>(explainer: &Explainer<'_>, claims: &'c Map<String, Valu
     }
 }
 
-fn source(value: &str, path: &str) -> ClaimSource {
+fn source(value: &str, path: &ClaimPath) -> ClaimSource {
     ClaimSource {
         value: value.to_string(),
         path: path.to_string(),
@@ -58,8 +58,8 @@ fn source(value: &str, path: &str) -> ClaimSource {
 }
 
 /// Every string at a role path: a string, or each string of an array.
-fn role_values<'c>(claims: &'c Map<String, Value>, path: &str) -> Vec<&'c str> {
-    match lookup(claims, path) {
+fn role_values<'c>(claims: &'c Map<String, Value>, path: &ClaimPath) -> Vec<&'c str> {
+    match path.find(claims).value() {
         Some(Value::String(value)) => vec![value.as_str()],
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
@@ -67,8 +67,8 @@ fn role_values<'c>(claims: &'c Map<String, Value>, path: &str) -> Vec<&'c str> {
 }
 
 /// Scopes at a path: a string split on ASCII whitespace, or an array's strings.
-fn scope_values<'c>(claims: &'c Map<String, Value>, path: &str) -> Vec<&'c str> {
-    match lookup(claims, path) {
+fn scope_values<'c>(claims: &'c Map<String, Value>, path: &ClaimPath) -> Vec<&'c str> {
+    match path.find(claims).value() {
         Some(Value::String(value)) => value.split_ascii_whitespace().collect(),
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),

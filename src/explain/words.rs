@@ -324,6 +324,13 @@ impl Reading {
             }
             Reading::Claim {
                 path,
+                ambiguous: true,
+                ..
+            } => format!(
+                "`{path}` is ambiguous (a top-level claim of that name and a nested one): unknown"
+            ),
+            Reading::Claim {
+                path,
                 found: Some(value),
                 ..
             } => format!("`{path}` is `{}`", short_json(value)),

@@ -59,7 +59,7 @@ pub(crate) fn enumerate(
     }
     let mut choices = vec![0usize; radices.len()];
     let mut scopes = vec![false; scope_count];
-    let mut principal = vec![false; slots.principal.len()];
+    let mut principal = vec![Some(false); slots.principal.len()];
     loop {
         fill(space, slots, &choices, &mut scopes, &mut principal);
         let ip = choices
@@ -97,7 +97,7 @@ fn fill(
     slots: &Slots,
     choices: &[usize],
     scopes: &mut [bool],
-    principal: &mut [bool],
+    principal: &mut [Option<bool>],
 ) {
     for scope in &slots.scopes {
         if let Some(slot) = scopes.get_mut(scope.index()) {

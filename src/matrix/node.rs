@@ -8,7 +8,8 @@ use crate::check::{ClaimTest, Cond, CondKind};
 use crate::ids::{NetworkId, ScopeId, WindowId};
 use crate::source::Span;
 
-/// A three-valued truth (missing request data makes `ip in` unknown).
+/// A three-valued truth (missing request data makes `ip in` unknown, an ambiguous claim
+/// path a `claim` test).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Truth {
     True,
@@ -84,8 +85,8 @@ pub(crate) enum NodeKind {
 pub(crate) struct Env<'a> {
     /// Effective scopes, by scope id.
     pub scopes: &'a [bool],
-    /// Client and claim atoms, by slot.
-    pub principal: &'a [bool],
+    /// Client and claim atoms, by slot; `None` when unknown (an ambiguous claim path).
+    pub principal: &'a [Option<bool>],
     /// Network atoms by slot; `None` when the request has no address.
     pub ip: Option<&'a [bool]>,
     /// Time atoms by slot (`Window`, and `Before` of each instant).
@@ -184,7 +185,11 @@ fn leaf_truth(leaf: &Leaf, env: &Env<'_>, scopes: &[bool]) -> Truth {
     let read = |values: &[bool]| values.get(leaf.slot).copied().unwrap_or(false);
     match &leaf.atom {
         Atom::Scope(scope) => Truth::of(scopes.get(scope.index()).copied().unwrap_or(false)),
-        Atom::Client(_) | Atom::Claim(_) => Truth::of(read(env.principal)),
+        Atom::Client(_) | Atom::Claim(_) => match env.principal.get(leaf.slot) {
+            Some(Some(value)) => Truth::of(*value),
+            Some(None) => Truth::Unknown,
+            None => Truth::False,
+        },
         Atom::Ip(_) => env.ip.map_or(Truth::Unknown, |ip| Truth::of(read(ip))),
         Atom::Window(_) | Atom::Before(_) => Truth::of(read(env.time)),
         Atom::After(_) => Truth::of(!read(env.time)),

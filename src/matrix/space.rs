@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::ast::LiteralValue;
 use crate::check::ClaimTest;
+use crate::claim_path::ClaimPath;
 use crate::ids::{NetworkId, ScopeId};
 use crate::principal::claim_test;
 
@@ -91,17 +92,24 @@ fn time_index(atom: &Atom, time: &TimeStates, windows: usize) -> Option<usize> {
 /// What produces one combination of a principal dimension.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Producer {
-    /// The claim at `path` (a top-level key) has this value, or is absent.
-    Claim { path: String, value: Option<Value> },
+    /// The claim at `path` has this value, or is absent.
+    Claim {
+        path: ClaimPath,
+        value: Option<Value>,
+    },
+    /// The dotted `path` is in the token both as a top-level name and nested: every
+    /// test on it is unknown.
+    Ambiguous(ClaimPath),
     /// The client id, or none.
     Client(Option<String>),
 }
 
-/// A dimension of client or claim atoms: the slots it sets and its combinations.
+/// A dimension of client or claim atoms: the slots it sets and its combinations, each
+/// slot's value `None` when unknown (a test on an ambiguous path).
 #[derive(Debug, Clone)]
 pub(crate) struct Group {
     pub slots: Vec<usize>,
-    pub states: Vec<(Producer, Vec<bool>)>,
+    pub states: Vec<(Producer, Vec<Option<bool>>)>,
 }
 
 /// An address state: the address (none: unknown) and the network slots' values.
@@ -195,10 +203,10 @@ fn scope_states(relevant: &[ScopeId], closure: &Closure) -> Vec<Vec<ScopeId>> {
 
 /// One group per claim path; `None` when a path has too many `contains` values.
 fn claim_groups(principal: &[Atom]) -> Option<Vec<Group>> {
-    let mut paths: Vec<&str> = Vec::new();
+    let mut paths: Vec<&ClaimPath> = Vec::new();
     for atom in principal {
         if let Atom::Claim(test) = atom {
-            push_new(&mut paths, claim_path(test));
+            push_new(&mut paths, test.path());
         }
     }
     paths
@@ -208,7 +216,7 @@ fn claim_groups(principal: &[Atom]) -> Option<Vec<Group>> {
                 .iter()
                 .enumerate()
                 .filter_map(|(slot, atom)| match atom {
-                    Atom::Claim(test) if claim_path(test) == path => Some((slot, test)),
+                    Atom::Claim(test) if test.path() == path => Some((slot, test)),
                     _ => None,
                 })
                 .collect();
@@ -217,17 +225,10 @@ fn claim_groups(principal: &[Atom]) -> Option<Vec<Group>> {
         .collect()
 }
 
-fn claim_path(test: &ClaimTest) -> &str {
-    match test {
-        ClaimTest::Compare { path, .. }
-        | ClaimTest::Contains { path, .. }
-        | ClaimTest::Exists { path } => path,
-    }
-}
-
 /// The combinations of the tests on one path: absent, each literal, an array of each
-/// subset of the `contains` literals, and a value equal to no literal.
-fn claim_group(path: &str, tests: &[(usize, &ClaimTest)]) -> Option<Group> {
+/// subset of the `contains` literals, a value equal to no literal, and for a dotted path,
+/// both forms at once (every test unknown).
+fn claim_group(path: &ClaimPath, tests: &[(usize, &ClaimTest)]) -> Option<Group> {
     let mut literals: Vec<&LiteralValue> = Vec::new();
     let mut contained: Vec<&LiteralValue> = Vec::new();
     for (_, test) in tests {
@@ -259,16 +260,19 @@ fn claim_group(path: &str, tests: &[(usize, &ClaimTest)]) -> Option<Group> {
     for value in candidates {
         let mut claims = Map::new();
         if let Some(value) = &value {
-            claims.insert(path.to_string(), value.clone());
+            path.place(&mut claims, value.clone());
         }
-        let values: Vec<bool> = tests.iter().map(|(_, t)| claim_test(&claims, t)).collect();
+        let values: Vec<Option<bool>> = tests.iter().map(|(_, t)| claim_test(&claims, t)).collect();
         if seen.insert(values.clone()) {
             let producer = Producer::Claim {
-                path: path.to_string(),
+                path: path.clone(),
                 value,
             };
             states.push((producer, values));
         }
+    }
+    if path.may_be_ambiguous() {
+        states.push((Producer::Ambiguous(path.clone()), vec![None; tests.len()]));
     }
     let slots = tests.iter().map(|(slot, _)| *slot).collect();
     Some(Group { slots, states })
@@ -304,9 +308,12 @@ fn client_group(principal: &[Atom]) -> Group {
             _ => None,
         })
         .collect();
-    let mut states = vec![(Producer::Client(None), vec![false; clients.len()])];
+    let mut states = vec![(Producer::Client(None), vec![Some(false); clients.len()])];
     for (_, client) in &clients {
-        let values = clients.iter().map(|(_, other)| other == client).collect();
+        let values = clients
+            .iter()
+            .map(|(_, other)| Some(other == client))
+            .collect();
         states.push((Producer::Client(Some(client.to_string())), values));
     }
     let slots = clients.iter().map(|(slot, _)| *slot).collect();

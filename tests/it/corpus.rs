@@ -18,12 +18,19 @@ pub struct Case {
 }
 
 /// The expected decision; `rule` is text from the deciding statement's first line.
+/// `{"error": true}` instead: the request is refused (its token gives no principal).
 #[derive(Debug, Deserialize)]
 pub struct Expect {
+    #[serde(default)]
     pub decision: String,
+    #[serde(default)]
     pub reason: String,
+    #[serde(default)]
     pub rule: Option<String>,
+    #[serde(default)]
     pub missing_scopes: Vec<String>,
+    #[serde(default)]
+    pub error: bool,
 }
 
 /// A case folder: its policy path, the policy files, and its cases.
@@ -32,6 +39,8 @@ pub struct CaseDir {
     pub policy: PathBuf,
     pub files: Vec<PathBuf>,
     pub cases: Vec<Case>,
+    /// The cases whose request must be refused (`{"expect": {"error": true}}`).
+    pub refused: Vec<Case>,
 }
 
 fn root() -> PathBuf {
@@ -69,16 +78,19 @@ fn read_case_dir(dir: PathBuf) -> CaseDir {
     };
     files.sort();
     let text = std::fs::read_to_string(dir.join("cases.jsonl")).unwrap();
-    let cases = text
+    let (refused, cases) = text
         .lines()
         .filter(|line| !line.trim().is_empty())
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{dir:?}: {e}: {line}")))
-        .collect();
+        .map(|line| {
+            serde_json::from_str::<Case>(line).unwrap_or_else(|e| panic!("{dir:?}: {e}: {line}"))
+        })
+        .partition(|case| case.expect.error);
     CaseDir {
         dir,
         policy,
         files,
         cases,
+        refused,
     }
 }
 
@@ -307,4 +319,40 @@ fn every_case_is_decided_as_expected_by_the_reference_interpreter() {
         let policy = toolgate::parse::parse(&sources).policy;
         move |request: &Value| decide_with_reference(&sources, &policy, request)
     });
+}
+
+/// Requests that must be refused are refused by the engine (no principal) and by the
+/// reference interpreter.
+#[test]
+fn refused_cases_give_no_principal() {
+    let mut refused = 0;
+    for case_dir in case_dirs() {
+        let engine = engine(&case_dir);
+        let sources = Sources::from_path(&case_dir.policy).unwrap();
+        let policy = toolgate::parse::parse(&sources).policy;
+        for case in &case_dir.refused {
+            refused += 1;
+            let claims = &case.request["claims"];
+            assert!(
+                engine.principal(claims).is_err(),
+                "{:?}: {}",
+                case_dir.dir,
+                case.note
+            );
+            let request = crate::reference::RefRequest {
+                claims: claims.clone(),
+                kind: toolgate::Kind::Tool,
+                action: toolgate::Action::Call,
+                name: String::new(),
+                ip: None,
+                time: jiff::Timestamp::UNIX_EPOCH,
+            };
+            assert!(
+                crate::reference::refuses(&policy, &request),
+                "{}",
+                case.note
+            );
+        }
+    }
+    assert!(refused >= 1, "no refused case found");
 }

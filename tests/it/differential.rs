@@ -32,8 +32,13 @@ fn compare(text: &str, requests: &[RefRequest]) -> Result<(), TestCaseError> {
         .ok_or_else(|| TestCaseError::fail(format!("checker errors: {:?}", checked.diagnostics)))?;
     let engine = Engine::new(compile::compile(&sources, &policy));
     for request in requests {
+        let refused = reference::refuses(&parsed.policy, request);
+        let Ok(principal) = engine.principal(&request.claims) else {
+            prop_assert!(refused, "the engine refused {}", request.claims);
+            continue;
+        };
+        prop_assert!(!refused, "the engine accepted {}", request.claims);
         let expected = reference::decide(&sources, &parsed.policy, request);
-        let principal = engine.principal(&request.claims).unwrap();
         let decision = engine.decide(
             &principal,
             &Request {

@@ -93,9 +93,15 @@ fn explanations_decide_as_the_engine_on_generated_policies() {
                 ip: request.ip,
                 time: request.time,
             };
-            let principal = engine.principal(&request.claims).unwrap();
+            let explained = explainer.explain(&request.claims, &request_ref);
+            let Ok(principal) = engine.principal(&request.claims) else {
+                // A token the engine refuses (an ambiguous claims-map path) is refused
+                // by the explainer too.
+                proptest::prop_assert!(explained.is_err(), "{}", request.claims);
+                continue;
+            };
             let decision = engine.decide(&principal, &request_ref);
-            let explained = explainer.explain(&request.claims, &request_ref).unwrap();
+            let explained = explained.unwrap();
             let want = (
                 decision.effect,
                 decision.reason,
@@ -526,4 +532,54 @@ fn control_characters_from_the_token_and_the_request_are_shown_as_symbols() {
         invalid.stderr
     );
     assert!(!invalid.stderr.contains('\u{1b}'), "{}", invalid.stderr);
+}
+
+/// A claim atom on an ambiguous path is unknown and says why; a token with an ambiguous
+/// claims-map path is refused, as the engine refuses it.
+#[test]
+fn ambiguous_claim_paths_are_unknown_or_refused() {
+    let sources = Sources::from_text(
+        "a.policy",
+        "deny anyone to call tools \"notes.write\" if claim \"acct.locked\" == true\nallow anyone to call tools \"notes.*\"\n",
+    );
+    let policy = checked(&sources);
+    let explainer = Explainer::new(&sources, &policy);
+    let request = json!({"claims": {"sub": "u", "acct.locked": false, "acct": {"locked": false}},
+        "action": "call", "tool": "notes.write", "time": "2026-11-26T10:00:00Z"});
+    let explanation = explain(&explainer, &request);
+    assert_eq!(explanation.decision.reason, Reason::Denied);
+    let deny = &explanation.evaluations[0].statements[0];
+    assert_eq!(deny.status, Status::Fires);
+    let StatementBody::Rule {
+        condition: Some(condition),
+        ..
+    } = &deny.body
+    else {
+        panic!("a rule with a condition")
+    };
+    assert_eq!(condition.value, Truth::Unknown);
+    let NodeKind::Atom(reading) = &condition.tree.kind else {
+        panic!("an atom")
+    };
+    assert!(
+        matches!(
+            reading,
+            Reading::Claim {
+                ambiguous: true,
+                ..
+            }
+        ),
+        "{reading:?}"
+    );
+
+    let refused = json!({"sub": "u", "roles.x": ["a"], "roles": {"x": ["b"]}});
+    let sources = Sources::from_text(
+        "b.policy",
+        "claims {\n  roles from \"roles.x\"\n}\nrole a\n",
+    );
+    let policy = checked(&sources);
+    let explainer = Explainer::new(&sources, &policy);
+    let request = Request::new(toolgate::Kind::Tool, toolgate::Action::Call, "t").unwrap();
+    let error = explainer.explain(&refused, &request).unwrap_err();
+    assert!(error.to_string().contains("`roles.x`"), "{error}");
 }

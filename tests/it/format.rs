@@ -152,7 +152,10 @@ fn decide_all(sources: Sources, requests: &[Request<'_>], claims: &[Value]) -> V
         .iter()
         .zip(claims)
         .map(|(request, claims)| {
-            let principal = engine.principal(claims).unwrap();
+            let Ok(principal) = engine.principal(claims) else {
+                // Refused (an ambiguous claims-map path): the same before and after.
+                return (false, "refused", Vec::new(), None);
+            };
             let decision = engine.decide(&principal, request);
             let statement = decision.rule.map(|site| {
                 statements

@@ -100,14 +100,17 @@ fn engine_allows(
 fn for_row(loaded: &Loaded, row: &Row, context: &Context) -> Option<Context> {
     let mut claims: Map<String, Value> = context.claims.as_object()?.clone();
     for path in &loaded.policy.claims.roles {
-        claims.remove(path);
-        if let Some((first, _)) = path.split_once('.') {
+        claims.remove(path.first_segment());
+        if let Some((first, _)) = path.as_str().split_once('.') {
             claims.remove(first);
         }
     }
     if row.role.is_some() {
         let path = loaded.policy.claims.roles.first()?;
-        claims.insert(path.clone(), Value::from(vec![row.claim_value.clone()?]));
+        let value = Value::from(vec![row.claim_value.clone()?]);
+        if !path.place(&mut claims, value) {
+            return None;
+        }
     }
     Some(Context {
         claims: Value::Object(claims),
@@ -767,5 +770,35 @@ fn the_html_page_renders_in_a_browser() {
         dom.matches("data-tool=\"repo.read_file\" hidden=\"\"")
             .count(),
         1
+    );
+}
+
+/// A claim test on a dotted path is unknown when a token holds the path in both forms:
+/// the matrix knows that assignment, so a tautology over the claim is conditional, and
+/// its deny example is such a token, which the engine denies.
+#[test]
+fn ambiguous_claim_paths_are_an_assignment_of_their_own() {
+    let text = "allow anyone to call tools \"x\" if claim \"org.plan\" exists or not claim \"org.plan\" exists\nallow anyone to call tools \"y\" if claim \"/org/plan\" exists or not claim \"/org/plan\" exists\n";
+    let loaded = load(Sources::from_text("ambiguous.policy", text));
+    let names = vec!["x".to_string(), "y".to_string()];
+    let matrix = matrix::build(&loaded.sources, &loaded.policy, &names, &Default::default());
+    let cell = |name: &str| {
+        let name = matrix.names.iter().position(|n| n == name).unwrap();
+        matrix.cell(0, name, Action::Call).unwrap()
+    };
+    let dotted = cell("x");
+    assert_eq!(dotted.verdict, Verdict::Conditional);
+    let denied = dotted.deny_example.as_ref().unwrap();
+    assert_eq!(denied.claims["org.plan"], "other", "{denied:?}");
+    assert_eq!(denied.claims["org"]["plan"], "other", "{denied:?}");
+    let row = &matrix.roles[0];
+    assert_eq!(
+        engine_allows(&loaded, row, "x", Action::Call, denied),
+        Some(false)
+    );
+    assert_eq!(
+        cell("y").verdict,
+        Verdict::Allow,
+        "a pointer is never ambiguous"
     );
 }

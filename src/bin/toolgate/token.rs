@@ -14,6 +14,7 @@ use toolgate::ast::{Action, Kind};
 use toolgate::credentials::jwt::{decode_unverified, Unverified};
 use toolgate::credentials::{ClaimsPreset, PresetName, PresetOptions};
 use toolgate::eval::{Engine, Request};
+use toolgate::principal::PrincipalError;
 use toolgate::visible::visible;
 use toolgate::Loaded;
 
@@ -192,10 +193,19 @@ fn derive(
     let principal = match preset {
         Some(preset) => preset.principal(engine, claims),
         None => engine.principal(claims),
-    }
-    .map_err(|error| error.to_string())?;
-    let table = engine.table();
+    };
     let mut out = Map::new();
+    let principal = match principal {
+        Ok(principal) => principal,
+        // The gate refuses such a token (401 `invalid_token`): say so instead of a
+        // principal.
+        Err(error @ PrincipalError::AmbiguousClaim(_)) => {
+            out.insert("principal_error".into(), json!(error.to_string()));
+            return Ok(out);
+        }
+        Err(error) => return Err(error.to_string()),
+    };
+    let table = engine.table();
     out.insert(
         "principal".into(),
         json!({
@@ -266,6 +276,9 @@ fn human(report: &Value) -> String {
         out.push_str(&format!("  client   {}\n", text(&principal["client"])));
         out.push_str(&format!("  roles    {}\n", list(&principal["roles"])));
         out.push_str(&format!("  scopes   {}\n", list(&principal["scopes"])));
+    }
+    if let Some(error) = report.get("principal_error").and_then(Value::as_str) {
+        out.push_str(&format!("\nprincipal: REFUSED, {error}\n"));
     }
     if let Some(decision) = report.get("decision") {
         out.push_str(&decision_text(decision));

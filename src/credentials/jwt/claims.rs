@@ -12,6 +12,7 @@ pub(crate) struct ClaimRules<'a> {
     pub(crate) issuer: &'a str,
     pub(crate) audience: &'a Audience,
     pub(crate) leeway_seconds: i64,
+    pub(crate) max_lifetime_seconds: Option<i64>,
     pub(crate) revocations: &'a Revocations,
 }
 
@@ -32,8 +33,16 @@ pub(crate) fn check(
     if numeric(claims, Claim::Nbf)?.is_some_and(|nbf| now.saturating_add(leeway) < nbf) {
         return Err(CredentialError::NotYetValid);
     }
-    if numeric(claims, Claim::Iat)?.is_some_and(|iat| iat > now.saturating_add(leeway)) {
+    let issued = numeric(claims, Claim::Iat)?;
+    if issued.is_some_and(|iat| iat > now.saturating_add(leeway)) {
         return Err(CredentialError::IssuedInFuture);
+    }
+    if let Some(max) = rules.max_lifetime_seconds {
+        let from_now = expiry.saturating_sub(now) > max.saturating_add(leeway);
+        let from_issue = issued.is_some_and(|iat| expiry.saturating_sub(iat) > max);
+        if from_now || from_issue {
+            return Err(CredentialError::LifetimeTooLong);
+        }
     }
     if jti(claims)?.is_some_and(|jti| rules.revocations.contains(jti)) {
         return Err(CredentialError::Revoked);

@@ -63,6 +63,9 @@ pub struct JwtSettings {
     pub require_typ: bool,
     /// The token size cap, checked before any decoding.
     pub max_token_bytes: usize,
+    /// The longest lifetime accepted: a token whose `exp` is further than this from now
+    /// (beyond the leeway) or from its `iat` is refused. `None`: no limit.
+    pub max_lifetime: Option<Duration>,
     /// Revoked `jti` values.
     pub revocations: Revocations,
     /// The clock.
@@ -79,6 +82,7 @@ impl JwtSettings {
             leeway: DEFAULT_LEEWAY,
             require_typ: false,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            max_lifetime: None,
             revocations: Revocations::new(),
             clock: Clock::system(),
         }
@@ -170,6 +174,10 @@ impl JwtScheme {
             issuer: &self.settings.issuer,
             audience: &self.audience,
             leeway_seconds: self.leeway_seconds,
+            max_lifetime_seconds: self
+                .settings
+                .max_lifetime
+                .map(|max| i64::try_from(max.as_secs()).unwrap_or(i64::MAX)),
             revocations: &self.settings.revocations,
         };
         let expires_at = claims::check(&claims, &rules, self.settings.clock.now())?;
@@ -287,6 +295,13 @@ impl Scheme for JwtScheme {
         bearer_bytes(head)?
             .ok()
             .filter(|token| !token.starts_with(API_KEY_PREFIX.as_bytes()))
+    }
+
+    fn key_generation(&self) -> u64 {
+        match &self.keys {
+            Keys::Fixed(_) => 0,
+            Keys::Remote(remote, _) => remote.generation(),
+        }
     }
 
     fn still_valid(&self, identity: &Identity) -> bool {

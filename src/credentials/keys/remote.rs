@@ -60,6 +60,10 @@ struct Inner {
     config: RemoteKeysConfig,
     fetcher: Fetcher,
     keys: RwLock<Arc<KeySet>>,
+    /// The JWKS text the keys were parsed from, to tell a change.
+    body: Mutex<String>,
+    /// Bumped whenever fetched keys differ from those before.
+    generation: AtomicU64,
     /// When a fetch was last started, for the unknown-`kid` rate limit.
     last_attempt: Mutex<Option<Timestamp>>,
     /// One fetch at a time.
@@ -77,6 +81,8 @@ impl RemoteKeys {
             url,
             fetcher,
             keys: RwLock::new(Arc::new(KeySet::new())),
+            body: Mutex::new(String::new()),
+            generation: AtomicU64::new(0),
             last_attempt: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(()),
             fetches: AtomicU64::new(0),
@@ -90,6 +96,13 @@ impl RemoteKeys {
     /// The keys now in use.
     pub fn keys(&self) -> Arc<KeySet> {
         self.inner.current()
+    }
+
+    /// A number that changes whenever a fetch installs keys different from those before
+    /// (the JWKS text changed); principals cached under another generation are verified
+    /// again.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::SeqCst)
     }
 
     /// How many fetches were started (successful or not).
@@ -150,7 +163,13 @@ impl Inner {
         let response = self.fetcher.get(&self.url).await?;
         let keys = KeySet::from_jwk_text(&response.body)
             .map_err(|error| KeyError::new(format!("`{}`: {error}", self.url)))?;
-        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+        let mut body = self.body.lock().unwrap_or_else(PoisonError::into_inner);
+        if *body != response.body {
+            *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+            // After the keys: a reader seeing the new generation verifies with new keys.
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            *body = response.body;
+        }
         Ok(response.max_age)
     }
 

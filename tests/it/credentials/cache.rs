@@ -37,7 +37,10 @@ fn fixture(capacity: usize) -> Fixture {
     let scheme = Arc::new(JwtScheme::new(settings, Keys::from(keys)));
     let authenticator = Authenticator::new()
         .with_clock(clock.clock())
-        .with_cache(CacheConfig { capacity })
+        .with_cache(CacheConfig {
+            capacity,
+            ..CacheConfig::default()
+        })
         .with_scheme(Arc::clone(&scheme));
     Fixture {
         clock,

@@ -75,3 +75,61 @@ fn inspect_shows_claims_principal_and_missing_scopes() {
     assert!(!needs_policy.status.success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn inspect_shows_a_shadowing_token_refused_and_reads_pointer_paths() {
+    let dir = std::env::temp_dir().join(format!("toolgate-inspect-paths-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("p.policy");
+    std::fs::write(
+        &policy,
+        "role user\nrole admin\nallow admin to call tools \"*\"\n",
+    )
+    .unwrap();
+    let policy = policy.to_str().unwrap();
+    let shadowing = sign(
+        &keyring().rsa,
+        &claims_with(json!({"realm_access.roles": ["admin"], "realm_access": {"roles": ["user"]}})),
+    );
+    let args = [
+        "--policy", policy, "--preset", "keycloak", "--format", "json",
+    ];
+    let out = inspect(&[&[shadowing.as_str()], &args[..], &["--tool", "db.drop"]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = report["principal_error"].as_str().unwrap();
+    assert!(error.contains("`realm_access.roles`"), "{error}");
+    assert!(report.get("principal").is_none(), "{report}");
+    assert!(report.get("decision").is_none(), "{report}");
+    let human = inspect(&[
+        shadowing.as_str(),
+        "--policy",
+        policy,
+        "--preset",
+        "keycloak",
+    ]);
+    let text = String::from_utf8(human.stdout).unwrap();
+    assert!(text.contains("principal: REFUSED"), "{text}");
+
+    let dotted_client = sign(
+        &keyring().rsa,
+        &claims_with(
+            json!({"roles": null, "resource_access": {"mcp.example.com": {"roles": ["admin"]}}}),
+        ),
+    );
+    let out = inspect(
+        &[
+            &[dotted_client.as_str()],
+            &args[..],
+            &["--keycloak-client", "mcp.example.com"],
+        ]
+        .concat(),
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["principal"]["roles"], json!(["admin"]), "{report}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

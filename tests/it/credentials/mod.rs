@@ -8,4 +8,6 @@ mod claims;
 mod config;
 mod inspect;
 mod jwks;
+mod paths;
+mod rotation;
 mod support;

@@ -16,7 +16,7 @@ use toolgate::ast::{
 };
 
 use super::network;
-use super::principal::{lookup, Definitions, Principal};
+use super::principal::{is_ambiguous, lookup, Definitions, Principal};
 use super::window;
 
 /// A three-valued truth value.
@@ -135,6 +135,13 @@ impl Evaluation<'_> {
             }
             Atom::TimeAfter(instant) => {
                 Truth::from_option(parse_instant(&instant.value).map(|at| self.time >= at))
+            }
+            Atom::ClaimCompare { path, .. }
+            | Atom::ClaimContains { path, .. }
+            | Atom::ClaimExists { path }
+                if is_ambiguous(self.claims, &path.value) =>
+            {
+                Truth::Unknown
             }
             Atom::ClaimCompare { path, op, value } => {
                 let claim = lookup(self.claims, &path.value);

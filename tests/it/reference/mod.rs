@@ -73,6 +73,11 @@ pub const INSUFFICIENT_SCOPE: &str = "insufficient_scope";
 /// Reason: nothing allows the request.
 pub const NO_RULE: &str = "no_rule";
 
+/// Whether `policy` refuses the token of `request` (an ambiguous claims-map path).
+pub fn refuses(policy: &Policy, request: &RefRequest) -> bool {
+    principal::refuses(&Definitions::new(policy), &request.claims)
+}
+
 /// Decides `request` against `policy` as LANGUAGE.md's "Deciding" section says.
 pub fn decide(sources: &Sources, policy: &Policy, request: &RefRequest) -> RefDecision {
     let definitions = Definitions::new(policy);

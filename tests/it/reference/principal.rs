@@ -189,18 +189,52 @@ impl Principal {
     }
 }
 
-/// The claim at `path`: the top-level claim of exactly that name, else the path split
-/// on `.` and followed through nested objects.
+/// The claim at `path` (LANGUAGE.md v1.1): a path starting with `/` is a JSON Pointer
+/// (`~1` is `/`, `~0` is `~`); any other path is the top-level claim of exactly that name,
+/// else the path split on `.` through nested objects. A dotted path held in both forms
+/// is ambiguous: `None` here, and [`is_ambiguous`] says so.
 pub fn lookup<'v>(claims: &'v Value, path: &str) -> Option<&'v Value> {
+    if let Some(pointer) = path.strip_prefix('/') {
+        let mut current = claims;
+        for segment in pointer.split('/') {
+            let key = segment.replace("~1", "/").replace("~0", "~");
+            current = current.as_object()?.get(&key)?;
+        }
+        return Some(current);
+    }
+    if is_ambiguous(claims, path) {
+        return None;
+    }
     let object = claims.as_object()?;
     if let Some(value) = object.get(path) {
         return Some(value);
     }
+    nested(claims, path)
+}
+
+/// Whether a dotted `path` is held both as a top-level name and nested.
+pub fn is_ambiguous(claims: &Value, path: &str) -> bool {
+    !path.starts_with('/')
+        && path.contains('.')
+        && claims.get(path).is_some()
+        && nested(claims, path).is_some()
+}
+
+fn nested<'v>(claims: &'v Value, path: &str) -> Option<&'v Value> {
     let mut current = claims;
     for segment in path.split('.') {
         current = current.as_object()?.get(segment)?;
     }
     Some(current)
+}
+
+/// Whether the claims map refuses the token: one of its paths is ambiguous in it.
+pub fn refuses(definitions: &Definitions, claims: &Value) -> bool {
+    let paths = definitions.role_paths.iter();
+    let mut paths = paths
+        .chain(&definitions.scope_paths)
+        .chain(&definitions.client_paths);
+    paths.any(|path| is_ambiguous(claims, path))
 }
 
 /// A string, or each string of an array; nothing for other values.
