@@ -17,9 +17,14 @@ const SSE: [(&str, &str); 1] = [("X-Attack-Framing", "sse")];
 /// `replayer` (the same session, or its id in another principal's hands).
 fn list_then_replay(session: &Session, replayer: &Session, probe: &str) -> (Reply, Reply) {
     let list = session.post(LIST, &[]);
-    let event = list
-        .first_event_id()
-        .unwrap_or_else(|| panic!("no event id on the list stream: {}", list.describe()));
+    // The SDK's event store primes every POST stream with an event of empty data and an
+    // id (MCP resumption): a gate that drops it breaks resumption for every client.
+    let event = list.first_event_id().unwrap_or_else(|| {
+        panic!(
+            "no priming event id on the list stream (resumption broken): {}",
+            list.describe()
+        )
+    });
     let replay = replayer.send(
         "GET",
         b"",
@@ -81,7 +86,9 @@ fn resumed_streams_are_filtered_and_bound_to_their_principal() {
             "control: {}",
             result.describe()
         );
-        let event = result.first_event_id().unwrap();
+        let event = result
+            .first_event_id()
+            .unwrap_or_else(|| panic!("no priming event id: {}", result.describe()));
         let probe = format!("stolen-get-{name}");
         let replay = stolen.send(
             "GET",
