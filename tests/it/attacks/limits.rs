@@ -77,6 +77,25 @@ fn slow_request_heads_are_cut_off() {
     findings.finish();
 }
 
+/// The same without configuring anything: the default timeout is 10 s (GATE.md).
+#[test]
+fn slow_request_heads_are_cut_off_by_default() {
+    let dir = scratch("slow-head-default");
+    let upstream = Upstream::start(Kind::GoLike, &dir.0);
+    let mut gate = Gate::start(&upstream, &dir.0, &GateOptions::default());
+    let within = Duration::from_secs(20);
+    let mut stream = TcpStream::connect(&gate.address).unwrap();
+    stream
+        .write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")
+        .unwrap();
+    let (_, closed) = read_until_closed(&mut stream, within);
+    gate.service.assert_running();
+    assert!(
+        closed,
+        "a partial head stayed open past {within:?} (default timeout 10 s)"
+    );
+}
+
 /// A batch of `count` pings, their ids carrying `marker`.
 fn batch(count: usize, marker: &str) -> String {
     let messages: Vec<String> = (0..count)
