@@ -6,11 +6,11 @@
 //! processes on ephemeral ports and kills them when it ends. A missing SDK fails the test
 //! with the command that installs it.
 
-mod clients;
+pub(crate) mod clients;
 mod identity;
 mod principals;
-mod process;
-mod servers;
+pub(crate) mod process;
+pub(crate) mod servers;
 
 use serde_json::Value;
 

@@ -9,6 +9,7 @@
 )]
 
 mod api;
+mod attacks;
 mod cli;
 mod corpus;
 mod credentials;
