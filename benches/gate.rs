@@ -12,6 +12,10 @@
 //!   directly and through the layer, which decides each tool for the caller and rewrites
 //!   the answer without the ones it may not list.
 //!
+//! - `reading/{serde_json,one_way}`: the `tools/call` body parsed into a value by
+//!   serde_json alone, and by the gate's one-pass check for member names a decoder could
+//!   confuse (which also builds the value): the difference is that check's cost.
+//!
 //! Each iteration builds the request outside the measurement, then runs the service to
 //! the end of the response body. The audit sink discards records (the cost of writing
 //! them is the writer's). Run with `cargo bench --bench gate`.
@@ -266,5 +270,14 @@ fn list(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, call, list);
+fn reading(c: &mut Criterion) {
+    c.bench_function("reading/serde_json", |b| {
+        b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(CALL.as_bytes())).is_ok())
+    });
+    c.bench_function("reading/one_way", |b| {
+        b.iter(|| toolgate::gate::unstable::reads_one_way(black_box(CALL.as_bytes())))
+    });
+}
+
+criterion_group!(benches, call, list, reading);
 criterion_main!(benches);

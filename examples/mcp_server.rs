@@ -95,7 +95,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Arc::new(LocalSessionManager::default()),
         StreamableHttpServerConfig::default(),
     );
-    let inner = Router::new().nest_service("/mcp", mcp);
+    // The service answers the MCP path only (not `/mcp/...`); the gate refuses every
+    // other path itself too.
+    let inner = Router::new().route_service("/mcp", mcp);
     let app = if args.no_gate {
         eprintln!("warning: --no-gate: every request is served without authorization");
         inner

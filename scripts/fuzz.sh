@@ -53,6 +53,7 @@ max_len() {
     policy_text) echo 16384 ;;
     token) echo 20000 ;;
     jsonrpc) echo 16384 ;;
+    readings) echo 4096 ;;
     serve_config) echo 8192 ;;
     differential) echo 2048 ;;
     *) echo 4096 ;;

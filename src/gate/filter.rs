@@ -63,9 +63,14 @@ impl ListFilter {
     /// found (and the body must be written anew).
     pub fn filter_body(&self, body: &mut Value) -> bool {
         match body {
-            Value::Array(messages) => messages.iter_mut().fold(false, |found, message| {
-                self.filter_message(message) || found
-            }),
+            Value::Array(messages) => {
+                // Every message is filtered: no short-circuit.
+                let mut found = false;
+                for message in messages {
+                    found |= self.filter_message(message);
+                }
+                found
+            }
             message => self.filter_message(message),
         }
     }

@@ -105,8 +105,9 @@ mod tests {
             "accept",
         ]);
         strip_principal(&mut map);
-        let left: Vec<&str> = map.keys().map(HeaderName::as_str).collect();
-        assert_eq!(left, ["x-toolgatex", "accept"]);
+        let mut left: Vec<&str> = map.keys().map(HeaderName::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["accept", "x-toolgatex"]);
     }
 
     #[test]
@@ -121,8 +122,9 @@ mod tests {
             "accept",
         ]);
         strip_forwarding(&mut map);
-        let left: Vec<&str> = map.keys().map(HeaderName::as_str).collect();
-        assert_eq!(left, ["x-forwardedx", "accept"]);
+        let mut left: Vec<&str> = map.keys().map(HeaderName::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["accept", "x-forwardedx"]);
     }
 
     #[test]

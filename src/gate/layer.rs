@@ -192,7 +192,7 @@ impl Gate {
             Err(response) => return Ok(response),
         };
         if let Err(response) = self.open_session(&mut head.headers, &caller) {
-            return Ok(response);
+            return Ok(*response);
         }
         let (body, decisions) = match self.prepare(&head, body, &caller).await {
             Ok(prepared) => prepared,
@@ -224,18 +224,18 @@ impl Gate {
         &self,
         headers: &mut http::HeaderMap,
         caller: &Caller,
-    ) -> Result<(), GateResponse> {
+    ) -> Result<(), Box<GateResponse>> {
         let mut values = headers.get_all(session::HEADER).iter();
         let Some(presented) = values.next() else {
             return Ok(());
         };
         let refused = || {
-            responses::error(
+            Box::new(responses::error(
                 StatusCode::NOT_FOUND,
                 None,
                 jsonrpc::INVALID_REQUEST,
                 "the session does not exist",
-            )
+            ))
         };
         if values.next().is_some() {
             return Err(refused());

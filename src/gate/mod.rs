@@ -59,3 +59,13 @@ pub use config::{ClientIpHeader, GateConfig, GateConfigError, Limits, ListAudit,
 pub use layer::{Authorization, GateLayer, GateService};
 pub use policy::{Policy, PolicyHandle, ReloadError};
 pub use reload::{PolicyWatcher, WatchConfig, WatchError};
+
+/// Internals exposed for benchmarks and fuzz targets only: not a stable API.
+#[doc(hidden)]
+pub mod unstable {
+    /// Whether `bytes` read as one JSON value one way only (the gate's one-pass check:
+    /// no byte order mark, UTF-8, no member names equal or equal once case-folded).
+    pub fn reads_one_way(bytes: &[u8]) -> bool {
+        super::strict::read(bytes).is_ok()
+    }
+}

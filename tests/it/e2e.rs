@@ -532,3 +532,54 @@ fn check_audit(path: &std::path::Path, keys: &Keys, denied: &str) {
         assert!(!text.contains(secret), "a key is in the audit log");
     }
 }
+
+/// The rmcp example behind the layer answers the MCP path only: `/mcp/` and
+/// `/mcp/anything` (which axum's `nest_service` used to route to the service, and which
+/// rmcp does not look at) are refused for every principal, with or without a session.
+#[test]
+fn path_variants_through_the_rmcp_example_are_refused() {
+    let example = servers::start_example(&principals::policy_path());
+    let keys = Keys::from_example(&example.preamble);
+    let address = example
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches("/mcp")
+        .to_string();
+    let initialize = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+    let call = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"fs.read_identity","arguments":{}}}"#;
+    // The endpoint itself answers `initialize` for this key: the variants are the only
+    // difference.
+    let (status, _) = raw_post(&address, "/mcp", keys.secret(READER), initialize);
+    assert_eq!(status, 200);
+    for path in ["/mcp/", "/mcp/anything", "/mcp//", "/mcp/."] {
+        for body in [initialize, call] {
+            let (status, text) = raw_post(&address, path, keys.secret(READER), body);
+            assert_eq!(status, 404, "{path}: {text}");
+            assert!(!text.contains("protocolVersion\":\"20"), "{path}: {text}");
+            assert!(!text.contains("\"content\""), "{path}: {text}");
+        }
+    }
+}
+
+/// A raw HTTP/1.1 POST: the status and the whole response as text.
+fn raw_post(address: &str, path: &str, key: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}

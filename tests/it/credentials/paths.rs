@@ -97,7 +97,10 @@ async fn the_gate_answers_a_shadowing_token_with_401_invalid_token() {
         .unwrap(),
     ));
     let (_, authenticator) = authenticator(None);
-    let inner = Router::new().route("/mcp", routing::post(|| async { "executed" }));
+    let inner = Router::new().route(
+        "/mcp",
+        routing::post(|| async { axum::Json(json!({"jsonrpc": "2.0", "id": 1, "result": {}})) }),
+    );
     let layer = GateLayer::new(GateConfig::new(RESOURCE).unwrap(), policy, authenticator);
     let gate = tower::Layer::layer(&layer, inner);
     let send = |claims: Value| {

@@ -4,6 +4,7 @@ mod audit;
 mod input;
 mod lists;
 mod metadata;
+mod paths;
 mod reload;
 mod responses;
 mod serve;

@@ -1,0 +1,255 @@
+//! The parser differential: any bytes as the body of a POST to the gate, with a content
+//! type the first byte picks, through the public tower service in front of a server that
+//! records what reaches it. Whenever the gate forwards a body, every way a server could
+//! read it must lead to uses the policy allows: JSON read with the last duplicate member
+//! winning (serde_json, JavaScript), the first winning, and member names matched
+//! case-insensitively with Unicode case folding, last match winning (Go's
+//! `encoding/json`). The oracle reads the forwarded bytes itself, with its own notion of
+//! a use (any method naming a tool, resource or prompt), never the gate's method table.
+//! A body sent with a charset other than UTF-8 must never be forwarded at all.
+#![no_main]
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::body::{Body, Bytes};
+use http::{Request, Response};
+use http_body_util::BodyExt;
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+use tower::{Layer, Service, ServiceExt};
+use toolgate::credentials::{Authenticator, BoxFuture, CredentialError, Identity, Scheme};
+use toolgate::gate::{GateConfig, GateLayer, Policy, PolicyHandle};
+use toolgate::{Engine, Kind, Loaded, PrincipalParts};
+
+const POLICY: &str = r#"scope "tool:read", "tool:write"
+role reader
+role writer inherits reader
+require scope "tool:write" to call tools "fs.write_*"
+allow reader to call tools "fs.read_*"
+allow writer to call tools "fs.*"
+allow anyone to list, read resources "docs://*"
+allow reader to list, get prompts "review-*"
+deny anyone to call tools "db.drop_*"
+deny anyone to call tools "net.*" unless ip in [10.0.0.0/8]
+allow anyone to call tools "net.*"
+"#;
+
+const CALLERS: [(&str, &[&str], &[&str]); 3] = [
+    ("reader", &["reader"], &["tool:read"]),
+    ("writer", &["writer"], &["tool:read", "tool:write"]),
+    ("nobody", &[], &[]),
+];
+
+/// `Authorization: Bearer NAME` for a caller of [`CALLERS`].
+struct Callers;
+
+fn parts(name: &str) -> Option<PrincipalParts> {
+    let (_, roles, scopes) = CALLERS.iter().find(|caller| caller.0 == name)?;
+    Some(PrincipalParts {
+        subject: Some(name.to_string()),
+        roles: roles.iter().map(|role| role.to_string()).collect(),
+        scopes: scopes.iter().map(|scope| scope.to_string()).collect(),
+        client: None,
+    })
+}
+
+impl Scheme for Callers {
+    fn authenticate<'a>(&'a self, head: &'a http::request::Parts) -> BoxFuture<'a, Option<Result<Identity, CredentialError>>> {
+        Box::pin(async move {
+            let token = head.headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ")?;
+            Some(parts(token).map(|parts| Identity::Parts { parts, expires_at: None }).ok_or(CredentialError::Malformed))
+        })
+    }
+}
+
+type Forwarded = Arc<Mutex<Option<Bytes>>>;
+
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    layer: GateLayer,
+    engine: Engine,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let loaded = |name| match Loaded::from_text(name, POLICY) {
+            Ok(loaded) => loaded,
+            Err(error) => panic!("{error}"),
+        };
+        let policy = PolicyHandle::new(Policy::new(loaded("gate.policy")));
+        let config = GateConfig::new("http://127.0.0.1:8080/mcp").unwrap_or_else(|error| panic!("{error}"));
+        let authenticator = Authenticator::new().with_scheme(Callers);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|error| panic!("{error}"));
+        Fixture { runtime, layer: GateLayer::new(config, policy, authenticator), engine: loaded("oracle.policy").engine }
+    })
+}
+
+/// The server behind the gate: keeps the body it got, answers an empty result.
+fn server(forwarded: Forwarded) -> impl Service<Request<Body>, Response = Response<Body>, Error = Infallible, Future = impl Send> + Clone + Send {
+    tower::service_fn(move |request: Request<Body>| {
+        let forwarded = Arc::clone(&forwarded);
+        async move {
+            let body = request.into_body().collect().await.map(|body| body.to_bytes()).unwrap_or_default();
+            if let Ok(mut slot) = forwarded.lock() {
+                *slot = Some(body);
+            }
+            let mut response = Response::new(Body::from(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#));
+            response.headers_mut().insert("content-type", http::HeaderValue::from_static("application/json"));
+            Ok::<_, Infallible>(response)
+        }
+    })
+}
+
+/// A JSON value with every member kept, in order, duplicates included.
+enum Json {
+    Object(Vec<(String, Json)>),
+    Array(Vec<Json>),
+    String(String),
+    Other,
+}
+
+/// How a server picks among members whose names collide.
+#[derive(Clone, Copy, Debug)]
+enum Reading {
+    LastWins,
+    FirstWins,
+    Folded,
+}
+
+const READINGS: [Reading; 3] = [Reading::LastWins, Reading::FirstWins, Reading::Folded];
+
+struct Members;
+
+impl<'de> serde::de::Visitor<'de> for Members {
+    type Value = Json;
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("JSON")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Json, E> { Ok(Json::Other) }
+    fn visit_i64<E>(self, _: i64) -> Result<Json, E> { Ok(Json::Other) }
+    fn visit_u64<E>(self, _: u64) -> Result<Json, E> { Ok(Json::Other) }
+    fn visit_f64<E>(self, _: f64) -> Result<Json, E> { Ok(Json::Other) }
+    fn visit_unit<E>(self) -> Result<Json, E> { Ok(Json::Other) }
+    fn visit_str<E>(self, value: &str) -> Result<Json, E> { Ok(Json::String(value.to_string())) }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Json>()? { items.push(item); }
+        Ok(Json::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut members = Vec::new();
+        while let Some((name, value)) = map.next_entry::<String, Json>()? { members.push((name, value)); }
+        Ok(Json::Object(members))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Json, D::Error> {
+        deserializer.deserialize_any(Members)
+    }
+}
+
+/// Go's `strings.EqualFold`, near enough: every character's simple case fold.
+fn fold(name: &str) -> String {
+    name.chars().flat_map(char::to_uppercase).flat_map(char::to_lowercase).map(|c| if c == 'ſ' { 's' } else { c }).collect()
+}
+
+impl Json {
+    fn get(&self, field: &str, reading: Reading) -> Option<&Json> {
+        let Json::Object(members) = self else { return None };
+        let mut matching = members.iter().filter(|(name, _)| match reading {
+            Reading::Folded => fold(name) == fold(field),
+            _ => name == field,
+        });
+        match reading {
+            Reading::FirstWins => matching.next(),
+            _ => matching.last(),
+        }
+        .map(|(_, value)| value)
+    }
+    fn text(&self) -> Option<&str> {
+        match self { Json::String(text) => Some(text), _ => None }
+    }
+}
+
+/// Every use a server reading `message` this way could perform: any method that names a
+/// tool (`params.name` with a method about tools), a resource (`params.uri` or a
+/// `ref/resource`), or a prompt.
+fn uses(message: &Json, reading: Reading) -> Vec<(Kind, String)> {
+    let Some(method) = message.get("method", reading).and_then(Json::text) else { return Vec::new() };
+    let Some(params) = message.get("params", reading) else { return Vec::new() };
+    let name = |field: &str| params.get(field, reading).and_then(Json::text).map(str::to_string);
+    let mut found = Vec::new();
+    if method.starts_with("tools/") && method != "tools/list" {
+        found.extend(name("name").map(|name| (Kind::Tool, name)));
+    }
+    if method.starts_with("resources/") && !method.ends_with("/list") && method != "resources/unsubscribe" {
+        found.extend(name("uri").map(|uri| (Kind::Resource, uri)));
+    }
+    if method.starts_with("prompts/") && method != "prompts/list" {
+        found.extend(name("name").map(|name| (Kind::Prompt, name)));
+    }
+    if method == "completion/complete" {
+        if let Some(reference) = params.get("ref", reading) {
+            match reference.get("type", reading).and_then(Json::text) {
+                Some("ref/prompt") => found.extend(reference.get("name", reading).and_then(Json::text).map(|name| (Kind::Prompt, name.to_string()))),
+                Some("ref/resource") => found.extend(reference.get("uri", reading).and_then(Json::text).map(|uri| (Kind::Resource, uri.to_string()))),
+                _ => {}
+            }
+        }
+    }
+    found
+}
+
+fn check_forwarded(fixture: &Fixture, caller: Option<&str>, sent: &[u8], got: &[u8]) {
+    let caller = caller.unwrap_or_else(|| panic!("forwarded a request without credentials"));
+    let value: Json = serde_json::from_slice(got).unwrap_or_else(|error| panic!("forwarded a body that is not JSON ({error}): {:?}", String::from_utf8_lossy(sent)));
+    let principal = fixture.engine.principal_from_parts(&parts(caller).unwrap_or_default());
+    let now = jiff::Timestamp::now();
+    for reading in READINGS {
+        let messages: Vec<&Json> = match &value {
+            Json::Array(batch) => batch.iter().collect(),
+            one => vec![one],
+        };
+        for (kind, name) in messages.into_iter().flat_map(|message| uses(message, reading)) {
+            let request = toolgate::Request { kind, action: kind.use_action(), name: &name, ip: None, time: now };
+            let decision = fixture.engine.decide(&principal, &request);
+            assert!(decision.is_allowed(), "read {reading:?}, the forwarded body lets {caller} use {kind:?} `{name}`, which the policy denies; body: {:?}", String::from_utf8_lossy(got));
+        }
+    }
+}
+
+/// The content types the first byte picks from: only the first two may be forwarded.
+const CONTENT_TYPES: [&str; 4] = [
+    "application/json",
+    "Application/JSON; Charset=\"UTF-8\"",
+    "application/json; charset=utf-7",
+    "application/json; charset=utf-16le",
+];
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&choice, body)) = data.split_first() else { return };
+    let fixture = fixture();
+    let caller = CALLERS.get(usize::from(choice % 4)).map(|caller| caller.0);
+    let content_type = CONTENT_TYPES[usize::from((choice >> 2) % 4)];
+    let mut builder = Request::post("/mcp")
+        .header("content-type", content_type)
+        .header("accept", "application/json, text/event-stream");
+    if let Some(caller) = caller {
+        builder = builder.header("authorization", format!("Bearer {caller}"));
+    }
+    let Ok(request) = builder.body(Body::from(body.to_vec())) else { return };
+    let forwarded: Forwarded = Arc::new(Mutex::new(None));
+    let service = fixture.layer.layer(server(Arc::clone(&forwarded)));
+    fixture.runtime.block_on(async move {
+        let response = service.oneshot(request).await.unwrap_or_else(|never| match never {});
+        let _ = response.into_body().collect().await;
+    });
+    let got = forwarded.lock().ok().and_then(|mut slot| slot.take());
+    if let Some(got) = got {
+        assert!(!content_type.contains("utf-7") && !content_type.contains("utf-16"), "forwarded a body in {content_type}");
+        check_forwarded(fixture, caller, body, &got);
+    }
+});
