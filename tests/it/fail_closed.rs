@@ -8,7 +8,10 @@
 //! - a key fetch failing: `credentials::jwks` (`failed_or_garbage_fetches_*`,
 //!   `a_fetch_cut_off_mid_body_*`, `fetches_time_out_*`), always the last good keys or
 //!   an unknown key refused;
-//! - a policy reload failing: `gate::reload` (the previous policy keeps deciding).
+//! - a policy reload failing: `gate::reload` (the previous policy keeps deciding);
+//! - list responses the gate cannot read one way (`502`, or the stream ended), and
+//!   lists answered with another id, an error status or odd member spelling (filtered):
+//!   `gate::list_faults`; against real SDK servers: `attacks`.
 
 use std::net::IpAddr;
 

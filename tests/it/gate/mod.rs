@@ -2,6 +2,7 @@
 
 mod audit;
 mod input;
+mod list_faults;
 mod lists;
 mod metadata;
 mod paths;
