@@ -10,6 +10,13 @@ use tower::ServiceExt;
 
 use super::support::*;
 
+/// A response: its content type, extra headers and body.
+type Case = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [u8],
+);
+
 /// The name the reader may not list (`db.*` is no rule of the reader's).
 const HIDDEN: &str = "db.drop_table";
 
@@ -56,7 +63,7 @@ fn text(reply: &Reply) -> String {
 
 #[tokio::test]
 async fn json_lists_the_gate_cannot_read_one_way_are_502() {
-    let cases: [(&str, &[(&'static str, &'static str)], &'static [u8]); 5] = [
+    let cases: [Case; 5] = [
         (
             "application/json",
             &[],
