@@ -5,7 +5,7 @@
 //! winning (serde_json, JavaScript), the first winning, and member names matched
 //! case-insensitively with Unicode case folding, last match winning (Go's
 //! `encoding/json`). The oracle reads the forwarded bytes itself, with its own notion of
-//! a use (any method naming a tool, resource or prompt), never the gate's method table.
+//! a use (the MCP methods that run or read something), never the gate's parser.
 //! A body sent with a charset other than UTF-8 must never be forwarded at all.
 #![no_main]
 
@@ -16,7 +16,6 @@ use axum::body::{Body, Bytes};
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use libfuzzer_sys::fuzz_target;
-use serde_json::Value;
 use tower::{Layer, Service, ServiceExt};
 use toolgate::credentials::{Authenticator, BoxFuture, CredentialError, Identity, Scheme};
 use toolgate::gate::{GateConfig, GateLayer, Policy, PolicyHandle};
@@ -174,31 +173,29 @@ impl Json {
     }
 }
 
-/// Every use a server reading `message` this way could perform: any method that names a
-/// tool (`params.name` with a method about tools), a resource (`params.uri` or a
-/// `ref/resource`), or a prompt.
+/// Every use a server reading `message` this way performs: the MCP methods that run a
+/// tool, read or subscribe to a resource, get a prompt or complete an argument of either
+/// (from the MCP specification's method list, not from the gate's code), with the names
+/// found by this reading.
 fn uses(message: &Json, reading: Reading) -> Vec<(Kind, String)> {
     let Some(method) = message.get("method", reading).and_then(Json::text) else { return Vec::new() };
     let Some(params) = message.get("params", reading) else { return Vec::new() };
     let name = |field: &str| params.get(field, reading).and_then(Json::text).map(str::to_string);
     let mut found = Vec::new();
-    if method.starts_with("tools/") && method != "tools/list" {
-        found.extend(name("name").map(|name| (Kind::Tool, name)));
-    }
-    if method.starts_with("resources/") && !method.ends_with("/list") && method != "resources/unsubscribe" {
-        found.extend(name("uri").map(|uri| (Kind::Resource, uri)));
-    }
-    if method.starts_with("prompts/") && method != "prompts/list" {
-        found.extend(name("name").map(|name| (Kind::Prompt, name)));
-    }
-    if method == "completion/complete" {
-        if let Some(reference) = params.get("ref", reading) {
-            match reference.get("type", reading).and_then(Json::text) {
-                Some("ref/prompt") => found.extend(reference.get("name", reading).and_then(Json::text).map(|name| (Kind::Prompt, name.to_string()))),
-                Some("ref/resource") => found.extend(reference.get("uri", reading).and_then(Json::text).map(|uri| (Kind::Resource, uri.to_string()))),
-                _ => {}
+    match method {
+        "tools/call" => found.extend(name("name").map(|name| (Kind::Tool, name))),
+        "resources/read" | "resources/subscribe" => found.extend(name("uri").map(|uri| (Kind::Resource, uri))),
+        "prompts/get" => found.extend(name("name").map(|name| (Kind::Prompt, name))),
+        "completion/complete" => {
+            if let Some(reference) = params.get("ref", reading) {
+                match reference.get("type", reading).and_then(Json::text) {
+                    Some("ref/prompt") => found.extend(reference.get("name", reading).and_then(Json::text).map(|name| (Kind::Prompt, name.to_string()))),
+                    Some("ref/resource") => found.extend(reference.get("uri", reading).and_then(Json::text).map(|uri| (Kind::Resource, uri.to_string()))),
+                    _ => {}
+                }
             }
         }
+        _ => {}
     }
     found
 }
