@@ -240,10 +240,23 @@ fn diagnostics_cases_report_the_expected_codes() {
 
 fn check_spec(dir: &Path, spec: &Value) {
     let file = dir.join(spec["file"].as_str().unwrap());
-    let args: Vec<&str> = spec["args"]
+    // Files named in `args` are relative to the case folder, as the shared runner
+    // (which runs inside it) reads them.
+    let args: Vec<String> = spec["args"]
         .as_array()
-        .map(|args| args.iter().map(|a| a.as_str().unwrap()).collect())
+        .map(|args| {
+            args.iter()
+                .map(|a| a.as_str().unwrap())
+                .map(|arg| match dir.join(arg) {
+                    path if !arg.starts_with('-') && path.exists() => {
+                        path.to_str().unwrap().to_string()
+                    }
+                    _ => arg.to_string(),
+                })
+                .collect()
+        })
         .unwrap_or_default();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = crate::cli::toolgate(
         &[
             &["check", file.to_str().unwrap(), "--format", "json"],
