@@ -8,98 +8,19 @@
 //! and whether `Mcp-Method` / `Mcp-Name` headers are sent.
 #![no_main]
 
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
-use axum::body::{Body, Bytes};
-use http::{Request, Response};
+use axum::body::Body;
+use http::Request;
 use http_body_util::BodyExt;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use tower::{Layer, Service, ServiceExt};
-use toolgate::credentials::{Authenticator, BoxFuture, CredentialError, Identity, Scheme};
-use toolgate::gate::{GateConfig, GateLayer, Policy, PolicyHandle};
-use toolgate::{Engine, Kind, Loaded, PrincipalParts};
+use tower::{Layer, ServiceExt};
+use toolgate::Kind;
 
-const POLICY: &str = r#"scope "tool:read", "tool:write"
-role reader
-role writer inherits reader
-require scope "tool:write" to call tools "fs.write_*"
-allow reader to call tools "fs.read_*"
-allow writer to call tools "fs.*"
-allow anyone to list, read resources "docs://*"
-allow reader to list, get prompts "review-*"
-deny anyone to call tools "db.drop_*"
-deny anyone to call tools "net.*" unless ip in [10.0.0.0/8]
-allow anyone to call tools "net.*"
-"#;
-
-const CALLERS: [(&str, &[&str], &[&str]); 3] = [
-    ("reader", &["reader"], &["tool:read"]),
-    ("writer", &["writer"], &["tool:read", "tool:write"]),
-    ("nobody", &[], &[]),
-];
-
-/// `Authorization: Bearer NAME` for a caller of [`CALLERS`].
-struct Callers;
-
-fn parts(name: &str) -> Option<PrincipalParts> {
-    let (_, roles, scopes) = CALLERS.iter().find(|caller| caller.0 == name)?;
-    Some(PrincipalParts {
-        subject: Some(name.to_string()),
-        roles: roles.iter().map(|role| role.to_string()).collect(),
-        scopes: scopes.iter().map(|scope| scope.to_string()).collect(),
-        client: None,
-    })
-}
-
-impl Scheme for Callers {
-    fn authenticate<'a>(&'a self, head: &'a http::request::Parts) -> BoxFuture<'a, Option<Result<Identity, CredentialError>>> {
-        Box::pin(async move {
-            let token = head.headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ")?;
-            Some(parts(token).map(|parts| Identity::Parts { parts, expires_at: None }).ok_or(CredentialError::Malformed))
-        })
-    }
-}
-
-type Forwarded = Arc<Mutex<Option<Bytes>>>;
-
-struct Fixture {
-    runtime: tokio::runtime::Runtime,
-    layer: GateLayer,
-    engine: Engine,
-}
-
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let loaded = |name| match Loaded::from_text(name, POLICY) {
-            Ok(loaded) => loaded,
-            Err(error) => panic!("{error}"),
-        };
-        let policy = PolicyHandle::new(Policy::new(loaded("gate.policy")));
-        let config = GateConfig::new("http://127.0.0.1:8080/mcp").unwrap_or_else(|error| panic!("{error}"));
-        let authenticator = Authenticator::new().with_scheme(Callers);
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|error| panic!("{error}"));
-        Fixture { runtime, layer: GateLayer::new(config, policy, authenticator), engine: loaded("oracle.policy").engine }
-    })
-}
-
-/// The server behind the gate: keeps the body it got, answers an empty result.
-fn server(forwarded: Forwarded) -> impl Service<Request<Body>, Response = Response<Body>, Error = Infallible, Future = impl Send> + Clone + Send {
-    tower::service_fn(move |request: Request<Body>| {
-        let forwarded = Arc::clone(&forwarded);
-        async move {
-            let body = request.into_body().collect().await.map(|body| body.to_bytes()).unwrap_or_default();
-            if let Ok(mut slot) = forwarded.lock() {
-                *slot = Some(body);
-            }
-            let mut response = Response::new(Body::from(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#));
-            response.headers_mut().insert("content-type", http::HeaderValue::from_static("application/json"));
-            Ok::<_, Infallible>(response)
-        }
-    })
-}
+#[path = "gate_fixture.rs"]
+mod gate_fixture;
+use gate_fixture::{fixture, parts, server, Fixture, Forwarded, CALLERS};
 
 /// The uses a message asks for, as serde_json reads it (what an MCP server would see).
 fn uses(message: &Value) -> Vec<(Kind, String)> {
