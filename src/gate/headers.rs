@@ -52,21 +52,21 @@ pub(crate) fn strip_principal(headers: &mut HeaderMap) {
 /// Removes the client's forwarding headers (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`,
 /// in any spelling a server could read as them).
 pub(crate) fn strip_forwarding(headers: &mut HeaderMap) {
-    remove_where(headers, |normalised| {
+    remove_where(headers, |name| {
         FORWARDING.iter().any(|forwarding| {
             if forwarding.ends_with('-') {
-                normalised.starts_with(forwarding)
+                name.starts_with(forwarding)
             } else {
-                normalised == *forwarding
+                name.is(forwarding)
             }
         })
     });
 }
 
-fn remove_where(headers: &mut HeaderMap, matches: impl Fn(&str) -> bool) {
+fn remove_where(headers: &mut HeaderMap, matches: impl Fn(&Normalised<'_>) -> bool) {
     let doomed: Vec<HeaderName> = headers
         .keys()
-        .filter(|name| matches(&normalise(name.as_str())))
+        .filter(|name| matches(&Normalised(name.as_str())))
         .cloned()
         .collect();
     for name in doomed {
@@ -74,9 +74,30 @@ fn remove_where(headers: &mut HeaderMap, matches: impl Fn(&str) -> bool) {
     }
 }
 
-/// A header name as servers may read it: lowercase, `_` as `-`.
-fn normalise(name: &str) -> String {
-    name.to_ascii_lowercase().replace('_', "-")
+/// A header name as servers may read it: lowercase (as `HeaderName` already is), `_` as
+/// `-`; compared without copying it.
+struct Normalised<'n>(&'n str);
+
+impl Normalised<'_> {
+    fn byte(byte: u8) -> u8 {
+        match byte {
+            b'_' => b'-',
+            other => other.to_ascii_lowercase(),
+        }
+    }
+
+    fn starts_with(&self, prefix: &str) -> bool {
+        self.0.len() >= prefix.len()
+            && self
+                .0
+                .bytes()
+                .zip(prefix.bytes())
+                .all(|(byte, expected)| Normalised::byte(byte) == expected)
+    }
+
+    fn is(&self, other: &str) -> bool {
+        self.0.len() == other.len() && self.starts_with(other)
+    }
 }
 
 #[cfg(test)]

@@ -126,16 +126,14 @@ impl Upstream {
     }
 }
 
-/// Removes hop-by-hop headers, the caller's credentials, every header a server could
-/// read as an `X-Toolgate-*` or forwarding header, and `Host` (the client sets the
-/// upstream's).
+/// Removes the caller's credentials, every header a server could read as a forwarding
+/// header, and `Host` (the client sets the upstream's). Hop-by-hop and forged principal
+/// headers are already gone: the gate in front removed them before reading anything.
 fn clean(headers: &mut HeaderMap) {
-    headers::strip_hop_by_hop(headers);
     for name in CREDENTIALS {
         headers.remove(name);
     }
     headers.remove(http::header::HOST);
-    headers::strip_principal(headers);
     headers::strip_forwarding(headers);
 }
 
