@@ -2,7 +2,7 @@
 //!
 //! A seeded generator (a small xorshift, so every run sees the same text) writes one
 //! policy per size, (roles, tools) = (10, 100), (100, 1 000) and (1 000, 10 000), in the
-//! concrete syntax of LANGUAGE.md: roles in inheritance chains and trees with `aka`
+//! concrete syntax of docs/language.md: roles in inheritance chains and trees with `aka`
 //! values, scopes with implications, networks and windows (with a `tz`), about one rule
 //! per tool over tool names `svc{n}.op_{m}` with literal names, prefix globs `svc{n}.*`
 //! and a few `*`, conditions (`time in`, `ip in`, `scope`, `claim ==`), deny rules with
@@ -20,6 +20,8 @@
 //! - `compile/{load,parse,check,compile_only}/{size}`: the whole chain
 //!   (`toolgate::load(Sources::from_text(..))`), and each stage alone on the previous
 //!   stage's output, so compile-only time is visible.
+//! - `decide_arguments/{with,without}/{size}`: one allow through a rule with two `arg`
+//!   atoms, and the same allow through a rule without a condition.
 //! - `principal/{size}`: `Engine::principal` on a token's claims.
 //!
 //! Run with `cargo bench --bench decide` (all groups), or filter, e.g.
@@ -553,6 +555,61 @@ fn decide_by_name(c: &mut Criterion) {
     group.finish();
 }
 
+/// `decide_arguments/{with,without}/{size}`: the same allow decided through a rule with
+/// two `arg` atoms (`replicas <= 5` and `cluster in [...]`, on a call with six
+/// arguments) and through a rule without a condition, in the policy of each size: what
+/// argument conditions add to a decision.
+fn decide_arguments(c: &mut Criterion) {
+    let mut group = c.benchmark_group("decide_arguments");
+    group
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Elements(1));
+    let arguments = serde_json::json!({
+        "replicas": 3, "cluster": "staging", "namespace": "web",
+        "dry_run": false, "reason": "load test", "labels": {"team": "a"}
+    });
+    let arguments = arguments.as_object().unwrap();
+    for (roles, tools) in SIZES {
+        let mut generated = generate(roles, tools);
+        generated.text.push_str(
+            "\nallow anyone to call tools \"argbench.with\"\n  \
+             if arg \"replicas\" <= 5 and arg \"cluster\" in [\"dev\", \"staging\"]\n\
+             allow anyone to call tools \"argbench.early\"\n  \
+             if arg \"cluster\" exists and arg \"dry_run\" == false\n\
+             allow anyone to call tools \"argbench.timed\"\n  \
+             if time after \"2020-01-01T00:00:00Z\" and time before \"2100-01-01T00:00:00Z\"\n\
+             allow anyone to call tools \"argbench.without\"\n",
+        );
+        let engine = load(&generated);
+        let principal = engine.principal(&claims(&generated, 7)).unwrap();
+        let time: Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
+        for name in ["with", "early", "timed", "without"] {
+            let tool = format!("argbench.{name}");
+            let request = Request::new(Kind::Tool, Action::Call, &tool)
+                .unwrap()
+                .at(time)
+                .with_arguments(arguments);
+            let decision = engine.decide(&principal, &request);
+            eprintln!(
+                "decide_arguments/{name}/{}: {} ({})",
+                label(roles, tools),
+                if decision.is_allowed() {
+                    "allow"
+                } else {
+                    "deny"
+                },
+                decision.reason.as_str()
+            );
+            group.bench_function(BenchmarkId::new(name, label(roles, tools)), |b| {
+                b.iter(|| black_box(engine.decide(black_box(&principal), black_box(&request))));
+            });
+        }
+    }
+    group.finish();
+}
+
 fn compile_bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("compile");
     group
@@ -611,5 +668,12 @@ fn principal(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decide, decide_by_name, compile_bench, principal);
+criterion_group!(
+    benches,
+    decide,
+    decide_by_name,
+    decide_arguments,
+    compile_bench,
+    principal
+);
 criterion_main!(benches);

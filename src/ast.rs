@@ -494,8 +494,78 @@ pub enum Atom {
         /// The claim path.
         path: Text,
     },
+    /// `arg S ...`: a test of the call's arguments (v1.1).
+    Arg {
+        /// The argument path.
+        path: Text,
+        /// What is tested.
+        test: ArgOperator,
+    },
     /// `true` or `false`.
     Bool(bool),
+}
+
+/// What an `arg` atom tests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArgOperator {
+    /// `== LITERAL` or `!= LITERAL`.
+    Compare {
+        /// `==` or `!=`.
+        op: CompareOp,
+        /// The value compared with.
+        value: Literal,
+    },
+    /// `in [LITERAL, ...]`.
+    In(Vec<Literal>),
+    /// `contains LITERAL`.
+    Contains(Literal),
+    /// `matches "GLOB"`.
+    Matches(Text),
+    /// `< NUMBER`, `<=`, `>`, `>=`.
+    Order {
+        /// The comparison.
+        op: OrderOp,
+        /// The number (an integer or decimal literal).
+        value: Literal,
+    },
+    /// `exists`.
+    Exists,
+}
+
+/// `<`, `<=`, `>` or `>=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderOp {
+    /// `<`.
+    Less,
+    /// `<=`.
+    LessOrEqual,
+    /// `>`.
+    Greater,
+    /// `>=`.
+    GreaterOrEqual,
+}
+
+impl OrderOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            OrderOp::Less => "<",
+            OrderOp::LessOrEqual => "<=",
+            OrderOp::Greater => ">",
+            OrderOp::GreaterOrEqual => ">=",
+        }
+    }
+
+    /// Whether `ordering` (of the argument against the literal) satisfies the operator.
+    pub fn holds(self, ordering: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        match self {
+            OrderOp::Less => ordering == Less,
+            OrderOp::LessOrEqual => matches!(ordering, Less | Equal),
+            OrderOp::Greater => ordering == Greater,
+            OrderOp::GreaterOrEqual => matches!(ordering, Greater | Equal),
+        }
+    }
 }
 
 /// `==` or `!=`.
@@ -541,6 +611,93 @@ pub enum LiteralValue {
     String(String),
     /// An integer.
     Integer(i64),
+    /// A decimal (v1.1): an integer, `.`, digits.
+    Decimal(Decimal),
     /// `true` or `false`.
     Bool(bool),
+}
+
+impl LiteralValue {
+    /// The literal as a policy writes it.
+    pub fn to_source(&self) -> String {
+        match self {
+            LiteralValue::String(text) => quote(text),
+            LiteralValue::Integer(number) => number.to_string(),
+            LiteralValue::Decimal(number) => number.to_string(),
+            LiteralValue::Bool(value) => value.to_string(),
+        }
+    }
+}
+
+/// `text` as a policy string literal: in double quotes, with `\"`, `\\`, `\n`, `\t` and
+/// `\u{HEX}` for other control characters.
+pub fn quote(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for character in text.chars() {
+        match character {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\t' => quoted.push_str("\\t"),
+            control if control.is_control() => {
+                quoted.push_str(&format!("\\u{{{:x}}}", u32::from(control)))
+            }
+            other => quoted.push(other),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// A decimal literal: a finite number, kept with the text it was written as so that it
+/// prints back unchanged. Equal when the values are equal (`-0.0` is `0.0`).
+#[derive(Debug, Clone)]
+pub struct Decimal {
+    value: f64,
+    text: Box<str>,
+}
+
+impl Decimal {
+    /// The decimal of `text` (`-12.50`); `None` when it is not a finite number.
+    pub fn parse(text: &str) -> Option<Decimal> {
+        let value: f64 = text.parse().ok()?;
+        value.is_finite().then(|| Decimal {
+            value: if value == 0.0 { 0.0 } else { value },
+            text: text.into(),
+        })
+    }
+
+    /// `0.0`.
+    pub fn zero() -> Decimal {
+        Decimal {
+            value: 0.0,
+            text: "0.0".into(),
+        }
+    }
+
+    /// Its value.
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+}
+
+impl PartialEq for Decimal {
+    fn eq(&self, other: &Decimal) -> bool {
+        self.value.to_bits() == other.value.to_bits()
+    }
+}
+
+impl Eq for Decimal {}
+
+impl std::hash::Hash for Decimal {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.value.to_bits().hash(state);
+    }
+}
+
+impl std::fmt::Display for Decimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
 }

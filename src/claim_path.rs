@@ -1,4 +1,4 @@
-//! Claim paths (LANGUAGE.md, "Conditions", v1.1), read in one place: principal
+//! Claim paths (docs/language.md, "Conditions", v1.1), read in one place: principal
 //! resolution, `claim` atoms, `explain`, the matrix and `token inspect` all use
 //! [`ClaimPath`].
 //!
@@ -147,16 +147,32 @@ impl ClaimPath {
         }
     }
 
+    /// The chains of member names the path can read: the top-level name alone, and for
+    /// a dotted path also its `.` segments; a pointer's segments.
+    pub fn member_chains(&self) -> Vec<Vec<&str>> {
+        match &self.form {
+            Form::Name => vec![vec![&*self.text]],
+            Form::Dotted(segments) => vec![
+                vec![&*self.text],
+                segments.iter().map(|segment| &**segment).collect(),
+            ],
+            Form::Pointer(segments) => vec![segments.iter().map(|segment| &**segment).collect()],
+        }
+    }
+
     /// What the path finds in `claims`.
+    #[inline]
     pub fn find<'c>(&self, claims: &'c Map<String, Value>) -> Found<'c> {
         let found = |value: Option<&'c Value>| value.map_or(Found::Missing, Found::Value);
         match &self.form {
-            Form::Name => found(claims.get(&*self.text)),
+            Form::Name => found(member(claims, &self.text)),
             Form::Pointer(segments) => found(nested(claims, segments)),
-            Form::Dotted(segments) => match (claims.get(&*self.text), nested(claims, segments)) {
-                (Some(_), Some(_)) => Found::Ambiguous,
-                (top, inner) => found(top.or(inner)),
-            },
+            Form::Dotted(segments) => {
+                match (member(claims, &self.text), nested(claims, segments)) {
+                    (Some(_), Some(_)) => Found::Ambiguous,
+                    (top, inner) => found(top.or(inner)),
+                }
+            }
         }
     }
 
@@ -219,11 +235,26 @@ impl From<&str> for ClaimPath {
 /// The value reached through nested objects (never through arrays).
 fn nested<'c>(claims: &'c Map<String, Value>, segments: &[Box<str>]) -> Option<&'c Value> {
     let (first, rest) = segments.split_first()?;
-    let mut current = claims.get(&**first)?;
+    let mut current = member(claims, first)?;
     for segment in rest {
-        current = current.as_object()?.get(&**segment)?;
+        current = member(current.as_object()?, segment)?;
     }
     Some(current)
+}
+
+/// The member `name` of `object`. A small object (the usual token or call arguments) is
+/// scanned comparing lengths first, which skips most byte comparisons; the sorted map's
+/// own search compares bytes at every step, and costs more at these sizes.
+#[inline]
+fn member<'c>(object: &'c Map<String, Value>, name: &str) -> Option<&'c Value> {
+    const SCANNED: usize = 16;
+    if object.len() > SCANNED {
+        return object.get(name);
+    }
+    object
+        .iter()
+        .find(|(key, _)| key.len() == name.len() && key.as_str() == name)
+        .map(|(_, value)| value)
 }
 
 /// One pointer segment with `~1` and `~0` read; `None` for any other `~`.

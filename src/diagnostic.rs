@@ -27,7 +27,7 @@ impl Severity {
     }
 }
 
-/// The stable diagnostic codes of LANGUAGE.md.
+/// The stable diagnostic codes of docs/language.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[allow(missing_docs)]
 pub enum Code {
@@ -43,6 +43,7 @@ pub enum Code {
     E010,
     E011,
     E012,
+    E013,
     W001,
     W002,
     W003,
@@ -51,11 +52,12 @@ pub enum Code {
     W006,
     W007,
     W008,
+    W009,
 }
 
 impl Code {
     /// Every code, errors first.
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 22] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -68,6 +70,7 @@ impl Code {
         Code::E010,
         Code::E011,
         Code::E012,
+        Code::E013,
         Code::W001,
         Code::W002,
         Code::W003,
@@ -76,9 +79,10 @@ impl Code {
         Code::W006,
         Code::W007,
         Code::W008,
+        Code::W009,
     ];
 
-    /// `E001` ... `W008`.
+    /// `E001` ... `W009`.
     pub fn as_str(self) -> &'static str {
         match self {
             Code::E001 => "E001",
@@ -93,6 +97,7 @@ impl Code {
             Code::E010 => "E010",
             Code::E011 => "E011",
             Code::E012 => "E012",
+            Code::E013 => "E013",
             Code::W001 => "W001",
             Code::W002 => "W002",
             Code::W003 => "W003",
@@ -101,6 +106,7 @@ impl Code {
             Code::W006 => "W006",
             Code::W007 => "W007",
             Code::W008 => "W008",
+            Code::W009 => "W009",
         }
     }
 
@@ -128,6 +134,7 @@ impl Code {
             Code::E010 => "invalid pattern",
             Code::E011 => "cycle in scope implication",
             Code::E012 => "limit exceeded",
+            Code::E013 => "argument condition on a rule that lists or reads",
             Code::W001 => "role declared but never used",
             Code::W002 => "scope used but not declared",
             Code::W003 => "redundant rule",
@@ -136,6 +143,7 @@ impl Code {
             Code::W006 => "pattern matches no listed tool",
             Code::W007 => "listed tool no principal can call",
             Code::W008 => "unconditional allow of every name to anyone",
+            Code::W009 => "argument no matched tool declares",
         }
     }
 }

@@ -48,6 +48,10 @@ id_type!(
     PrincipalAtomId
 );
 id_type!(
+    /// A distinct `arg` test of the policy (v1.1), decided per request.
+    ArgTestId
+);
+id_type!(
     /// A distinct name pattern of one kind.
     PatternId
 );

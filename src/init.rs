@@ -108,6 +108,8 @@ struct ToolEntry {
     title: Option<String>,
     #[serde(default)]
     annotations: Option<Annotations>,
+    #[serde(default, rename = "inputSchema")]
+    input_schema: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -134,6 +136,9 @@ struct Tool {
     annotated: bool,
     idempotent: bool,
     open_world: bool,
+    /// The top-level properties of its `inputSchema`, each with its JSON type when the
+    /// schema names one: what `arg` conditions can constrain.
+    arguments: Vec<(String, Option<String>)>,
 }
 
 /// Tools sharing a name prefix (`None`: the tools without one).
@@ -181,6 +186,21 @@ fn read_tools(manifest: &str) -> Result<Vec<Tool>, InitError> {
         if tools.iter().any(|tool| tool.name == entry.name) {
             return Err(InitError(format!("tool `{}` is listed twice", entry.name)));
         }
+        let arguments = entry
+            .input_schema
+            .as_ref()
+            .and_then(|schema| schema.get("properties"))
+            .and_then(serde_json::Value::as_object)
+            .map(|properties| {
+                properties
+                    .iter()
+                    .map(|(name, property)| {
+                        let kind = property.get("type").and_then(serde_json::Value::as_str);
+                        (name.clone(), kind.map(str::to_string))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let annotated = entry.annotations.is_some();
         let hints = entry.annotations.unwrap_or_default();
         tools.push(Tool {
@@ -190,6 +210,7 @@ fn read_tools(manifest: &str) -> Result<Vec<Tool>, InitError> {
             open_world: hints.open_world_hint != Some(false),
             title: entry.title.or(hints.title),
             name: entry.name,
+            arguments,
         });
     }
     Ok(tools)
@@ -420,6 +441,24 @@ mod policy {
                 comment_text(&tool.name, 60),
                 describe(tool)
             ));
+            if !tool.arguments.is_empty() {
+                out.push_str(&format!(
+                    "#   {:<width$}    arguments: {}\n",
+                    "",
+                    arguments(tool)
+                ));
+            }
+        }
+        if let Some(example) = group.tools.iter().find_map(|tool| tool.arguments.first()) {
+            out.push_str(&format!(
+                "# Constrain a call by its arguments with `arg`: `if arg \"{}\" {}`.\n",
+                comment_text(&example.0, 40),
+                match example.1.as_deref() {
+                    Some("integer" | "number") => "<= 10",
+                    Some("boolean") => "== true",
+                    _ => "matches \"prefix/*\"",
+                }
+            ));
         }
         let names = |access: Access| -> Vec<String> {
             group
@@ -461,6 +500,19 @@ mod policy {
             out.push_str("\n  unless role admin\n");
         }
         out
+    }
+
+    /// `name (type), ...`, the argument names a policy can constrain.
+    fn arguments(tool: &Tool) -> String {
+        let shown: Vec<String> = tool
+            .arguments
+            .iter()
+            .map(|(name, kind)| match kind {
+                Some(kind) => format!("{} ({kind})", comment_text(name, 40)),
+                None => comment_text(name, 40),
+            })
+            .collect();
+        comment_text(&shown.join(", "), 200)
     }
 
     fn describe(tool: &Tool) -> String {

@@ -1,7 +1,8 @@
 //! toolgate: authorization for MCP servers.
 //!
 //! A policy (roles with inheritance, scopes with implications, tool / resource / prompt
-//! glob patterns, time windows, IP ranges, claim conditions) is read, checked and
+//! glob patterns, time windows, IP ranges, claim conditions, conditions on a call's
+//! arguments) is read, checked and
 //! compiled into a hashed decision table that answers per request in nanoseconds.
 //!
 //! The pipeline has one module per stage, each taking the previous stage's output:
@@ -19,6 +20,7 @@
 //!     require scope "tool:write" to call tools "*"
 //!     allow user      to call tools "fs.read_*"
 //!     allow developer to call tools "github.*" if ip in [10.0.0.0/8]
+//!     allow developer to call tools "k8s.scale" if arg "replicas" <= 5
 //! "#;
 //! // source -> parse -> ast
 //! let sources = Sources::from_text("example.policy", text);
@@ -55,15 +57,22 @@
 //! assert_eq!(decision.reason, Reason::InsufficientScope);
 //! assert_eq!(decision.missing_scopes.as_slice(), ["tool:write"]);
 //!
-//! // `tools/list` shows what the caller may use.
-//! let names = ["fs.read_file", "github.create_issue", "db.drop"];
+//! // A call's arguments (MCP `params.arguments`) feed `arg` conditions.
+//! let scale = serde_json::json!({"replicas": 20});
+//! let scale = scale.as_object().expect("an object");
+//! let request = Request::new(Kind::Tool, Action::Call, "k8s.scale")?.at(time);
+//! assert!(!engine.decide(&principal, &request.with_arguments(scale)).is_allowed());
+//!
+//! // `tools/list` shows what the caller may use (for some arguments).
+//! let names = ["fs.read_file", "github.create_issue", "db.drop", "k8s.scale"];
 //! let listed = engine.filter_listable(&principal, Kind::Tool, names, None, time);
-//! assert_eq!(listed, ["fs.read_file"]);
+//! assert_eq!(listed, ["fs.read_file", "k8s.scale"]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! [`load`] runs the whole chain on a file, a directory or a string.
 
+mod arguments;
 pub mod ast;
 pub mod check;
 pub mod claim_path;
@@ -80,6 +89,7 @@ pub mod glob;
 pub mod ids;
 pub mod init;
 pub mod limits;
+mod literal;
 mod load;
 pub mod matrix;
 pub mod net;

@@ -52,6 +52,8 @@ pub struct Limits {
     /// `.`-separated segments in one claim path. Default 32 (a JSON document nests at
     /// most 128 levels before the JSON reader refuses it).
     pub claim_path_segments: usize,
+    /// `arg` atoms in a policy, all rules together (v1.1). Default 10 000.
+    pub arg_atoms: usize,
     /// Bytes of a requested tool name, resource URI or prompt name: a longer name is
     /// denied (`no_rule`) without being matched. Default 64 KiB (65 536).
     pub name_bytes: usize,
@@ -69,6 +71,7 @@ impl Limits {
         pattern_wildcards: 64,
         string_chars: 4096,
         claim_path_segments: 32,
+        arg_atoms: 10_000,
         name_bytes: 64 * 1024,
     };
 
@@ -100,6 +103,7 @@ pub(crate) enum Limit {
     PatternWildcards,
     StringChars,
     ClaimPathSegments,
+    ArgAtoms,
 }
 
 impl Limit {
@@ -115,6 +119,7 @@ impl Limit {
             Limit::PatternWildcards => "pattern_wildcards",
             Limit::StringChars => "string_chars",
             Limit::ClaimPathSegments => "claim_path_segments",
+            Limit::ArgAtoms => "arg_atoms",
         }
     }
 
@@ -130,6 +135,7 @@ impl Limit {
             Limit::PatternWildcards => limits.pattern_wildcards,
             Limit::StringChars => limits.string_chars,
             Limit::ClaimPathSegments => limits.claim_path_segments,
+            Limit::ArgAtoms => limits.arg_atoms,
         }
     }
 
@@ -144,7 +150,8 @@ impl Limit {
             Limit::PatternChars => "characters in a pattern",
             Limit::PatternWildcards => "wildcards in a pattern",
             Limit::StringChars => "characters in a string",
-            Limit::ClaimPathSegments => "segments in a claim path",
+            Limit::ClaimPathSegments => "segments in a claim or argument path",
+            Limit::ArgAtoms => "`arg` conditions",
         }
     }
 
@@ -161,6 +168,9 @@ impl Limit {
             Limit::PatternWildcards => "use fewer wildcards: one `*` matches any run of characters",
             Limit::StringChars => "shorten the string",
             Limit::ClaimPathSegments => "shorten the claim path",
+            Limit::ArgAtoms => {
+                "merge argument tests with `in [...]`, or load it with a higher limit"
+            }
         }
     }
 

@@ -9,10 +9,11 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::ast::{CompareOp, LiteralValue};
+use crate::ast::CompareOp;
 use crate::check::{ClaimTest, ClaimsMap};
 use crate::claim_path::{ClaimPath, Found};
 use crate::ids::Bits;
+use crate::literal;
 use crate::table::{PrincipalAtom, Table};
 
 /// A principal resolved against one [`crate::Engine`]'s policy.
@@ -260,49 +261,20 @@ pub(crate) fn claim_test(claims: &Map<String, Value>, test: &ClaimTest) -> Optio
     Some(match test {
         ClaimTest::Exists { .. } => found.is_some(),
         ClaimTest::Compare { op, value, .. } => {
-            let equal = found.is_some_and(|claim| json_equals(claim, value));
+            let equal = found.is_some_and(|claim| literal::equals(claim, value));
             match op {
                 CompareOp::Eq => equal,
                 CompareOp::Ne => !equal,
             }
         }
-        ClaimTest::Contains { value, .. } => match found {
-            Some(Value::Array(items)) => items.iter().any(|item| json_equals(item, value)),
-            Some(claim @ Value::String(_)) => json_equals(claim, value),
-            _ => false,
-        },
+        ClaimTest::Contains { value, .. } => literal::contains(found, value),
     })
-}
-
-/// Equality by JSON type and value; numbers by exact value (`42.0 == 42`).
-fn json_equals(claim: &Value, literal: &LiteralValue) -> bool {
-    match (claim, literal) {
-        (Value::String(claim), LiteralValue::String(literal)) => claim == literal,
-        (Value::Bool(claim), LiteralValue::Bool(literal)) => claim == literal,
-        (Value::Number(number), LiteralValue::Integer(literal)) => {
-            if let Some(integer) = number.as_i64() {
-                integer == *literal
-            } else if number.is_u64() {
-                false
-            } else {
-                number
-                    .as_f64()
-                    .is_some_and(|float| float_equals_integer(float, *literal))
-            }
-        }
-        _ => false,
-    }
-}
-
-fn float_equals_integer(float: f64, integer: i64) -> bool {
-    // -2^63 ..= 2^63 (exclusive) are the floats that convert without saturating.
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    float.fract() == 0.0 && (-LIMIT..LIMIT).contains(&float) && float as i64 == integer
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ast::LiteralValue;
     use serde_json::json;
 
     fn object(value: Value) -> Map<String, Value> {

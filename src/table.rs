@@ -17,10 +17,10 @@ use ahash::AHashMap;
 use jiff::Timestamp;
 use smallvec::SmallVec;
 
-use crate::check::{ClaimTest, ClaimsMap};
+use crate::check::{ArgTest, ClaimTest, ClaimsMap};
 use crate::glob::Glob;
 use crate::ids::{
-    Bits, NetworkId, PatternId, PrincipalAtomId, RoleId, ScopeId, StatementId, WindowId,
+    ArgTestId, Bits, NetworkId, PatternId, PrincipalAtomId, RoleId, ScopeId, StatementId, WindowId,
 };
 use crate::net::Network;
 use crate::source::Span;
@@ -36,6 +36,8 @@ pub struct Table {
     pub(crate) scopes: ScopeIndex,
     pub(crate) claims: ClaimsMap,
     pub(crate) principal_atoms: Vec<PrincipalAtom>,
+    /// The `arg` tests of every condition, indexed by [`ArgTestId`].
+    pub(crate) arg_tests: Vec<ArgTest>,
     pub(crate) conditions: Vec<Condition>,
     pub(crate) networks: Vec<Network>,
     pub(crate) windows: Vec<WindowSpec>,
@@ -62,6 +64,17 @@ impl Table {
     pub fn scope_name(&self, scope: ScopeId) -> &str {
         self.scopes.names.get(scope.index()).map_or("", |name| name)
     }
+
+    /// The paths of the policy's `arg` conditions, each once.
+    pub fn argument_paths(&self) -> impl Iterator<Item = &crate::claim_path::ClaimPath> {
+        let mut seen: Vec<&crate::claim_path::ClaimPath> = Vec::new();
+        for test in &self.arg_tests {
+            if !seen.contains(&&test.path) {
+                seen.push(&test.path);
+            }
+        }
+        seen.into_iter()
+    }
 }
 
 /// Where a deciding statement is: `PATH:LINE` of its first keyword.
@@ -73,6 +86,9 @@ pub struct RuleSite {
     pub line: u32,
     /// The statement's span in the policy's sources.
     pub span: Span,
+    /// The argument paths its condition reads (`arg` atoms, v1.1), in text order,
+    /// without repeats: what an audit log may record without the values.
+    pub argument_paths: Box<[Box<str>]>,
 }
 
 impl fmt::Display for RuleSite {
@@ -121,6 +137,12 @@ pub(crate) enum Node {
     Scope(ScopeId),
     Role(RoleId),
     Atom(PrincipalAtomId),
+    /// An `arg` test, with the value that favours the caller in its rule (what a `list`
+    /// request, which carries no arguments, takes when listing follows use).
+    Arg {
+        test: ArgTestId,
+        favourable: bool,
+    },
     Ip(NetworkId),
     Window(WindowId),
     Before(Timestamp),

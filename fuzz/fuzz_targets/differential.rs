@@ -1,5 +1,7 @@
 //! A structured policy and requests from the fuzzer's bytes, decided by the compiled
-//! table and by the reference interpreter of the test tree: they must agree.
+//! table and by the reference interpreter of the test tree: they must agree. Rules whose
+//! actions are `call` or `get` alone test arguments too (`arg`, v1.1), and `call` and
+//! `get` requests carry arguments built from the bytes.
 #![no_main]
 
 #[allow(dead_code, clippy::all)]
@@ -30,7 +32,41 @@ fn pick<'a>(u: &mut Unstructured<'_>, items: &[&'a str]) -> Result<&'a str> {
     Ok(*u.choose(items)?)
 }
 
-fn atom(u: &mut Unstructured<'_>) -> Result<String> {
+/// Argument paths: top-level, dotted (also held as one top-level name: ambiguous),
+/// JSON Pointers, and into an array (never addressed).
+const ARG_PATHS: [&str; 8] = ["n", "s", "p", "q.x", "/q/x", "/q.x", "t.0", "/a~1b"];
+/// Literals an argument is compared with.
+const ARG_LITERALS: [&str; 12] = [
+    "5", "5.0", "4.999", "-0.5", "0", "\"5\"", "\"docs/a\"", "\"\"", "true", "false", "\"..\"", "31.5",
+];
+/// Globs `matches` tests.
+const ARG_GLOBS: [&str; 6] = ["docs/*", "*..*", "*", "?", "d*s/?", "\\*"];
+/// Numbers the order comparisons test.
+const ARG_NUMBERS: [&str; 6] = ["5", "5.0", "4.999", "-1", "0.5", "31"];
+
+fn arg_atom(u: &mut Unstructured<'_>) -> Result<String> {
+    let path = pick(u, &ARG_PATHS)?;
+    let test = match u.int_in_range(0..=5)? {
+        0 => format!("{} {}", pick(u, &["==", "!="])?, pick(u, &ARG_LITERALS)?),
+        1 => {
+            let count = u.int_in_range(1..=3)?;
+            let literals = (0..count).map(|_| pick(u, &ARG_LITERALS)).collect::<Result<Vec<_>>>()?;
+            format!("in [{}]", literals.join(", "))
+        }
+        2 => format!("contains {}", pick(u, &ARG_LITERALS)?),
+        3 => format!("matches \"{}\"", pick(u, &ARG_GLOBS)?),
+        4 => format!("{} {}", pick(u, &["<", "<=", ">", ">="])?, pick(u, &ARG_NUMBERS)?),
+        _ => "exists".to_string(),
+    };
+    Ok(format!("arg \"{path}\" {test}"))
+}
+
+/// An atom; `arguments`: `arg` atoms allowed (the rule's actions are `call` or `get`
+/// alone, else they would be E013).
+fn atom(u: &mut Unstructured<'_>, arguments: bool) -> Result<String> {
+    if arguments && u.ratio(1, 3)? {
+        return arg_atom(u);
+    }
     Ok(match u.int_in_range(0..=9)? {
         0 => format!("scope \"{}\"", pick(u, &SCOPES)?),
         1 => format!("role {}", pick(u, &ROLES)?),
@@ -39,20 +75,20 @@ fn atom(u: &mut Unstructured<'_>) -> Result<String> {
         4 => "time in win".to_string(),
         5 => format!("time before \"{}\"", pick(u, &TIMES)?),
         6 => format!("time after \"{}\"", pick(u, &TIMES)?),
-        7 => format!("claim \"c\" {} {}", pick(u, &["==", "!=", "contains"])?, pick(u, &["1", "\"x\"", "true", "-1"])?),
+        7 => format!("claim \"c\" {} {}", pick(u, &["==", "!=", "contains"])?, pick(u, &["1", "\"x\"", "true", "-1", "1.0", "1.5"])?),
         8 => "claim \"n.k\" exists".to_string(),
         _ => pick(u, &["true", "false", "client \"app\""])?.to_string(),
     })
 }
 
-fn condition(u: &mut Unstructured<'_>, depth: u32) -> Result<String> {
+fn condition(u: &mut Unstructured<'_>, depth: u32, arguments: bool) -> Result<String> {
     if depth == 0 || u.ratio(1, 2)? {
-        return atom(u);
+        return atom(u, arguments);
     }
     Ok(match u.int_in_range(0..=2)? {
-        0 => format!("not {}", condition(u, depth - 1)?),
-        1 => format!("({} and {})", condition(u, depth - 1)?, condition(u, depth - 1)?),
-        _ => format!("({} or {})", condition(u, depth - 1)?, condition(u, depth - 1)?),
+        0 => format!("not {}", condition(u, depth - 1, arguments)?),
+        1 => format!("({} and {})", condition(u, depth - 1, arguments)?, condition(u, depth - 1, arguments)?),
+        _ => format!("({} or {})", condition(u, depth - 1, arguments)?, condition(u, depth - 1, arguments)?),
     })
 }
 
@@ -83,10 +119,11 @@ fn statement(u: &mut Unstructured<'_>) -> Result<String> {
     }
     let effect = pick(u, &["allow", "allow", "deny"])?;
     let subjects = if u.ratio(1, 3)? { "anyone".to_string() } else { pick(u, &ROLES)?.to_string() };
+    let arguments = actions == "call" || actions == "get";
     let clause = match u.int_in_range(0..=2)? {
         0 => String::new(),
-        1 => format!(" if {}", condition(u, 3)?),
-        _ => format!(" unless {}", condition(u, 3)?),
+        1 => format!(" if {}", condition(u, 3, arguments)?),
+        _ => format!(" unless {}", condition(u, 3, arguments)?),
     };
     Ok(format!("{effect} {subjects} to {actions} {kind} {patterns}{clause}"))
 }
@@ -121,6 +158,53 @@ struct Facts {
     name: u8,
     address: Option<u8>,
     time: u8,
+    /// For `call` and `get`: `None` absent, else (place, value) pairs.
+    arguments: Option<Vec<(u8, u8)>>,
+}
+
+/// Where arguments go: keys from the top down.
+const ARG_SLOTS: [&[&str]; 9] = [
+    &["n"], &["s"], &["p"], &["q", "x"], &["q.x"], &["q"], &["t"], &["a/b"], &["t", "0"],
+];
+
+/// Argument values: numbers at and around the literals, strings the globs meet or miss,
+/// every other JSON type.
+fn argument_value(index: u8) -> serde_json::Value {
+    use serde_json::json;
+    let values = [
+        json!(5), json!(5.0), json!(4.999), json!(5.5), json!(-0.5), json!(-0.0), json!(31.5),
+        json!(1e300), json!(u64::MAX), json!("5"), json!("docs/a"), json!("docs/../x"), json!(""),
+        json!(".."), json!("*"), json!(null), json!(true), json!(false), json!([5, "docs/a"]),
+        json!([]), json!({"x": 5}), json!({"0": "docs/a"}),
+    ];
+    values[index as usize % values.len()].clone()
+}
+
+/// Puts `value` under `keys`; intermediate non-objects become objects.
+fn insert_at(arguments: &mut serde_json::Map<String, serde_json::Value>, keys: &[&str], value: serde_json::Value) {
+    let Some((last, parents)) = keys.split_last() else { return };
+    let mut current = arguments;
+    for key in parents {
+        let entry = current
+            .entry(key.to_string())
+            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        if !entry.is_object() {
+            *entry = serde_json::Value::Object(serde_json::Map::new());
+        }
+        let serde_json::Value::Object(object) = entry else { return };
+        current = object;
+    }
+    current.insert(last.to_string(), value);
+}
+
+/// The arguments of `facts`: each value under its keys.
+fn arguments(facts: &Facts) -> Option<serde_json::Value> {
+    let entries = facts.arguments.as_ref()?;
+    let mut arguments = serde_json::Map::new();
+    for (slot, value) in entries.iter().take(6) {
+        insert_at(&mut arguments, ARG_SLOTS[*slot as usize % ARG_SLOTS.len()], argument_value(*value));
+    }
+    Some(serde_json::Value::Object(arguments))
 }
 
 fn request(facts: &Facts) -> reference::RefRequest {
@@ -135,13 +219,18 @@ fn request(facts: &Facts) -> reference::RefRequest {
         claims["client_id"] = serde_json::json!("app");
     }
     let kind = [Kind::Tool, Kind::Resource, Kind::Prompt][facts.kind as usize % 3];
+    let action = if facts.list { Action::List } else { kind.use_action() };
     reference::RefRequest {
         claims,
         kind,
-        action: if facts.list { Action::List } else { kind.use_action() },
+        action,
         name: NAMES[facts.name as usize % NAMES.len()].to_string(),
         ip: facts.address.map(|a| ADDRESSES[a as usize % ADDRESSES.len()].parse().unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))),
         time: TIMES[facts.time as usize % TIMES.len()].parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        arguments: match action {
+            Action::Call | Action::Get => arguments(facts),
+            Action::List | Action::Read => None,
+        },
     }
 }
 
@@ -176,6 +265,7 @@ fuzz_target!(|data: &[u8]| {
             name: &request.name,
             ip: request.ip,
             time: request.time,
+            arguments: request.arguments.as_ref().and_then(serde_json::Value::as_object),
         });
         let got = (decision.is_allowed(), decision.reason.as_str(), decision.rule.map(|r| r.to_string()), decision.missing_scopes.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         let want = (expected.allow, expected.reason, expected.rule.clone(), expected.missing_scopes.clone());

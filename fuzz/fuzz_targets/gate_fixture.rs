@@ -24,6 +24,9 @@ allow reader to list, get prompts "review-*"
 deny anyone to call tools "db.drop_*"
 deny anyone to call tools "net.*" unless ip in [10.0.0.0/8]
 allow anyone to call tools "net.*"
+allow reader to call tools "k8s.scale" if arg "cluster" in ["dev", "staging"]
+allow writer to call tools "k8s.logs"
+deny anyone to call tools "k8s.*" if arg "cluster" matches "prod*" or arg "/target/cluster" exists
 "#;
 
 pub const CALLERS: [(&str, &[&str], &[&str]); 3] = [

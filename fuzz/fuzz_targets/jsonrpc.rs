@@ -47,10 +47,14 @@ fn check_forwarded(fixture: &Fixture, caller: Option<&str>, sent: &[u8], got: &[
     };
     let principal = fixture.engine.principal_from_parts(&parts(caller).unwrap_or_default());
     let now = jiff::Timestamp::now();
-    for (kind, name) in messages.into_iter().flat_map(uses) {
-        let request = toolgate::Request { kind, action: kind.use_action(), name: &name, ip: None, time: now };
-        let decision = fixture.engine.decide(&principal, &request);
-        assert!(decision.is_allowed(), "the gate let {caller} use {kind:?} `{name}`, which the policy denies ({:?}); body: {value}", decision.reason);
+    for message in messages {
+        // The arguments as a server reads them: `params.arguments`, an object or `{}`.
+        let arguments = message["params"]["arguments"].as_object();
+        for (kind, name) in uses(message) {
+            let request = toolgate::Request { kind, action: kind.use_action(), name: &name, ip: None, time: now, arguments };
+            let decision = fixture.engine.decide(&principal, &request);
+            assert!(decision.is_allowed(), "the gate let {caller} use {kind:?} `{name}`, which the policy denies ({:?}); body: {value}", decision.reason);
+        }
     }
 }
 

@@ -94,6 +94,38 @@ impl Json {
     }
 }
 
+/// `params.arguments` as a server reading `message` this way sees it: strings as they
+/// are, every other scalar as `null` (the fixture's `arg` conditions test strings only,
+/// and on them a number and `null` decide alike), arrays and objects read the same way.
+/// Read folded, member names are folded too: a server decoding into fields named as the
+/// policy names them (in lowercase) takes `CLUSTER` for `cluster`.
+fn arguments(message: &Json, reading: Reading) -> Option<serde_json::Map<String, serde_json::Value>> {
+    fn value(json: &Json, reading: Reading) -> serde_json::Value {
+        match json {
+            Json::String(text) => serde_json::Value::String(text.clone()),
+            Json::Other => serde_json::Value::Null,
+            Json::Array(items) => serde_json::Value::Array(items.iter().map(|item| value(item, reading)).collect()),
+            Json::Object(members) => {
+                let mut object = serde_json::Map::new();
+                for (name, _) in members {
+                    if let Some(member) = json.get(name, reading) {
+                        let key = match reading {
+                            Reading::Folded => fold(name),
+                            _ => name.clone(),
+                        };
+                        object.entry(key).or_insert_with(|| value(member, reading));
+                    }
+                }
+                serde_json::Value::Object(object)
+            }
+        }
+    }
+    match value(message.get("params", reading)?.get("arguments", reading)?, reading) {
+        serde_json::Value::Object(object) => Some(object),
+        _ => None,
+    }
+}
+
 /// Every use a server reading `message` this way performs: the MCP methods that run a
 /// tool, read or subscribe to a resource, get a prompt or complete an argument of either
 /// (from the MCP specification's method list, not from the gate's code), with the names
@@ -131,10 +163,13 @@ fn check_forwarded(fixture: &Fixture, caller: Option<&str>, sent: &[u8], got: &[
             Json::Array(batch) => batch.iter().collect(),
             one => vec![one],
         };
-        for (kind, name) in messages.into_iter().flat_map(|message| uses(message, reading)) {
-            let request = toolgate::Request { kind, action: kind.use_action(), name: &name, ip: None, time: now };
-            let decision = fixture.engine.decide(&principal, &request);
-            assert!(decision.is_allowed(), "read {reading:?}, the forwarded body lets {caller} use {kind:?} `{name}`, which the policy denies; body: {:?}", String::from_utf8_lossy(got));
+        for message in messages {
+            let arguments = arguments(message, reading);
+            for (kind, name) in uses(message, reading) {
+                let request = toolgate::Request { kind, action: kind.use_action(), name: &name, ip: None, time: now, arguments: arguments.as_ref() };
+                let decision = fixture.engine.decide(&principal, &request);
+                assert!(decision.is_allowed(), "read {reading:?}, the forwarded body lets {caller} use {kind:?} `{name}`, which the policy denies; body: {:?}", String::from_utf8_lossy(got));
+            }
         }
     }
 }

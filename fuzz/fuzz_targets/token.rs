@@ -97,7 +97,7 @@ fn check_accepted(fixture: &Fixture, header: &[u8], claims: &Value) {
     let expiry = claims["exp"].as_f64().unwrap_or(f64::NEG_INFINITY);
     assert!(expiry + 60.0 >= fixture.now.as_second() as f64, "accepted an expired token: {claims}");
     if let Ok(principal) = fixture.engine.principal(claims) {
-        let request = Request { kind: Kind::Tool, action: Action::Call, name: "fs.read_file", ip: None, time: fixture.now };
+        let request = Request { kind: Kind::Tool, action: Action::Call, name: "fs.read_file", ip: None, time: fixture.now, arguments: None };
         let _ = fixture.engine.decide(&principal, &request);
     }
 }

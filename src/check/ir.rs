@@ -4,7 +4,7 @@
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use crate::ast::{CompareOp, Effect, Kind, LiteralValue};
+use crate::ast::{CompareOp, Effect, Kind, LiteralValue, OrderOp};
 use crate::claim_path::ClaimPath;
 use crate::glob::Glob;
 use crate::ids::{NetworkId, RoleId, ScopeId, WindowId};
@@ -121,6 +121,33 @@ pub struct ActionSet {
     pub use_: bool,
 }
 
+impl Statement {
+    /// The argument paths a rule's condition reads (`arg` atoms), in text order,
+    /// without repeats; none for a requirement.
+    pub fn argument_paths(&self) -> Vec<&str> {
+        let Body::Rule {
+            condition: Some(condition),
+            ..
+        } = &self.body
+        else {
+            return Vec::new();
+        };
+        let mut paths: Vec<&str> = Vec::new();
+        let mut pending = vec![condition];
+        while let Some(cond) = pending.pop() {
+            match &cond.kind {
+                CondKind::Arg(test) if !paths.contains(&test.path.as_str()) => {
+                    paths.push(test.path.as_str());
+                }
+                CondKind::Not(inner) => pending.push(inner),
+                CondKind::And(items) | CondKind::Or(items) => pending.extend(items.iter().rev()),
+                _ => {}
+            }
+        }
+        paths
+    }
+}
+
 impl ActionSet {
     /// Whether every action of `other` is in `self`.
     pub fn covers(self, other: ActionSet) -> bool {
@@ -201,6 +228,8 @@ pub enum CondKind {
     After(Timestamp),
     /// A test of the token's claims.
     Claim(ClaimTest),
+    /// A test of the call's arguments (v1.1).
+    Arg(ArgTest),
     /// Negation (three-valued).
     Not(Box<Cond>),
     /// Conjunction (three-valued).
@@ -235,6 +264,42 @@ pub enum ClaimTest {
     },
 }
 
+/// A test of a call's arguments, decided per request (v1.1).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ArgTest {
+    /// The argument path (claim path rules).
+    pub path: ClaimPath,
+    /// What is tested.
+    pub test: ArgOp,
+}
+
+/// What an [`ArgTest`] tests.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ArgOp {
+    /// `== V` / `!= V`.
+    Compare {
+        /// `==` or `!=`.
+        op: CompareOp,
+        /// The literal.
+        value: LiteralValue,
+    },
+    /// `in [V, ...]`: `== Vi` for some i.
+    In(Vec<LiteralValue>),
+    /// `contains V`.
+    Contains(LiteralValue),
+    /// `matches GLOB`: a string the glob matches whole (a non-string is unknown).
+    Matches(Glob),
+    /// `< N`, `<=`, `>`, `>=`: a number compared by value (a non-number is unknown).
+    Order {
+        /// The comparison.
+        op: OrderOp,
+        /// The number: [`LiteralValue::Integer`] or [`LiteralValue::Decimal`].
+        value: LiteralValue,
+    },
+    /// `exists`.
+    Exists,
+}
+
 impl ClaimTest {
     /// The path the test reads.
     pub fn path(&self) -> &ClaimPath {
@@ -247,6 +312,16 @@ impl ClaimTest {
 }
 
 impl Cond {
+    /// The first `arg` atom of the condition in text order, if any.
+    pub fn first_arg(&self) -> Option<&Cond> {
+        match &self.kind {
+            CondKind::Arg(_) => Some(self),
+            CondKind::Not(inner) => inner.first_arg(),
+            CondKind::And(items) | CondKind::Or(items) => items.iter().find_map(Cond::first_arg),
+            _ => None,
+        }
+    }
+
     /// Collects the scopes the condition's `scope` atoms name (the scopes whose
     /// addition could change it), without repeats.
     pub fn scopes_named(&self, into: &mut Vec<ScopeId>) {

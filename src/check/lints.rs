@@ -40,6 +40,10 @@ pub fn lint(policy: &CheckedPolicy, config: &Config<'_>) -> Vec<Diagnostic> {
             .map(|(name, _)| name.as_str())
             .collect();
         linter.unmatched_patterns(&names, &mut found);
+        found.extend(super::schema::undeclared_arguments(
+            policy.statements.as_slice(),
+            manifest,
+        ));
         for (name, span) in &manifest.tools {
             if !linter.callable(name) {
                 found.push(

@@ -1,7 +1,10 @@
 //! Lowering rules and requirements: actions checked against the kind (E005), patterns
 //! compiled (E010), names resolved (E003), inline values validated (E006-E009).
 
-use super::{values, ActionSet, Body, Checker, ClaimTest, Cond, CondKind, Statement, Subjects};
+use super::{
+    values, ActionSet, ArgOp, ArgTest, Body, Checker, ClaimTest, Cond, CondKind, Statement,
+    Subjects,
+};
 use crate::ast::{self, Atom, ConditionMode, ExprKind, StatementKind};
 use crate::claim_path::ClaimPath;
 use crate::diagnostic::{Code, Diagnostic};
@@ -63,10 +66,14 @@ impl<'a> Checker<'a> {
                 },
             }
         });
+        let actions = self.actions(&rule.actions, rule.kind);
+        if let Some(first) = condition.as_ref().and_then(Cond::first_arg) {
+            self.arguments_without_arguments(rule, first.span);
+        }
         Statement {
             span,
             kind: rule.kind.kind,
-            actions: self.actions(&rule.actions, rule.kind),
+            actions,
             patterns: self.patterns(&rule.patterns),
             body: Body::Rule {
                 effect: rule.effect,
@@ -74,6 +81,34 @@ impl<'a> Checker<'a> {
                 condition,
             },
         }
+    }
+
+    /// E013 when the rule's actions include `list` or `read`: those requests carry no
+    /// arguments, so the condition could never be decided as written.
+    fn arguments_without_arguments(&mut self, rule: &ast::Rule, first: Span) {
+        let Some(action) = rule
+            .actions
+            .iter()
+            .find(|action| matches!(action.action, ast::Action::List | ast::Action::Read))
+        else {
+            return;
+        };
+        let keyword = action.action.keyword();
+        self.report(
+            Diagnostic::new(
+                Code::E013,
+                first,
+                format!("`arg` condition on a rule that applies to `{keyword}`"),
+            )
+            .with_label(
+                action.span,
+                format!("`{keyword}` requests carry no arguments"),
+            )
+            .with_help(
+                "write the `arg` condition on a rule for `call` or `get` alone; listing a tool \
+                 follows whether some arguments would let the caller call it",
+            ),
+        );
     }
 
     fn lower_requirement(&mut self, requirement: &ast::Requirement, span: Span) -> Statement {
@@ -177,7 +212,35 @@ impl<'a> Checker<'a> {
             Atom::ClaimExists { path } => CondKind::Claim(ClaimTest::Exists {
                 path: self.claim_path(path),
             }),
+            Atom::Arg { path, test } => self.lower_arg(path, test),
         }
+    }
+
+    fn lower_arg(&mut self, path: &ast::Text, test: &ast::ArgOperator) -> CondKind {
+        let path = self.claim_path(path);
+        let test = match test {
+            ast::ArgOperator::Compare { op, value } => ArgOp::Compare {
+                op: *op,
+                value: value.value.clone(),
+            },
+            ast::ArgOperator::In(values) => {
+                ArgOp::In(values.iter().map(|value| value.value.clone()).collect())
+            }
+            ast::ArgOperator::Contains(value) => ArgOp::Contains(value.value.clone()),
+            ast::ArgOperator::Matches(pattern) => match values::pattern(pattern) {
+                Ok(glob) => ArgOp::Matches(glob),
+                Err(diagnostic) => {
+                    self.report(diagnostic);
+                    return CondKind::Const(false);
+                }
+            },
+            ast::ArgOperator::Order { op, value } => ArgOp::Order {
+                op: *op,
+                value: value.value.clone(),
+            },
+            ast::ArgOperator::Exists => ArgOp::Exists,
+        };
+        CondKind::Arg(ArgTest { path, test })
     }
 
     /// A claim path, split once; an invalid JSON Pointer is E001 (the path then finds

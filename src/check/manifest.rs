@@ -11,6 +11,10 @@ use crate::source::{SourceId, Span};
 pub struct ToolManifest {
     /// Tool names and their spans in the manifest's source.
     pub tools: Vec<(String, Span)>,
+    /// For each tool of [`ToolManifest::tools`], in the same order, the names of the
+    /// top-level `properties` of its `inputSchema`; `None` when it declares no
+    /// `inputSchema` (enables W009).
+    pub properties: Vec<Option<Vec<String>>>,
 }
 
 /// Why a manifest could not be read.
@@ -33,6 +37,17 @@ struct ListResult {
 #[derive(Deserialize)]
 struct ToolEntry {
     name: String,
+    #[serde(rename = "inputSchema")]
+    input_schema: Option<serde_json::Value>,
+}
+
+/// The top-level property names of an `inputSchema`, in their order.
+fn property_names(schema: &serde_json::Value) -> Vec<String> {
+    schema
+        .get("properties")
+        .and_then(serde_json::Value::as_object)
+        .map(|properties| properties.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 impl ToolManifest {
@@ -46,6 +61,11 @@ impl ToolManifest {
             ))
         })?;
         let mut from = 0;
+        let properties = list
+            .tools
+            .iter()
+            .map(|tool| tool.input_schema.as_ref().map(property_names))
+            .collect();
         let tools = list
             .tools
             .into_iter()
@@ -55,14 +75,16 @@ impl ToolManifest {
                 (tool.name, Span::new(source, start, end))
             })
             .collect();
-        Ok(ToolManifest { tools })
+        Ok(ToolManifest { tools, properties })
     }
 
     /// A manifest of names without a file (spans are empty).
     pub fn from_names(names: impl IntoIterator<Item = String>) -> ToolManifest {
         let nowhere = Span::new(SourceId(u32::MAX), 0, 0);
+        let tools: Vec<(String, Span)> = names.into_iter().map(|name| (name, nowhere)).collect();
         ToolManifest {
-            tools: names.into_iter().map(|name| (name, nowhere)).collect(),
+            properties: vec![None; tools.len()],
+            tools,
         }
     }
 }

@@ -9,14 +9,15 @@ mod ir;
 mod lints;
 mod lower;
 mod manifest;
+mod schema;
 mod values;
 
 use ahash::AHashMap;
 use jiff::tz::TimeZone;
 
 pub use ir::{
-    ActionSet, Body, CheckedPolicy, ClaimLines, ClaimTest, ClaimsMap, Cond, CondKind, Role, Scope,
-    Statement, Subjects,
+    ActionSet, ArgOp, ArgTest, Body, CheckedPolicy, ClaimLines, ClaimTest, ClaimsMap, Cond,
+    CondKind, Role, Scope, Statement, Subjects,
 };
 pub use manifest::{ManifestError, ToolManifest};
 
@@ -30,7 +31,7 @@ use crate::window::WindowSpec;
 /// What the checker is given besides the policy.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Config<'a> {
-    /// The server's tools (`tools/list` result), enabling W006 and W007.
+    /// The server's tools (`tools/list` result), enabling W006, W007 and W009.
     pub tools: Option<&'a ToolManifest>,
     /// The syntax tree lacks statements that failed to parse: skip the warnings about
     /// unused roles and undeclared scopes (W001, W002), which those statements may have

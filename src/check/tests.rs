@@ -223,3 +223,70 @@ fn tool_manifest_warnings() {
     let uncallable = found.iter().filter(|(c, _)| *c == Code::W007).count();
     assert_eq!(uncallable, 2, "fs.write and db.drop: {found:?}");
 }
+
+#[test]
+fn arg_conditions_on_listing_or_reading_are_errors_once_per_rule() {
+    expect(
+        "allow anyone to list, call tools \"x\" if arg \"a\" == 1 and arg \"b\" exists\n\
+         allow anyone to read resources \"r\" unless arg \"p\" matches \"*..*\"\n\
+         allow anyone to list prompts \"p\" if true and (not arg \"t\" in [\"a\"])\n\
+         allow anyone to call tools \"y\" if arg \"a\" == 1\n",
+        &[
+            (Code::E013, "arg \"a\" == 1"),
+            (Code::E013, "arg \"p\" matches \"*..*\""),
+            (Code::E013, "arg \"t\" in [\"a\"]"),
+        ],
+    );
+}
+
+#[test]
+fn an_empty_or_dangling_arg_glob_is_e010() {
+    expect(
+        "allow anyone to call tools \"x\" if arg \"p\" matches \"\"\n",
+        &[(Code::E010, "\"\"")],
+    );
+}
+
+#[test]
+fn arg_paths_are_judged_against_input_schemas() {
+    let manifest_text = r#"{"tools":[
+        {"name":"k8s.scale","inputSchema":{"type":"object","properties":{"replicas":{"type":"integer"},"cluster":{"type":"string"}}}},
+        {"name":"k8s.logs","inputSchema":{"type":"object","properties":{"pod":{}}}},
+        {"name":"legacy"}
+    ]}"#;
+    let manifest =
+        ToolManifest::parse(manifest_text, crate::source::SourceId(9)).expect("a manifest");
+    let text = "allow anyone to call tools \"k8s.scale\" if arg \"replica\" <= 5\n\
+                allow anyone to call tools \"k8s.*\" if arg \"pod\" exists and arg \"cluster.name\" == \"a\"\n\
+                allow anyone to call tools \"k8s.*\" if arg \"/cluster/x\" exists or arg \"zzz\" exists\n\
+                allow anyone to call tools \"legacy\" if arg \"anything\" exists\n\
+                allow anyone to get prompts \"k8s.scale\" if arg \"nothing\" exists\n";
+    let sources = Sources::from_text("test.policy", text);
+    let parsed = parse(&sources);
+    let config = Config {
+        tools: Some(&manifest),
+        incomplete: false,
+    };
+    let checked = check(&parsed.policy, &config);
+    let found: Vec<(Code, String, Option<String>)> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::W009)
+        .map(|d| (d.code, sources.text(d.span).to_string(), d.help.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                Code::W009,
+                "arg \"replica\" <= 5".to_string(),
+                Some("did you mean `replicas`?".to_string())
+            ),
+            (
+                Code::W009,
+                "arg \"zzz\" exists".to_string(),
+                Some("the matched tools declare `cluster`, `pod`, `replicas`".to_string())
+            ),
+        ]
+    );
+}

@@ -44,7 +44,7 @@ pub fn compile(sources: &Sources, policy: &CheckedPolicy) -> Table {
                     let entry = Entry {
                         statement: StatementId::from_index(index),
                         subjects: subject_set(subjects),
-                        condition: condition.as_ref().map(|c| conditions.add(c)),
+                        condition: condition.as_ref().map(|c| conditions.add(c, *effect)),
                     };
                     match effect {
                         Effect::Allow => CompiledBody::Allow(entry),
@@ -60,7 +60,7 @@ pub fn compile(sources: &Sources, policy: &CheckedPolicy) -> Table {
         })
         .collect();
     let kinds = Kind::ALL.map(|kind| names::index_kind(policy, &statements, kind));
-    let (principal_atoms, conditions) = conditions.finish();
+    let (principal_atoms, arg_tests, conditions) = conditions.finish();
     Table {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         sites: sites(sources, policy),
@@ -69,6 +69,7 @@ pub fn compile(sources: &Sources, policy: &CheckedPolicy) -> Table {
         scopes: scope_index(policy),
         claims: policy.claims.clone(),
         principal_atoms,
+        arg_tests,
         conditions,
         networks: policy.networks.clone(),
         windows: policy.windows.clone(),
@@ -98,6 +99,11 @@ fn sites(sources: &Sources, policy: &CheckedPolicy) -> Vec<RuleSite> {
                 .unwrap_or_else(|| Arc::from("<unknown>")),
             line: sources.location(statement.span).start.line,
             span: statement.span,
+            argument_paths: statement
+                .argument_paths()
+                .into_iter()
+                .map(Box::from)
+                .collect(),
         })
         .collect()
 }

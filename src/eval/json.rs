@@ -1,5 +1,5 @@
 //! The JSON forms of requests and decisions that `toolgate eval` and standalone
-//! deployments exchange (CLI.md): parsing a request line, writing a decision line.
+//! deployments exchange (README, "The command"): parsing a request line, writing a decision line.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use super::Decision;
 use crate::ast::{Action, Kind};
@@ -27,9 +28,11 @@ pub struct JsonRequest<'a> {
     pub ip: Option<IpAddr>,
     /// The time, if given (callers default to now).
     pub time: Option<Timestamp>,
+    /// The arguments of a `call` or `get`, if given (v1.1).
+    pub arguments: Option<Map<String, Value>>,
 }
 
-/// A request line as CLI.md gives it; unknown fields are refused.
+/// A request line as `toolgate eval` takes it; unknown fields are refused.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRequest<'a> {
@@ -47,6 +50,7 @@ struct RawRequest<'a> {
     ip: Option<Cow<'a, str>>,
     #[serde(borrow)]
     time: Option<Cow<'a, str>>,
+    arguments: Option<Value>,
 }
 
 impl JsonRequest<'_> {
@@ -58,6 +62,7 @@ impl JsonRequest<'_> {
             name: &self.name,
             ip: self.ip,
             time: self.time.unwrap_or(default_time),
+            arguments: self.arguments.as_ref(),
         }
     }
 }
@@ -67,7 +72,8 @@ pub fn parse_request(line: &str) -> Result<JsonRequest<'_>, String> {
     if line.trim().is_empty() {
         return Err("blank line: expected a request object".to_string());
     }
-    let raw: RawRequest<'_> = serde_json::from_str(line).map_err(|error| error.to_string())?;
+    let mut raw: RawRequest<'_> = serde_json::from_str(line).map_err(|error| error.to_string())?;
+    let given_arguments = raw.arguments.take();
     let (kind, name) = target(&raw)?;
     let action = action(&raw, kind)?;
     let ip = raw.ip.as_deref().map(parse_ip).transpose()?;
@@ -79,6 +85,17 @@ pub fn parse_request(line: &str) -> Result<JsonRequest<'_>, String> {
                 .map_err(|_| format!("`time` is not an RFC 3339 instant: `{text}`"))
         })
         .transpose()?;
+    let arguments = match given_arguments {
+        None => None,
+        Some(_) if action == Action::List || action == Action::Read => {
+            return Err(format!(
+                "`arguments` are given with `call` or `get` only, not with `{}`",
+                action.keyword()
+            ))
+        }
+        Some(Value::Object(arguments)) => Some(arguments),
+        Some(_) => return Err("`arguments` must be a JSON object".to_string()),
+    };
     let claims = raw.claims.ok_or("`claims` is required")?;
     if !claims.get().trim_start().starts_with('{') {
         return Err("`claims` must be a JSON object".to_string());
@@ -90,6 +107,7 @@ pub fn parse_request(line: &str) -> Result<JsonRequest<'_>, String> {
         name: name.clone(),
         ip,
         time,
+        arguments,
     })
 }
 

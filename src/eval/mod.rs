@@ -1,6 +1,6 @@
 //! Deciding: the [`Engine`] answers a [`Request`] for a [`Principal`] with a [`Decision`].
 //!
-//! The procedure is LANGUAGE.md's "Deciding": a matching deny whose condition holds or
+//! The procedure is docs/language.md's "Deciding": a matching deny whose condition holds or
 //! is unknown; then unmet requirements (`insufficient_scope`); then the first matching
 //! allow that holds; then step-up or `no_rule`. Listing follows use. Deciding allocates
 //! nothing unless the answer is a step-up with more than four missing scopes.
@@ -14,7 +14,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use jiff::Timestamp;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use smallvec::SmallVec;
 
 pub use step_up::{next_combination, MAX_TRIES as STEP_UP_MAX_TRIES};
@@ -27,7 +27,7 @@ use crate::limits::Limits;
 use crate::principal::{Principal, PrincipalError, PrincipalParts};
 use crate::table::{Program, RuleSite, Table};
 use memo::Memo;
-use truth::Facts;
+use truth::{Arguments, Facts};
 
 /// A compiled policy ready to decide, shareable across threads (`Send + Sync`).
 #[derive(Debug)]
@@ -51,6 +51,9 @@ pub struct Request<'a> {
     pub ip: Option<IpAddr>,
     /// When the request is made.
     pub time: Timestamp,
+    /// The arguments of a `call` or `get` (MCP `params.arguments`); `None` is `{}`.
+    /// `list` and `read` requests carry none: arguments given with them are ignored.
+    pub arguments: Option<&'a Map<String, Value>>,
 }
 
 /// An action the kind does not have (`read` on a tool).
@@ -88,6 +91,7 @@ impl<'a> Request<'a> {
             name,
             ip: None,
             time: Timestamp::now(),
+            arguments: None,
         })
     }
 
@@ -102,6 +106,14 @@ impl<'a> Request<'a> {
     /// The same request made at `time`.
     pub fn at(self, time: Timestamp) -> Request<'a> {
         Request { time, ..self }
+    }
+
+    /// The same request with these arguments (for `call` and `get`).
+    pub fn with_arguments(self, arguments: &'a Map<String, Value>) -> Request<'a> {
+        Request {
+            arguments: Some(arguments),
+            ..self
+        }
     }
 }
 
@@ -217,6 +229,7 @@ impl Engine {
             unknown: &principal.unknown,
             ip: request.ip,
             time: request.time,
+            arguments: Arguments::Given(request.arguments),
         };
         let verdict = memo.with(&self.table, index, request.name, |class| {
             if request.action != Action::List {
@@ -224,7 +237,12 @@ impl Engine {
             }
             let listing = run(&facts, &class.list);
             if matches!(listing, Verdict::NoRule) {
-                let using = run(&facts, &class.use_);
+                // Listing follows use, for the arguments that favour the caller.
+                let favoured = Facts {
+                    arguments: Arguments::Favourable,
+                    ..facts
+                };
+                let using = run(&favoured, &class.use_);
                 if matches!(using, Verdict::Allowed(_)) {
                     return using;
                 }
@@ -252,6 +270,7 @@ impl Engine {
                     name,
                     ip,
                     time,
+                    arguments: None,
                 };
                 self.decide(principal, &request).is_allowed()
             })

@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use jiff::Timestamp;
+use serde_json::{Map, Value};
 
 use crate::ids::Bits;
 use crate::table::{Node, Table};
@@ -38,7 +39,19 @@ impl From<bool> for Truth {
     }
 }
 
-/// What a condition reads: the principal's bits and the request's address and time.
+/// The arguments `arg` atoms read.
+#[derive(Clone, Copy)]
+pub(crate) enum Arguments<'a> {
+    /// A call's own arguments (`None`: `{}`).
+    Given(Option<&'a Map<String, Value>>),
+    /// No arguments, for listing that follows use: every `arg` atom takes the value that
+    /// favours the caller in its rule.
+    Favourable,
+}
+
+/// What a condition reads: the principal's bits and the request's address, time and
+/// arguments.
+#[derive(Clone, Copy)]
 pub(crate) struct Facts<'a> {
     pub table: &'a Table,
     pub roles: &'a Bits,
@@ -48,6 +61,7 @@ pub(crate) struct Facts<'a> {
     pub unknown: &'a Bits,
     pub ip: Option<IpAddr>,
     pub time: Timestamp,
+    pub arguments: Arguments<'a>,
 }
 
 impl Facts<'_> {
@@ -60,6 +74,15 @@ impl Facts<'_> {
             Node::Role(role) => Truth::from(self.roles.contains(role.index())),
             Node::Atom(atom) if self.unknown.contains(atom.index()) => Truth::Unknown,
             Node::Atom(atom) => Truth::from(self.atoms.contains(atom.index())),
+            Node::Arg { test, favourable } => match self.arguments {
+                Arguments::Favourable => Truth::from(*favourable),
+                Arguments::Given(arguments) => self
+                    .table
+                    .arg_tests
+                    .get(test.index())
+                    .and_then(|test| crate::arguments::holds(arguments, test))
+                    .map_or(Truth::Unknown, Truth::from),
+            },
             Node::Ip(network) => match self.ip {
                 None => Truth::Unknown,
                 Some(ip) => Truth::from(

@@ -6,21 +6,64 @@ use ahash::AHashMap;
 use jiff::Timestamp;
 
 use super::principal::Derived;
-use super::{words, Explainer, Node, NodeKind, Reading, ScopeHolding};
+use super::{words, ArgRead, Explainer, Node, NodeKind, Reading, ScopeHolding};
 use crate::ast::{self, Atom, ExprKind, NetworkRef, StatementKind};
 use crate::check::{Cond, CondKind};
+use crate::claim_path::Found;
 use crate::eval::Truth;
 use crate::net::{parse_cidr, Network};
 use crate::principal::claim_test;
 use crate::source::{Sources, Span};
 use crate::window::LocalTime;
+use serde_json::{Map, Value};
 
-/// What conditions read: the principal, the request's address and time.
+/// What conditions read: the principal, the request's address, time and arguments.
+#[derive(Clone, Copy)]
 pub(super) struct Context<'a, 'c> {
     pub explainer: &'a Explainer<'a>,
     pub principal: &'a Derived<'c>,
     pub ip: Option<IpAddr>,
     pub time: Timestamp,
+    pub arguments: Arguments<'a>,
+}
+
+/// The arguments `arg` atoms read.
+#[derive(Clone, Copy)]
+pub(super) enum Arguments<'a> {
+    /// A call's own arguments (`None`: `{}`).
+    Given(Option<&'a Map<String, Value>>),
+    /// Listing follows use: each atom takes the value that favours the caller.
+    Favourable,
+}
+
+/// Why an `arg` test is unknown on a value it found, if it is.
+fn wrong_type(test: &crate::check::ArgOp, value: &Value) -> Option<&'static str> {
+    match (test, value) {
+        (crate::check::ArgOp::Matches(_), Value::String(_)) => None,
+        (crate::check::ArgOp::Matches(_), _) => Some("not a string"),
+        (crate::check::ArgOp::Order { .. }, Value::Number(_)) => None,
+        (crate::check::ArgOp::Order { .. }, _) => Some("not a number"),
+        _ => None,
+    }
+}
+
+/// For every `arg` atom of the policy, by its span, the value that favours the caller
+/// in its rule.
+pub(super) fn favourable_values(policy: &crate::check::CheckedPolicy) -> AHashMap<Span, bool> {
+    let mut values = AHashMap::new();
+    for statement in &policy.statements {
+        if let crate::check::Body::Rule {
+            effect,
+            condition: Some(condition),
+            ..
+        } = &statement.body
+        {
+            crate::arguments::each_favourable(condition, *effect, |atom, value| {
+                values.insert(atom.span, value);
+            });
+        }
+    }
+    values
 }
 
 /// For every `ip in` atom of the policy, by the atom's span, its ranges as written.
@@ -113,6 +156,16 @@ impl Context<'_, '_> {
                 Some(holds) => holds,
                 None => return Truth::Unknown,
             },
+            CondKind::Arg(test) => {
+                let holds = match self.arguments {
+                    Arguments::Favourable => self.explainer.favourable.get(&cond.span).copied(),
+                    Arguments::Given(arguments) => crate::arguments::holds(arguments, test),
+                };
+                match holds {
+                    Some(holds) => holds,
+                    None => return Truth::Unknown,
+                }
+            }
             CondKind::Ip(network) => {
                 let Some(ip) = self.ip else {
                     return Truth::Unknown;
@@ -197,6 +250,27 @@ impl Context<'_, '_> {
                     ambiguous: found.is_ambiguous(),
                 }
             }
+            CondKind::Arg(test) => Reading::Arg {
+                path: test.path.to_string(),
+                read: match self.arguments {
+                    Arguments::Favourable => ArgRead::Favoured {
+                        value: self
+                            .explainer
+                            .favourable
+                            .get(&cond.span)
+                            .copied()
+                            .unwrap_or(false),
+                    },
+                    Arguments::Given(arguments) => match crate::arguments::find(arguments, test) {
+                        Found::Value(value) => ArgRead::Value {
+                            value: value.clone(),
+                            unknown: wrong_type(&test.test, value).map(str::to_string),
+                        },
+                        Found::Missing => ArgRead::Missing,
+                        Found::Ambiguous => ArgRead::Ambiguous,
+                    },
+                },
+            },
             CondKind::Ip(_) => self.ip_reading(cond.span),
             CondKind::Window(window) => self.window_reading(window.index()),
             CondKind::Before(instant) | CondKind::After(instant) => Reading::Instant {

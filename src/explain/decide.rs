@@ -1,11 +1,11 @@
-//! The deciding procedure of LANGUAGE.md, over the checked policy, kept for people:
+//! The deciding procedure of docs/language.md, over the checked policy, kept for people:
 //! denies, then requirements, then allows, then step-up; listing follows use.
 
 use crate::ast::{Action, ConditionMode, Effect, Kind};
 use crate::check::{Body, Cond, CondKind, Statement, Subjects};
 use crate::eval::{Reason, Truth};
 
-use super::condition::{not, Context};
+use super::condition::{not, Arguments, Context};
 use super::principal::Derived;
 use super::step_up::{self, with_scopes};
 use super::{
@@ -24,6 +24,7 @@ pub(super) fn explain(
         principal,
         ip: request.ip,
         time: request.time,
+        arguments: Arguments::Given(request.arguments.as_ref()),
     };
     let (decision, why, evaluations) = decide_request(&context, &request);
     let with_missing_scopes = (decision.reason == Reason::InsufficientScope).then(|| {
@@ -60,7 +61,11 @@ fn decide_request(
     let mut evaluations = vec![first];
     if request.action == Action::List && decision.reason == Reason::NoRule {
         let use_action = request.kind.use_action();
-        let using = evaluate(context, request.kind, use_action, &request.name);
+        let favoured = Context {
+            arguments: Arguments::Favourable,
+            ..*context
+        };
+        let using = evaluate(&favoured, request.kind, use_action, &request.name);
         why = words::listing_follows_use(use_action, &using.decision);
         if using.decision.effect == Effect::Allow {
             decision = using.decision.clone();

@@ -45,9 +45,9 @@ use crate::principal::PrincipalError;
 use crate::source::{Sources, Span};
 
 pub use model::{
-    ClaimSource, ConditionExplanation, EffectiveScope, Evaluation, Explanation, GrantedRole,
-    Holding, Node, NodeKind, Outcome, PrincipalFacts, Reading, RequestFacts, ScopeHolding, Site,
-    StatementBody, StatementExplanation, Status, SubjectMatch, TokenScope,
+    ArgRead, ClaimSource, ConditionExplanation, EffectiveScope, Evaluation, Explanation,
+    GrantedRole, Holding, Node, NodeKind, Outcome, PrincipalFacts, Reading, RequestFacts,
+    ScopeHolding, Site, StatementBody, StatementExplanation, Status, SubjectMatch, TokenScope,
 };
 pub use words::{one_line, truth_word};
 
@@ -62,6 +62,8 @@ pub struct Explainer<'p> {
     role_closure: Vec<Vec<usize>>,
     /// Each scope with every scope it implies, nearest first.
     scope_closure: Vec<Vec<usize>>,
+    /// Each `arg` atom's value when listing follows use, by the atom's span.
+    favourable: AHashMap<Span, bool>,
 }
 
 impl<'p> Explainer<'p> {
@@ -83,6 +85,7 @@ impl<'p> Explainer<'p> {
             ranges: condition::ranges_as_written(sources),
             role_closure: closures(&role_parents),
             scope_closure: closures(&scope_implies),
+            favourable: condition::favourable_values(policy),
         }
     }
 
@@ -102,6 +105,7 @@ impl<'p> Explainer<'p> {
             name: request.name.to_string(),
             ip: request.ip,
             time: request.time,
+            arguments: request.arguments.cloned(),
         };
         Ok(decide::explain(self, &principal, facts))
     }

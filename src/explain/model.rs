@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::serial;
 use crate::ast::{Action, ConditionMode, Effect, Kind};
@@ -46,6 +46,9 @@ pub struct RequestFacts {
     /// When the request is made.
     #[serde(serialize_with = "serial::timestamp")]
     pub time: Timestamp,
+    /// The arguments of a `call` or `get`, if given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<Map<String, Value>>,
 }
 
 /// A claim value and the claim path it was found at.
@@ -385,6 +388,39 @@ pub enum Reading {
         /// unknown.
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         ambiguous: bool,
+    },
+    /// `arg P ...` (v1.1).
+    Arg {
+        /// The argument path.
+        path: String,
+        /// What the atom read.
+        #[serde(flatten)]
+        read: ArgRead,
+    },
+}
+
+/// What an `arg` atom read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "read", rename_all = "snake_case")]
+pub enum ArgRead {
+    /// The call's arguments hold a value at the path.
+    Value {
+        /// The value.
+        value: Value,
+        /// Why the atom is unknown on it: `not a string` (`matches`) or `not a number`
+        /// (`<`, `<=`, `>`, `>=`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        unknown: Option<String>,
+    },
+    /// No argument at the path.
+    Missing,
+    /// The arguments hold the path both as a top-level name and nested: unknown.
+    Ambiguous,
+    /// A `list` request has no arguments: the atom took the value that favours the
+    /// caller in its rule (listing follows use).
+    Favoured {
+        /// The value it took.
+        value: bool,
     },
 }
 

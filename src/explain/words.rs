@@ -7,7 +7,8 @@ use crate::source::{Sources, Span};
 use crate::window::{WindowSpec, ALL_DAYS};
 
 use super::{
-    ConditionExplanation, Holding, Outcome, Reading, StatementBody, StatementExplanation, Status,
+    ArgRead, ConditionExplanation, Holding, Outcome, Reading, StatementBody, StatementExplanation,
+    Status,
 };
 
 /// Policy text on one line: comments left out, runs of whitespace made one space.
@@ -276,6 +277,20 @@ impl Reading {
     pub fn describe(&self) -> String {
         match self {
             Reading::Constant => "a constant".to_string(),
+            Reading::Arg { path, read } => match read {
+                ArgRead::Value {
+                    value,
+                    unknown: Some(why),
+                } => format!("argument `{path}` is `{value}`, {why}: unknown"),
+                ArgRead::Value { value, .. } => format!("argument `{path}` is `{value}`"),
+                ArgRead::Missing => format!("argument `{path}` is missing"),
+                ArgRead::Ambiguous => format!(
+                    "`{path}` is ambiguous (a top-level argument of that name and a nested one): unknown"
+                ),
+                ArgRead::Favoured { value } => format!(
+                    "a listing has no arguments: taken as {value}, the value that favours the caller"
+                ),
+            },
             Reading::Scope { holding } => holding.held.describe(&holding.scope),
             Reading::Role {
                 role,

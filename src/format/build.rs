@@ -1,9 +1,9 @@
 //! From a statement of the syntax tree to its pieces, grouped the way layout needs them.
 
 use crate::ast::{
-    Atom, Cidr, ClaimsBlock, CompareOp, Condition, ConditionMode, DayItem, Expr, ExprKind, Ident,
-    NetworkRef, Requirement, RoleDecl, Rule, ScopeDecl, Statement, StatementKind, Subjects, Text,
-    Window, WindowRef,
+    ArgOperator, Atom, Cidr, ClaimsBlock, CompareOp, Condition, ConditionMode, DayItem, Expr,
+    ExprKind, Ident, NetworkRef, Requirement, RoleDecl, Rule, ScopeDecl, Statement, StatementKind,
+    Subjects, Text, Window, WindowRef,
 };
 
 use super::piece::{Doc, Maker, Piece};
@@ -208,6 +208,38 @@ fn target(
 }
 
 /// `[CIDR, ...]`, the bracket `gap` spaces after what comes before.
+/// What follows `arg "PATH"`: the operator and its operand, as written.
+fn arg_test(maker: &mut Maker<'_>, test: &ArgOperator, out: &mut Vec<Piece>) {
+    match test {
+        ArgOperator::Compare { op, value } => {
+            out.push(maker.word(match op {
+                CompareOp::Eq => "==",
+                CompareOp::Ne => "!=",
+            }));
+            out.push(maker.verbatim(value.span));
+        }
+        ArgOperator::In(values) => {
+            out.push(maker.word("in"));
+            out.push(maker.word("["));
+            maker.list(values, 0, out, |maker, value| maker.verbatim(value.span));
+            out.push(maker.word("]").gap(0));
+        }
+        ArgOperator::Contains(value) => {
+            out.push(maker.word("contains"));
+            out.push(maker.verbatim(value.span));
+        }
+        ArgOperator::Matches(pattern) => {
+            out.push(maker.word("matches"));
+            out.push(text(maker, pattern));
+        }
+        ArgOperator::Order { op, value } => {
+            out.push(maker.word(op.symbol()));
+            out.push(maker.verbatim(value.span));
+        }
+        ArgOperator::Exists => out.push(maker.word("exists")),
+    }
+}
+
 fn cidr_list(maker: &mut Maker<'_>, cidrs: &[Cidr], out: &mut Vec<Piece>) {
     out.push(maker.word("["));
     maker.list(cidrs, 0, out, cidr);
@@ -380,6 +412,11 @@ fn atom(maker: &mut Maker<'_>, atom: &Atom) -> Vec<Piece> {
         ],
         Atom::ClaimExists { path } => {
             vec![maker.word("claim"), text(maker, path), maker.word("exists")]
+        }
+        Atom::Arg { path, test } => {
+            let mut out = vec![maker.word("arg"), text(maker, path)];
+            arg_test(maker, test, &mut out);
+            out
         }
         Atom::Bool(value) => vec![maker.word(if *value { "true" } else { "false" })],
     }

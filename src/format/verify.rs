@@ -2,8 +2,8 @@
 //! said (the same syntax tree, positions aside) and keep every comment.
 
 use crate::ast::{
-    Atom, Cidr, DayItem, Expr, ExprKind, Ident, Literal, NetworkRef, Policy, StatementKind,
-    Subjects, Text, Window, WindowRef,
+    ArgOperator, Atom, Cidr, DayItem, Expr, ExprKind, Ident, Literal, NetworkRef, Policy,
+    StatementKind, Subjects, Text, Window, WindowRef,
 };
 use crate::source::{SourceId, Span};
 
@@ -128,6 +128,17 @@ fn expr(root: &mut Expr) {
                     literal(value);
                 }
                 Atom::ClaimExists { path } => text(path),
+                Atom::Arg { path, test } => {
+                    text(path);
+                    match test {
+                        ArgOperator::Compare { value, .. }
+                        | ArgOperator::Contains(value)
+                        | ArgOperator::Order { value, .. } => literal(value),
+                        ArgOperator::In(values) => values.iter_mut().for_each(literal),
+                        ArgOperator::Matches(pattern) => text(pattern),
+                        ArgOperator::Exists => {}
+                    }
+                }
                 Atom::Bool(_) => {}
             },
         }

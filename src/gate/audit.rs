@@ -45,6 +45,10 @@ pub struct AuditRecord {
     pub rule: Option<String>,
     /// For `insufficient_scope`, the scopes missing.
     pub missing_scopes: Vec<String>,
+    /// The argument paths the deciding rule's condition reads (`arg` atoms); their
+    /// values are never recorded, as arguments may hold secrets. Omitted when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub arguments: Vec<String>,
     /// The policy version: the SHA-256 of its text.
     pub policy: String,
     /// The client's address, if known.

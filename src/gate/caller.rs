@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::audit::{AuditRecord, AuditSink};
 use super::config::ListAudit;
@@ -42,6 +42,8 @@ pub struct Decided {
     /// For `insufficient_scope`, every scope the deciding statements need, held or
     /// missing.
     pub required_scopes: Vec<String>,
+    /// The argument paths the deciding rule's condition reads (never their values).
+    pub argument_paths: Vec<String>,
 }
 
 impl Decided {
@@ -49,6 +51,15 @@ impl Decided {
     pub fn is_allowed(&self) -> bool {
         self.reason == Reason::Allowed
     }
+}
+
+/// What one decision is about.
+pub(crate) struct Target<'a> {
+    pub kind: Kind,
+    pub action: Action,
+    pub name: &'a str,
+    /// The arguments of a `tools/call` or `prompts/get` (`None`: `{}`).
+    pub arguments: Option<&'a Map<String, Value>>,
 }
 
 /// Where a decision came from in the request, for the audit log.
@@ -59,10 +70,10 @@ pub(crate) struct Origin<'a> {
 
 impl Caller {
     /// Decides one request and audits it (list decisions as configured).
-    pub fn decide(&self, kind: Kind, action: Action, name: &str, origin: &Origin<'_>) -> Decided {
-        let decision = self.decision(kind, action, name);
-        let decided = owned(kind, action, name, &decision);
-        if self.audited(action, &decision) {
+    pub fn decide(&self, target: &Target<'_>, origin: &Origin<'_>) -> Decided {
+        let decision = self.decision(target);
+        let decided = owned(target.kind, target.action, target.name, &decision);
+        if self.audited(target.action, &decision) {
             self.record(&decided, origin);
         }
         decided
@@ -72,20 +83,26 @@ impl Caller {
     /// [`Caller::decide`], it copies nothing out of the decision unless it is audited:
     /// a list response asks this once per entry.
     pub fn may_list(&self, kind: Kind, name: &str, origin: &Origin<'_>) -> bool {
-        let decision = self.decision(kind, Action::List, name);
+        let decision = self.decision(&Target {
+            kind,
+            action: Action::List,
+            name,
+            arguments: None,
+        });
         if self.audited(Action::List, &decision) {
             self.record(&owned(kind, Action::List, name, &decision), origin);
         }
         decision.is_allowed()
     }
 
-    fn decision(&self, kind: Kind, action: Action, name: &str) -> Decision<'_> {
+    fn decision(&self, target: &Target<'_>) -> Decision<'_> {
         let request = Request {
-            kind,
-            action,
-            name,
+            kind: target.kind,
+            action: target.action,
+            name: target.name,
             ip: self.ip,
             time: self.time,
+            arguments: target.arguments,
         };
         self.policy.engine().decide(&self.principal, &request)
     }
@@ -122,6 +139,7 @@ impl Caller {
             reason: decided.reason.as_str(),
             rule: decided.rule.clone(),
             missing_scopes: decided.missing_scopes.clone(),
+            arguments: decided.argument_paths.clone(),
             policy: self.policy.digest().to_string(),
             client_ip: self.ip,
             request_id: origin.id.cloned(),
@@ -164,5 +182,14 @@ fn owned(kind: Kind, action: Action, name: &str, decision: &Decision<'_>) -> Dec
             .iter()
             .map(|scope| scope.to_string())
             .collect(),
+        argument_paths: decision
+            .rule
+            .map(|rule| {
+                rule.argument_paths
+                    .iter()
+                    .map(|path| path.to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }

@@ -8,7 +8,7 @@ use http::{HeaderMap, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{json, Value};
 
-use super::caller::{Caller, Decided, Origin};
+use super::caller::{Caller, Decided, Origin, Target};
 use super::config::Limits;
 use super::jsonrpc::{self, Body, Malformed, Message, Operation};
 use super::responses::{self, GateResponse};
@@ -140,7 +140,14 @@ where
 }
 
 fn refuse(status: StatusCode, code: i64, message: String) -> Box<GateResponse> {
-    Box::new(responses::malformed(status, &Malformed { code, message }))
+    Box::new(responses::malformed(
+        status,
+        &Malformed {
+            code,
+            message,
+            id: None,
+        },
+    ))
 }
 
 /// Parses and checks a body, then decides every use it asks for.
@@ -156,6 +163,7 @@ pub(crate) fn inspect(
     let body = jsonrpc::parse(&bytes, max_batch).map_err(bad)?;
     check_batch(headers, &body).map_err(bad)?;
     check_headers(headers, &body).map_err(bad)?;
+    check_arguments(&body, caller.policy.engine().table()).map_err(bad)?;
     let decisions = decide(&body, caller);
     if decisions.iter().any(|(_, decided)| !decided.is_allowed()) {
         return Err(Box::new(refusal(&body, &decisions, metadata_url)));
@@ -164,6 +172,47 @@ pub(crate) fn inspect(
         bytes,
         decisions: decisions.into_iter().map(|(_, decided)| decided).collect(),
     })
+}
+
+/// A call's arguments must spell the members the policy's `arg` conditions read exactly
+/// as the policy does: `{"Cluster": "prod"}` reads as `cluster` to a case-insensitive
+/// decoder (Go's `encoding/json` into a struct) and as nothing to the gate, so a deny on
+/// `arg "cluster"` would not see what the server runs with.
+fn check_arguments(body: &Body, table: &crate::table::Table) -> Result<(), Malformed> {
+    let paths: Vec<&crate::claim_path::ClaimPath> = table.argument_paths().collect();
+    if paths.is_empty() {
+        return Ok(());
+    }
+    for message in &body.messages {
+        let Operation::Use {
+            arguments: Some(arguments),
+            ..
+        } = &message.operation
+        else {
+            continue;
+        };
+        for chain in paths.iter().flat_map(|path| path.member_chains()) {
+            let mut object = Some(arguments);
+            for segment in chain {
+                let Some(current) = object else { break };
+                if let Some(name) = current
+                    .keys()
+                    .find(|name| super::strict::folds_to_other(name, segment))
+                {
+                    return Err(Malformed {
+                        code: jsonrpc::INVALID_PARAMS,
+                        message: format!(
+                            "argument member `{}` must be spelled `{segment}`, as the policy reads it",
+                            name.escape_debug()
+                        ),
+                        id: message.id.clone(),
+                    });
+                }
+                object = current.get(segment).and_then(serde_json::Value::as_object);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Batches exist in revision 2025-03-26 only (the revision assumed without a header).
@@ -178,6 +227,7 @@ fn check_batch(headers: &HeaderMap, body: &Body) -> Result<(), Malformed> {
         Some(version) => Err(Malformed {
             code: jsonrpc::INVALID_REQUEST,
             message: format!("JSON-RPC batches are not part of MCP revision `{version}`"),
+            id: None,
         }),
     }
 }
@@ -192,6 +242,7 @@ fn check_headers(headers: &HeaderMap, body: &Body) -> Result<(), Malformed> {
     let mismatch = |message: String| Malformed {
         code: jsonrpc::HEADER_MISMATCH,
         message,
+        id: None,
     };
     let [message] = body.messages.as_slice() else {
         return Err(mismatch(
@@ -225,6 +276,7 @@ fn single<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, Mal
     };
     let malformed = |why: &str| Malformed {
         code: jsonrpc::HEADER_MISMATCH,
+        id: None,
         message: format!("the `{name}` header {why}"),
     };
     if values.next().is_some() {
@@ -256,12 +308,22 @@ fn decide<'b>(body: &'b Body, caller: &Caller) -> Vec<(&'b Message, Decided)> {
     body.messages
         .iter()
         .filter_map(|message| match &message.operation {
-            Operation::Use { kind, name } => {
+            Operation::Use {
+                kind,
+                name,
+                arguments,
+            } => {
                 let origin = Origin {
                     method: message.method.as_deref().unwrap_or(""),
                     id: message.id.as_ref(),
                 };
-                let decided = caller.decide(*kind, kind.use_action(), name, &origin);
+                let target = Target {
+                    kind: *kind,
+                    action: kind.use_action(),
+                    name,
+                    arguments: arguments.as_ref(),
+                };
+                let decided = caller.decide(&target, &origin);
                 Some((message, decided))
             }
             _ => None,

@@ -29,8 +29,13 @@ pub(crate) const BATCH_REVISION: &str = "2025-03-26";
 /// What one message asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Operation {
-    /// A use to decide: `tools/call`, `resources/read`, `prompts/get`, ...
-    Use { kind: Kind, name: String },
+    /// A use to decide: `tools/call`, `resources/read`, `prompts/get`, ... with the
+    /// arguments of `tools/call` and `prompts/get` (`params.arguments`; absent is `{}`).
+    Use {
+        kind: Kind,
+        name: String,
+        arguments: Option<Map<String, Value>>,
+    },
     /// Anything else: passes once the caller is authenticated (list responses are
     /// filtered by their shape, whatever request they answer).
     Other,
@@ -60,12 +65,16 @@ pub(crate) struct Body {
 pub(crate) struct Malformed {
     pub code: i64,
     pub message: String,
+    /// The id of the refused request, when it could be read (JSON-RPC 2.0, 5: the
+    /// response to a request with invalid parameters carries its id).
+    pub id: Option<Value>,
 }
 
 fn malformed(code: i64, message: impl Into<String>) -> Malformed {
     Malformed {
         code,
         message: message.into(),
+        id: None,
     }
 }
 
@@ -95,7 +104,10 @@ pub(crate) fn parse(bytes: &[u8], max_batch: usize) -> Result<Body, Malformed> {
                     ),
                 ));
             }
-            let messages = entries.iter().map(message).collect::<Result<Vec<_>, _>>()?;
+            let messages = entries
+                .into_iter()
+                .map(message)
+                .collect::<Result<Vec<_>, _>>()?;
             distinct_ids(&messages)?;
             if messages
                 .iter()
@@ -112,7 +124,7 @@ pub(crate) fn parse(bytes: &[u8], max_batch: usize) -> Result<Body, Malformed> {
             })
         }
         value => Ok(Body {
-            messages: vec![message(&value)?],
+            messages: vec![message(value)?],
             batch: false,
         }),
     }
@@ -145,14 +157,14 @@ fn spelled_exactly(object: &Map<String, Value>, read: &[&str], at: &str) -> Resu
     Ok(())
 }
 
-fn message(value: &Value) -> Result<Message, Malformed> {
-    let Some(object) = value.as_object() else {
+fn message(value: Value) -> Result<Message, Malformed> {
+    let Value::Object(mut object) = value else {
         return Err(malformed(
             INVALID_REQUEST,
             "a JSON-RPC message must be an object",
         ));
     };
-    spelled_exactly(object, &ENVELOPE, "")?;
+    spelled_exactly(&object, &ENVELOPE, "")?;
     if let Some(Value::Object(params)) = object.get("params") {
         spelled_exactly(params, &PARAMS, "`params` ")?;
         if let Some(Value::Object(reference)) = params.get("ref") {
@@ -173,12 +185,19 @@ fn message(value: &Value) -> Result<Message, Malformed> {
         }
     };
     let answers = object.contains_key("result") || object.contains_key("error");
+    // The arguments are moved out rather than copied: the gate forwards the body's
+    // bytes, never this value.
+    let arguments = object
+        .get_mut("params")
+        .and_then(Value::as_object_mut)
+        .and_then(|params| params.remove("arguments"));
     match object.get("method") {
         Some(Value::String(_)) if answers => Err(malformed(
             INVALID_REQUEST,
             "a message is a request or a response, not both",
         )),
-        Some(Value::String(method)) => request(object, id, method),
+        Some(Value::String(method)) => request(&object, id.clone(), method, arguments)
+            .map_err(|refused| Malformed { id, ..refused }),
         Some(_) => Err(malformed(INVALID_REQUEST, "`method` must be a string")),
         None if id.is_some() && answers => Ok(Message {
             id,
@@ -197,9 +216,10 @@ fn request(
     object: &Map<String, Value>,
     id: Option<Value>,
     method: &str,
+    arguments: Option<Value>,
 ) -> Result<Message, Malformed> {
     let params = object.get("params");
-    let operation = operation(method, params)?;
+    let operation = operation(method, params, arguments)?;
     Ok(Message {
         id,
         method: Some(method.to_string()),
@@ -209,7 +229,11 @@ fn request(
 }
 
 /// The operation of a method: the name comes from `params` and must be a string.
-fn operation(method: &str, params: Option<&Value>) -> Result<Operation, Malformed> {
+fn operation(
+    method: &str,
+    params: Option<&Value>,
+    arguments: Option<Value>,
+) -> Result<Operation, Malformed> {
     let used = |kind: Kind, field: &str| -> Result<Operation, Malformed> {
         match params.and_then(|params| params.get(field)) {
             Some(Value::String(name)) => used_name(kind, name, method),
@@ -220,12 +244,39 @@ fn operation(method: &str, params: Option<&Value>) -> Result<Operation, Malforme
         }
     };
     match method {
-        "tools/call" => used(Kind::Tool, "name"),
+        "tools/call" => with_arguments(used(Kind::Tool, "name")?, method, arguments),
         "resources/read" | "resources/subscribe" => used(Kind::Resource, "uri"),
-        "prompts/get" => used(Kind::Prompt, "name"),
+        "prompts/get" => with_arguments(used(Kind::Prompt, "name")?, method, arguments),
         "completion/complete" => completion(params),
         _ => Ok(Operation::Other),
     }
+}
+
+/// The use with the call's `params.arguments`: an object, or absent; anything else
+/// (`null` included) is refused, since the policy's `arg` conditions read it.
+fn with_arguments(
+    operation: Operation,
+    method: &str,
+    arguments: Option<Value>,
+) -> Result<Operation, Malformed> {
+    let Operation::Use { kind, name, .. } = operation else {
+        return Ok(operation);
+    };
+    let arguments = match arguments {
+        None => None,
+        Some(Value::Object(arguments)) => Some(arguments),
+        Some(_) => {
+            return Err(malformed(
+                INVALID_PARAMS,
+                format!("`{method}` takes `params.arguments` as an object"),
+            ))
+        }
+    };
+    Ok(Operation::Use {
+        kind,
+        name,
+        arguments,
+    })
 }
 
 /// A use of `name`; a resource URI must have one spelling ([`uri::one_spelling`]).
@@ -244,6 +295,7 @@ fn used_name(kind: Kind, name: &str, method: &str) -> Result<Operation, Malforme
     Ok(Operation::Use {
         kind,
         name: name.to_string(),
+        arguments: None,
     })
 }
 

@@ -1,5 +1,5 @@
 //! The gate: authenticates HTTP requests to an MCP endpoint, decides them against the
-//! policy, and shapes the responses (GATE.md, "Responses" and "Around the decision").
+//! policy, and shapes the responses (docs/gate.md, "Per request" and "Responses").
 //!
 //! [`GateLayer`] is a tower layer: put it in front of an axum router or rmcp's
 //! `StreamableHttpService`. Per request it

@@ -34,7 +34,12 @@ pub(crate) fn error(
 
 /// A malformed request: `status` (400, 413, 415, ...) and its JSON-RPC error.
 pub(crate) fn malformed(status: StatusCode, malformed: &Malformed) -> GateResponse {
-    error(status, None, malformed.code, &malformed.message)
+    error(
+        status,
+        malformed.id.as_ref(),
+        malformed.code,
+        &malformed.message,
+    )
 }
 
 /// `401`: no credentials. The challenge names the metadata document and every scope.

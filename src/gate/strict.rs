@@ -1,4 +1,4 @@
-//! One reading of a JSON message (GATE.md, "One reading of every message").
+//! One reading of a JSON message (docs/gate.md, "One reading of every message").
 //!
 //! A message passes the gate only if every conforming JSON parser reads it the same way.
 //! [`read`] parses the bytes once into a [`Value`] and refuses, in the same pass:
@@ -94,6 +94,12 @@ fn only(mut characters: impl Iterator<Item = char>) -> Option<char> {
 /// gate reads, written so that some decoders read it and others do not.
 pub(crate) fn is_near_miss(name: &str, expected: &str) -> bool {
     name != expected && fold(name) == expected
+}
+
+/// Whether `name` is spelled differently from `expected` but the two fold to one name
+/// (both as written: `expected` need not be folded).
+pub(crate) fn folds_to_other(name: &str, expected: &str) -> bool {
+    name != expected && fold(name) == fold(expected)
 }
 
 /// The member names of one object seen so far, folded.

@@ -1,4 +1,4 @@
-//! The decision procedure of LANGUAGE.md ("Deciding"), run on one assignment of a
+//! The decision procedure of docs/language.md ("Deciding"), run on one assignment of a
 //! cell's atoms: written again over the matrix's simplified programs, not borrowed
 //! from the engine, so that the tests can hold the two against each other.
 

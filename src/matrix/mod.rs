@@ -40,6 +40,7 @@ use crate::source::Sources;
 
 use decide::{Closure, Decider};
 use evaluate::{Programs, Tally};
+use node::ArgumentsTaken;
 use program::{Program, Target};
 use space::{Facts, Slots, Space};
 
@@ -268,8 +269,73 @@ fn granting_value(policy: &CheckedPolicy, role: RoleId) -> Option<String> {
 }
 
 impl Shared<'_> {
+    /// The cell of `row`, `name` and `action`. A `list` cell follows use with the
+    /// arguments that favour the caller; a use cell is decided with the least and the
+    /// most favourable arguments, and depends on the arguments when the two differ.
     fn cell(&self, row: &Row, roles: &[bool], name: &str, action: Action) -> Cell {
-        let (programs, slots) = self.programs(roles, name, action);
+        let favoured = self.cell_with(row, roles, name, action, ArgumentsTaken::Favourable);
+        if action == Action::List {
+            return favoured;
+        }
+        let unfavoured = self.cell_with(row, roles, name, action, ArgumentsTaken::Unfavourable);
+        if unfavoured.verdict == Verdict::Allow
+            || favoured.verdict == Verdict::Deny
+            || (unfavoured.verdict == favoured.verdict
+                && unfavoured.condition == favoured.condition)
+        {
+            return unfavoured;
+        }
+        let with_favourable = match favoured.verdict {
+            Verdict::Allow => "allowed".to_string(),
+            _ => format!("allowed when {}", favoured.condition),
+        };
+        let paths: Vec<String> = self
+            .argument_paths(name, action)
+            .iter()
+            .map(|path| format!("`{path}`"))
+            .collect();
+        // The examples carry no arguments, so none of them witnesses such a cell.
+        Cell {
+            verdict: Verdict::Conditional,
+            condition: format!(
+                "depends on the arguments {}; with arguments that favour the caller: {with_favourable}",
+                paths.join(", ")
+            ),
+            allow_example: None,
+            deny_example: None,
+            ..favoured
+        }
+    }
+
+    /// The argument paths of the rules about `action` on `name`, without repeats.
+    fn argument_paths(&self, name: &str, action: Action) -> Vec<&str> {
+        let mut paths: Vec<&str> = Vec::new();
+        let matching = self.policy.statements.iter().filter(|statement| {
+            statement.kind == self.config.kind
+                && (action != Action::List || statement.actions.list)
+                && (action == Action::List || statement.actions.use_)
+                && statement
+                    .patterns
+                    .iter()
+                    .any(|(glob, _)| glob.is_match(name))
+        });
+        for path in matching.flat_map(|statement| statement.argument_paths()) {
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        paths
+    }
+
+    fn cell_with(
+        &self,
+        row: &Row,
+        roles: &[bool],
+        name: &str,
+        action: Action,
+        arguments: ArgumentsTaken,
+    ) -> Cell {
+        let (programs, slots) = self.programs(roles, name, action, arguments);
         let mut cell = Cell {
             role: 0,
             name: 0,
@@ -309,10 +375,21 @@ impl Shared<'_> {
     }
 
     /// The cell's programs, with every leaf given its slot.
-    fn programs(&self, roles: &[bool], name: &str, action: Action) -> (Programs, Slots) {
+    fn programs(
+        &self,
+        roles: &[bool],
+        name: &str,
+        action: Action,
+        arguments: ArgumentsTaken,
+    ) -> (Programs, Slots) {
         let kind = self.config.kind;
         let program = |list| {
-            let target = Target { kind, list, name };
+            let target = Target {
+                kind,
+                list,
+                name,
+                arguments,
+            };
             Program::new(self.policy, self.sources, roles, target)
         };
         let mut programs = Programs {

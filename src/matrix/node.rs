@@ -93,11 +93,36 @@ pub(crate) struct Env<'a> {
     pub time: &'a [bool],
 }
 
+/// The values the matrix gives `arg` atoms: a cell is decided once with the arguments
+/// most favourable to the caller and once with the least (docs/language.md, "Listing with
+/// arguments"); an allow with the least favourable holds for every call, a deny with the
+/// most favourable for every call, and anything between depends on the arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArgumentsTaken {
+    /// Each `arg` atom takes the value that favours the caller in its rule.
+    Favourable,
+    /// Each `arg` atom takes the other value.
+    Unfavourable,
+}
+
+/// How a condition is lowered: which roles are held, and what `arg` atoms become.
+#[derive(Clone, Copy)]
+pub(crate) struct Lowering<'a> {
+    pub has_role: &'a dyn Fn(usize) -> bool,
+    pub arguments: ArgumentsTaken,
+}
+
 impl Node {
-    /// The condition with role atoms decided by `has_role` and constants folded.
-    pub fn lower(cond: &Cond, has_role: &dyn Fn(usize) -> bool) -> Node {
+    /// The condition with role atoms decided by `has_role`, `arg` atoms as `arguments`
+    /// says (`favourable`: the favourable value at this node) and constants folded.
+    pub fn lower(cond: &Cond, lowering: Lowering<'_>, favourable: bool) -> Node {
+        let has_role = lowering.has_role;
         let leaf = |atom: Atom| NodeKind::Leaf(Leaf { atom, slot: 0 });
         let kind = match &cond.kind {
+            CondKind::Arg(_) => NodeKind::Const(match lowering.arguments {
+                ArgumentsTaken::Favourable => favourable,
+                ArgumentsTaken::Unfavourable => !favourable,
+            }),
             CondKind::Const(value) => NodeKind::Const(*value),
             CondKind::Role(role) => NodeKind::Const(has_role(role.index())),
             CondKind::Scope(scope) => leaf(Atom::Scope(*scope)),
@@ -107,9 +132,9 @@ impl Node {
             CondKind::Window(window) => leaf(Atom::Window(*window)),
             CondKind::Before(instant) => leaf(Atom::Before(*instant)),
             CondKind::After(instant) => leaf(Atom::After(*instant)),
-            CondKind::Not(inner) => not(Node::lower(inner, has_role)),
-            CondKind::And(items) => return junction(items, cond.span, has_role, true),
-            CondKind::Or(items) => return junction(items, cond.span, has_role, false),
+            CondKind::Not(inner) => not(Node::lower(inner, lowering, !favourable)),
+            CondKind::And(items) => return junction(items, cond.span, lowering, favourable, true),
+            CondKind::Or(items) => return junction(items, cond.span, lowering, favourable, false),
         };
         Node {
             kind,
@@ -208,7 +233,8 @@ fn not(inner: Node) -> NodeKind {
 fn junction(
     items: &[Cond],
     span: Span,
-    has_role: &dyn Fn(usize) -> bool,
+    lowering: Lowering<'_>,
+    favourable: bool,
     conjunction: bool,
 ) -> Node {
     let constant = |value| Node {
@@ -217,7 +243,7 @@ fn junction(
     };
     let mut kept = Vec::new();
     for item in items {
-        let node = Node::lower(item, has_role);
+        let node = Node::lower(item, lowering, favourable);
         match node.constant() {
             Some(value) if value != conjunction => return constant(value),
             Some(_) => {}

@@ -7,7 +7,7 @@ use crate::check::{Body, CheckedPolicy, CondKind, Statement, Subjects};
 use crate::ids::ScopeId;
 use crate::source::{Sources, Span};
 
-use super::node::{Atom, Node, NodeKind};
+use super::node::{ArgumentsTaken, Atom, Lowering, Node, NodeKind};
 
 /// A matching allow or deny rule.
 #[derive(Debug, Clone)]
@@ -49,6 +49,8 @@ pub(crate) struct Target<'n> {
     /// `list` (else the kind's use action).
     pub list: bool,
     pub name: &'n str,
+    /// What `arg` atoms become.
+    pub arguments: ArgumentsTaken,
 }
 
 impl Program {
@@ -82,8 +84,13 @@ impl Program {
                     if !applies {
                         continue;
                     }
+                    let lowering = Lowering {
+                        has_role: &has_role,
+                        arguments: target.arguments,
+                    };
+                    let favourable = crate::arguments::favourable_at_root(*effect);
                     let node = match condition {
-                        Some(cond) => Node::lower(cond, &has_role),
+                        Some(cond) => Node::lower(cond, lowering, favourable),
                         None => Node {
                             kind: NodeKind::Const(true),
                             span: statement.span,

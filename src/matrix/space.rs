@@ -282,6 +282,7 @@ fn json(literal: &LiteralValue) -> Value {
     match literal {
         LiteralValue::String(text) => Value::String(text.clone()),
         LiteralValue::Integer(number) => Value::from(*number),
+        LiteralValue::Decimal(number) => Value::from(number.value()),
         LiteralValue::Bool(value) => Value::Bool(*value),
     }
 }

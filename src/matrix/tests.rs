@@ -228,3 +228,35 @@ fn examples_are_written_as_claims() {
     let matrix = matrix_of(text, &["t"], DEFAULT_LIMIT);
     assert_eq!(matrix.roles[1].claim_value.as_deref(), Some("dev"));
 }
+
+#[test]
+fn cells_that_depend_on_arguments_say_so() {
+    let text = "role dev\nrole admin\n\
+                allow dev to call tools \"t\" if arg \"replicas\" <= 5\n\
+                allow admin to call tools \"t\"\n\
+                deny anyone to call tools \"t\" if arg \"force\" == true and not role admin\n";
+    let (call, list) = cells(text, "dev");
+    assert_eq!(call.verdict, Verdict::Conditional);
+    assert_eq!(
+        call.condition,
+        "depends on the arguments `replicas`, `force`; with arguments that favour the caller: allowed"
+    );
+    // Some arguments let a developer call it, so it is listed.
+    assert_eq!(list.verdict, Verdict::Allow);
+    // No argument changes an admin's or an anonymous caller's fate.
+    assert_eq!(cells(text, "admin").0.verdict, Verdict::Allow);
+    let (anyone_call, anyone_list) = cells(text, "anyone");
+    assert_eq!(anyone_call.verdict, Verdict::Deny);
+    assert_eq!(anyone_list.verdict, Verdict::Deny);
+}
+
+#[test]
+fn a_deny_that_only_some_arguments_trigger_hides_nothing() {
+    let text = "allow anyone to call tools \"t\"\ndeny anyone to call tools \"t\" unless arg \"safe\" == true\n";
+    let (call, list) = cells(text, "anyone");
+    assert_eq!(call.verdict, Verdict::Conditional);
+    assert_eq!(list.verdict, Verdict::Allow);
+    let always = "allow anyone to call tools \"t\" if arg \"n\" < 0 and arg \"n\" > 0\n";
+    // The matrix over-approximates as listing does: each atom favours the caller alone.
+    assert_eq!(cells(always, "anyone").1.verdict, Verdict::Allow);
+}

@@ -227,13 +227,7 @@ fn atom(context: Context<'_>, atom: &Atom, node: &Node) -> String {
 }
 
 fn literal(value: &LiteralValue) -> String {
-    match value {
-        LiteralValue::String(text) => {
-            serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
-        }
-        LiteralValue::Integer(number) => number.to_string(),
-        LiteralValue::Bool(value) => value.to_string(),
-    }
+    value.to_source()
 }
 
 /// An `ip` or `time` atom's text without the parentheses it may be written in (such an

@@ -4,8 +4,8 @@
 use ahash::AHashSet;
 
 use crate::ast::{
-    Atom, Cidr, ClaimsBlock, Expr, ExprKind, Ident, LiteralValue, NetworkRef, Policy, Statement,
-    StatementKind, Text, Window, WindowRef,
+    ArgOperator, Atom, Cidr, ClaimsBlock, Expr, ExprKind, Ident, Literal, LiteralValue, NetworkRef,
+    Policy, Statement, StatementKind, Text, Window, WindowRef,
 };
 use crate::diagnostic::Diagnostic;
 use crate::glob;
@@ -32,6 +32,7 @@ pub(super) fn text_size(sources: &Sources, limits: &Limits) -> Option<Diagnostic
 pub(super) fn totals(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
     let mut roles: AHashSet<&str> = AHashSet::new();
     let mut scopes: AHashSet<&str> = AHashSet::new();
+    let mut arg_atoms: usize = 0;
     let mut found = Vec::new();
     let over = |limit: Limit, span: Span, count: usize, found: &mut Vec<Diagnostic>| {
         if count == limit.value(limits).saturating_add(1) {
@@ -48,6 +49,28 @@ pub(super) fn totals(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
             if scopes.insert(&text.value) {
                 over(Limit::Scopes, text.span, scopes.len(), &mut found);
             }
+        }
+        for span in arg_spans(statement) {
+            arg_atoms = arg_atoms.saturating_add(1);
+            over(Limit::ArgAtoms, span, arg_atoms, &mut found);
+        }
+    }
+    found
+}
+
+/// Where each `arg` atom of a rule's condition is written.
+fn arg_spans(statement: &Statement) -> Vec<Span> {
+    let StatementKind::Rule(rule) = &statement.kind else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut pending: Vec<&Expr> = rule.condition.iter().map(|c| &c.expr).collect();
+    while let Some(expr) = pending.pop() {
+        match &expr.kind {
+            ExprKind::Or(operands) | ExprKind::And(operands) => pending.extend(operands),
+            ExprKind::Not(operand) => pending.push(operand),
+            ExprKind::Atom(Atom::Arg { .. }) => found.push(expr.span),
+            ExprKind::Atom(_) => {}
         }
     }
     found
@@ -158,6 +181,12 @@ impl Check<'_> {
         }
     }
 
+    fn literal(&mut self, literal: &Literal) {
+        if let LiteralValue::String(text) = &literal.value {
+            self.characters(text, literal.span);
+        }
+    }
+
     fn claim_path(&mut self, path: &Text) {
         self.string(path);
         let segments = path.value.split('.').count();
@@ -218,6 +247,17 @@ impl Check<'_> {
                 }
             }
             Atom::ClaimExists { path } => self.claim_path(path),
+            Atom::Arg { path, test } => {
+                self.claim_path(path);
+                match test {
+                    ArgOperator::Compare { value, .. }
+                    | ArgOperator::Contains(value)
+                    | ArgOperator::Order { value, .. } => self.literal(value),
+                    ArgOperator::In(values) => values.iter().for_each(|value| self.literal(value)),
+                    ArgOperator::Matches(pattern) => self.patterns(std::slice::from_ref(pattern)),
+                    ArgOperator::Exists => {}
+                }
+            }
             Atom::Bool(_) => {}
         }
     }

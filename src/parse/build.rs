@@ -321,6 +321,7 @@ impl<'out> Builder<'out> {
             Rule::ip_atom => ast::Atom::IpIn(self.network_ref(last_child(pair)?)),
             Rule::time_atom => self.time_atom(pair)?,
             Rule::claim_atom => self.claim_atom(pair)?,
+            Rule::arg_atom => self.arg_atom(pair)?,
             _ => return None,
         })
     }
@@ -370,12 +371,51 @@ impl<'out> Builder<'out> {
         })
     }
 
+    fn arg_atom(&mut self, pair: Pair<'_, Rule>) -> Option<ast::Atom> {
+        let mut inner = pair.into_inner().skip(1);
+        let path = self.text(&inner.next()?);
+        let test = inner.next()?;
+        let test = match test.as_rule() {
+            Rule::kw_exists => ast::ArgOperator::Exists,
+            Rule::kw_contains => ast::ArgOperator::Contains(self.literal(inner.next()?)?),
+            Rule::kw_matches => ast::ArgOperator::Matches(self.text(&inner.next()?)),
+            Rule::kw_in => {
+                let list = inner.next()?;
+                let literals = list
+                    .into_inner()
+                    .filter(|child| child.as_rule() == Rule::literal)
+                    .map(|child| self.literal(child))
+                    .collect::<Option<Vec<_>>>()?;
+                ast::ArgOperator::In(literals)
+            }
+            Rule::order => ast::ArgOperator::Order {
+                op: match test.as_str() {
+                    "<" => ast::OrderOp::Less,
+                    "<=" => ast::OrderOp::LessOrEqual,
+                    ">" => ast::OrderOp::Greater,
+                    _ => ast::OrderOp::GreaterOrEqual,
+                },
+                value: self.literal(inner.next()?)?,
+            },
+            _ => ast::ArgOperator::Compare {
+                op: match test.as_str() {
+                    "!=" => ast::CompareOp::Ne,
+                    _ => ast::CompareOp::Eq,
+                },
+                value: self.literal(inner.next()?)?,
+            },
+        };
+        Some(ast::Atom::Arg { path, test })
+    }
+
+    /// A `literal` or `number` pair.
     fn literal(&mut self, pair: Pair<'_, Rule>) -> Option<ast::Literal> {
         let span = self.span(&pair);
         let value = pair.into_inner().next()?;
         let value = match value.as_rule() {
             Rule::string => ast::LiteralValue::String(self.text(&value).value),
             Rule::integer => ast::LiteralValue::Integer(self.integer(&value)),
+            Rule::decimal => ast::LiteralValue::Decimal(self.decimal(&value)),
             Rule::kw_true => ast::LiteralValue::Bool(true),
             _ => ast::LiteralValue::Bool(false),
         };
@@ -390,6 +430,17 @@ impl<'out> Builder<'out> {
                 format!("integers go from `{}` to `{}`", i64::MIN, i64::MAX),
             );
             0
+        })
+    }
+
+    fn decimal(&mut self, pair: &Pair<'_, Rule>) -> ast::Decimal {
+        ast::Decimal::parse(pair.as_str()).unwrap_or_else(|| {
+            self.error(
+                self.span(pair),
+                format!("number `{}` is out of range", pair.as_str()),
+                "decimals must be finite".to_string(),
+            );
+            ast::Decimal::parse("0.0").unwrap_or_else(ast::Decimal::zero)
         })
     }
 

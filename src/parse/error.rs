@@ -173,7 +173,7 @@ fn is_keyword(word: &str) -> bool {
     KEYWORDS.contains(&word)
 }
 
-/// The keywords of LANGUAGE.md.
+/// The keywords of docs/language.md.
 const KEYWORDS: [&str; 44] = [
     "allow",
     "deny",
@@ -398,15 +398,17 @@ fn describe_value(rule: Rule) -> Option<(Rank, &'static [Item])> {
         | Rule::client_atom
         | Rule::ip_atom
         | Rule::time_atom
-        | Rule::claim_atom => &[Prose("a condition")],
+        | Rule::claim_atom
+        | Rule::arg_atom => &[Prose("a condition")],
         Rule::literal => &[
             Prose("a string"),
-            Prose("an integer"),
+            Prose("a number"),
             Item::Token("true"),
             Item::Token("false"),
         ],
         Rule::string => &[Prose("a string")],
         Rule::integer => &[Prose("an integer")],
+        Rule::number | Rule::decimal => &[Prose("a number")],
         Rule::role_name => &[Prose("a role name")],
         Rule::network_name => &[Prose("a network name")],
         Rule::window_name => &[Prose("a window name")],
@@ -451,6 +453,8 @@ fn describe_keyword(rule: Rule) -> Option<(Rank, &'static [Item])> {
         Rule::kw_claim => &[Token("claim")],
         Rule::kw_contains => &[Token("contains")],
         Rule::kw_exists => &[Token("exists")],
+        Rule::kw_arg => &[Token("arg")],
+        Rule::kw_matches => &[Token("matches")],
         Rule::kw_true => &[Token("true")],
         Rule::kw_false => &[Token("false")],
         _ => return None,
@@ -462,12 +466,18 @@ fn describe_symbol(rule: Rule) -> Option<(Rank, &'static [Item])> {
     use Item::{Prose, Token};
     let (rank, items): (Rank, &'static [Item]) = match rule {
         Rule::compare => (Rank::Symbol, &[Token("=="), Token("!=")]),
+        Rule::order => (
+            Rank::Symbol,
+            &[Token("<"), Token("<="), Token(">"), Token(">=")],
+        ),
         Rule::comma => (Rank::Symbol, &[Token(",")]),
         Rule::equals => (Rank::Symbol, &[Token("=")]),
         Rule::dash => (Rank::Symbol, &[Token("-")]),
         Rule::open_brace => (Rank::Symbol, &[Token("{")]),
         Rule::close_brace => (Rank::Symbol, &[Token("}")]),
-        Rule::cidr_list | Rule::inline_window | Rule::open_bracket => (Rank::Symbol, &[Token("[")]),
+        Rule::cidr_list | Rule::inline_window | Rule::literal_list | Rule::open_bracket => {
+            (Rank::Symbol, &[Token("[")])
+        }
         Rule::close_bracket => (Rank::Symbol, &[Token("]")]),
         Rule::open_paren => (Rank::Symbol, &[Token("(")]),
         Rule::close_paren => (Rank::Symbol, &[Token(")")]),

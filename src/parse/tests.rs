@@ -1,4 +1,4 @@
-//! Tests of the parser: every form of LANGUAGE.md, spans, and syntax errors.
+//! Tests of the parser: every form of docs/language.md, spans, and syntax errors.
 
 use super::*;
 use crate::ast::{Atom, DayItem, Expr, ExprKind, LiteralValue, StatementKind, Window};
@@ -283,6 +283,28 @@ mod show {
                 format!("claim {:?} contains {}", path.value, literal(value))
             }
             Atom::ClaimExists { path } => format!("claim {:?} exists", path.value),
+            Atom::Arg { path, test } => {
+                let test = match test {
+                    ArgOperator::Compare { op, value } => {
+                        let op = match op {
+                            CompareOp::Eq => "==",
+                            CompareOp::Ne => "!=",
+                        };
+                        format!("{op} {}", literal(value))
+                    }
+                    ArgOperator::In(values) => {
+                        let shown: Vec<String> = values.iter().map(literal).collect();
+                        format!("in [{}]", shown.join(", "))
+                    }
+                    ArgOperator::Contains(value) => format!("contains {}", literal(value)),
+                    ArgOperator::Matches(pattern) => format!("matches {:?}", pattern.value),
+                    ArgOperator::Order { op, value } => {
+                        format!("{} {}", op.symbol(), literal(value))
+                    }
+                    ArgOperator::Exists => "exists".to_string(),
+                };
+                format!("arg {:?} {test}", path.value)
+            }
             Atom::Bool(value) => value.to_string(),
         }
     }
@@ -291,6 +313,7 @@ mod show {
         match &literal.value {
             LiteralValue::String(value) => format!("{value:?}"),
             LiteralValue::Integer(value) => value.to_string(),
+            LiteralValue::Decimal(value) => value.to_string(),
             LiteralValue::Bool(value) => value.to_string(),
         }
     }
@@ -903,8 +926,8 @@ fn errors_name_what_was_expected_and_found() {
             "1:35 expected `in`, `before` or `after`, found `at` [at]",
         ),
         (
-            "allow a to call tools \"x\" if claim \"n\" == 4.5",
-            "1:43 expected a string, an integer, `true` or `false`, found `4.5` [4.5]",
+            "allow a to call tools \"x\" if claim \"n\" == .5",
+            "1:43 expected a string, a number, `true` or `false`, found `.` [.]",
         ),
         (
             "network n = []",
@@ -1126,4 +1149,87 @@ fn garbage_does_not_panic() {
         let (_, parsed) = parse_text(&text);
         assert!(parsed.policy.statements.len() <= 40);
     }
+}
+
+// ------------------------------------------------------------------ arguments (v1.1)
+
+#[test]
+fn parses_every_arg_operator() {
+    let cases = [
+        (r#"arg "a" == "x""#, r#"arg "a" == "x""#),
+        (r#"arg "a"!=5"#, r#"arg "a" != 5"#),
+        (
+            r#"arg "a" in ["pdf", 2, 2.5, true]"#,
+            r#"arg "a" in ["pdf", 2, 2.5, true]"#,
+        ),
+        (r#"arg "a" contains "x""#, r#"arg "a" contains "x""#),
+        (
+            r#"arg "path" matches "docs/*""#,
+            r#"arg "path" matches "docs/*""#,
+        ),
+        (r#"arg "n" < 0"#, r#"arg "n" < 0"#),
+        (r#"arg "n" <= 31"#, r#"arg "n" <= 31"#),
+        (r#"arg "n">-0.5"#, r#"arg "n" > -0.5"#),
+        (r#"arg "n" >= 10.25"#, r#"arg "n" >= 10.25"#),
+        (r#"arg "/a~1b/c" exists"#, r#"arg "/a~1b/c" exists"#),
+        (r#"claim "ratio" == 0.75"#, r#"claim "ratio" == 0.75"#),
+    ];
+    for (written, shown) in cases {
+        assert_eq!(condition(written), shown, "{written}");
+    }
+    assert_eq!(
+        condition(r#"not arg "f" matches "*..*" and arg "q.limit" <= 50"#),
+        r#"(and (not arg "f" matches "*..*") arg "q.limit" <= 50)"#
+    );
+}
+
+#[test]
+fn arg_errors_say_what_was_expected() {
+    let cases = [
+        (
+            r#"allow a to call tools "x" if arg "n" < "5""#,
+            r#"1:40 expected a number, found `"5"` ["5"]"#,
+        ),
+        (
+            r#"allow a to call tools "x" if arg "n" in []"#,
+            "1:42 expected a string, a number, `true` or `false`, found `]` []]",
+        ),
+        (
+            r#"allow a to call tools "x" if arg "n" matches 5"#,
+            "1:46 expected a string, found `5` [5]",
+        ),
+        (
+            r#"allow a to call tools "x" if arg n == 1"#,
+            "1:34 expected a string, found `n` [n]",
+        ),
+        (
+            r#"allow a to call tools "x" if arg "n" = 1"#,
+            "1:38 expected `in`, `contains`, `exists`, `matches`, `==`, `!=`, `<`, `<=`, `>` or `>=`, found `=` [=]",
+        ),
+        (
+            r#"allow a to call tools "x" if arg "n" == 1."#,
+            "1:41 expected a string, a number, `true` or `false`, found `1.` [1.]",
+        ),
+    ];
+    let found: Vec<(String, Vec<String>)> = cases
+        .iter()
+        .map(|(text, _)| (text.to_string(), errors(text)))
+        .collect();
+    let expected: Vec<(String, Vec<String>)> = cases
+        .iter()
+        .map(|(text, error)| (text.to_string(), vec![error.to_string()]))
+        .collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn arg_and_matches_are_keywords() {
+    assert_eq!(
+        errors("role arg"),
+        vec!["1:6 expected a role name, found `arg` [arg]".to_string()]
+    );
+    assert_eq!(
+        errors("role matches"),
+        vec!["1:6 expected a role name, found `matches` [matches]".to_string()]
+    );
 }

@@ -115,6 +115,8 @@ pub struct CaseRequest {
     pub ip: Option<IpAddr>,
     /// When the request is made.
     pub time: Timestamp,
+    /// The arguments of a `call` or `get` (`with {JSON}`); `None` is `{}`.
+    pub arguments: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The decision a case expects; the parts left `None` are not compared.

@@ -99,6 +99,7 @@ fn decide<'c, 'e>(engine: &'e Engine, principal: &Principal, case: &'c Case) -> 
         name: &case.request.name,
         ip: case.request.ip,
         time: case.request.time,
+        arguments: case.request.arguments.as_ref(),
     };
     let actual = engine.decide(principal, &request);
     let mismatches = compare(&case.expected, &actual);

@@ -88,6 +88,7 @@ fn requests_refuse_actions_their_kind_lacks() {
         name: "x",
         ip: None,
         time: time(),
+        arguments: None,
     };
     assert_eq!(engine.decide(&principal, &invalid).reason, Reason::NoRule);
 }

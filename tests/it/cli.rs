@@ -291,3 +291,124 @@ fn token_inspect_shows_control_characters_as_symbols() {
     );
     assert!(text.contains("tool `fs.\u{241b}[8mread`"), "{text}");
 }
+
+#[test]
+fn eval_reads_arguments_and_refuses_them_where_they_cannot_be() {
+    let dir = Scratch::new("eval-arguments");
+    let policy = dir.file(
+        "p.policy",
+        "allow anyone to call tools \"k8s.scale\" if arg \"replicas\" <= 5\n",
+    );
+    let line = |rest: &str| {
+        format!(
+            r#"{{"claims":{{"sub":"u"}},"tool":"k8s.scale","time":"2026-11-26T10:00:00Z",{rest}}}"#
+        )
+    };
+    let lines = [
+        line(r#""action":"call","arguments":{"replicas":5}"#),
+        line(r#""action":"call","arguments":{"replicas":5.5}"#),
+        line(r#""action":"call""#),
+        line(r#""action":"call","arguments":null"#),
+        line(r#""action":"list""#),
+        line(r#""action":"list","arguments":{}"#),
+        line(r#""action":"call","arguments":[5]"#),
+        line(r#""action":"call","arguments":"replicas=5""#),
+    ];
+    let output = toolgate(
+        &["eval", &policy, "--requests", "-"],
+        Some(&(lines.join("\n") + "\n")),
+    );
+    assert_eq!(output.status, 1, "{}", output.stderr);
+    let answers: Vec<serde_json::Value> = output
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let decisions: Vec<String> = answers
+        .iter()
+        .map(|answer| match answer.get("error") {
+            Some(error) => format!("error: {}", error.as_str().unwrap()),
+            None => format!("{} {}", answer["decision"], answer["reason"]),
+        })
+        .collect();
+    assert_eq!(
+        decisions,
+        vec![
+            r#""allow" "allowed""#.to_string(),
+            r#""deny" "no_rule""#.to_string(),
+            r#""deny" "no_rule""#.to_string(),
+            r#""deny" "no_rule""#.to_string(),
+            r#""allow" "allowed""#.to_string(),
+            "error: `arguments` are given with `call` or `get` only, not with `list`".to_string(),
+            "error: `arguments` must be a JSON object".to_string(),
+            "error: `arguments` must be a JSON object".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn token_inspect_decides_with_arguments() {
+    let dir = Scratch::new("inspect-arguments");
+    let policy = dir.file(
+        "p.policy",
+        "allow anyone to call tools \"k8s.scale\" if arg \"replicas\" <= 5\n",
+    );
+    // An unsigned token: `inspect` decodes without verifying.
+    let token = format!(
+        "{}.{}.sig",
+        base64url(r#"{"alg":"none"}"#),
+        base64url(r#"{"sub":"u1"}"#)
+    );
+    let decide = |arguments: &str| {
+        let output = toolgate(
+            &[
+                "token",
+                "inspect",
+                &token,
+                "--policy",
+                &policy,
+                "--tool",
+                "k8s.scale",
+                "--arguments",
+                arguments,
+                "--format",
+                "json",
+            ],
+            None,
+        );
+        assert_eq!(output.status, 0, "{}", output.stderr);
+        let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+        report["decision"]["decision"].as_str().unwrap().to_string()
+    };
+    assert_eq!(decide(r#"{"replicas": 2}"#), "allow");
+    assert_eq!(decide(r#"{"replicas": 20}"#), "deny");
+    let refused = toolgate(
+        &[
+            "token",
+            "inspect",
+            &token,
+            "--policy",
+            &policy,
+            "--tool",
+            "k8s.scale",
+            "--action",
+            "list",
+            "--arguments",
+            "{}",
+        ],
+        None,
+    );
+    assert_ne!(refused.status, 0);
+    assert!(
+        refused
+            .stderr
+            .contains("`--arguments` goes with `call` or `get`"),
+        "{}",
+        refused.stderr
+    );
+}
+
+fn base64url(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}

@@ -47,19 +47,42 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every decision-case folder of both corpora.
-pub fn case_dirs() -> Vec<CaseDir> {
+/// The folders of both corpora holding `file`: the shared ones (and those of later
+/// language versions in subfolders, such as `v1.1/*`, as the shared runner expands
+/// them) and this project's `tests/cases/*`.
+fn folders_with(file: &str) -> Vec<PathBuf> {
     let shared = root().join("../shared/conformance");
     let own = root().join("tests/cases");
-    let mut dirs: Vec<PathBuf> = [shared, own]
-        .iter()
-        .filter_map(|base| std::fs::read_dir(base).ok())
-        .flatten()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.join("cases.jsonl").exists())
-        .collect();
+    let children = |base: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(base)
+            .map(|entries| entries.map(|entry| entry.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+    let is_case =
+        |path: &Path| path.join("cases.jsonl").exists() || path.join("expect.json").exists();
+    let mut dirs = Vec::new();
+    for base in [shared, own] {
+        for child in children(&base) {
+            if is_case(&child) {
+                dirs.push(child);
+            } else if child.is_dir() {
+                dirs.extend(children(&child).into_iter().filter(|path| is_case(path)));
+            }
+        }
+    }
+    dirs.retain(|dir| dir.join(file).exists());
     dirs.sort();
+    dirs
+}
+
+/// Every decision-case folder of both corpora.
+pub fn case_dirs() -> Vec<CaseDir> {
+    let dirs = folders_with("cases.jsonl");
     assert!(dirs.len() >= 3, "no case folders found");
+    assert!(
+        dirs.iter().any(|dir| dir.ends_with("v1.1/args")),
+        "the shared v1.1 cases are not found"
+    );
     dirs.into_iter().map(read_case_dir).collect()
 }
 
@@ -215,24 +238,14 @@ fn every_case_is_decided_as_expected_by_the_table() {
 
 #[test]
 fn diagnostics_cases_report_the_expected_codes() {
-    let bases = [
-        root().join("../shared/conformance"),
-        root().join("tests/cases"),
-    ];
     let mut checked = 0;
-    for base in bases {
-        for entry in std::fs::read_dir(base).unwrap() {
-            let dir = entry.unwrap().path();
-            let expect = dir.join("expect.json");
-            if !expect.exists() {
-                continue;
-            }
-            let specs: Vec<Value> =
-                serde_json::from_str(&std::fs::read_to_string(&expect).unwrap()).unwrap();
-            for spec in specs {
-                checked += 1;
-                check_spec(&dir, &spec);
-            }
+    for dir in folders_with("expect.json") {
+        let expect = dir.join("expect.json");
+        let specs: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(&expect).unwrap()).unwrap();
+        for spec in specs {
+            checked += 1;
+            check_spec(&dir, &spec);
         }
     }
     assert!(checked >= 4);
@@ -315,6 +328,7 @@ fn decide_with_reference(
         name: parsed.name.to_string(),
         ip: parsed.ip,
         time: parsed.time.expect("corpus requests carry a time"),
+        arguments: parsed.arguments.clone().map(serde_json::Value::Object),
     };
     let decision = crate::reference::decide(sources, policy, &reference_request);
     Outcome {
@@ -334,16 +348,45 @@ fn every_case_is_decided_as_expected_by_the_reference_interpreter() {
     });
 }
 
-/// Requests that must be refused are refused by the engine (no principal) and by the
-/// reference interpreter.
+/// Whether a request line breaks CLI.md's rule on `arguments` (v1.1), read here from
+/// the JSON alone: given (not `null`) with `list` or `read`, or not an object.
+fn arguments_invalid(request: &Value) -> bool {
+    let arguments = request.get("arguments").unwrap_or(&Value::Null);
+    let action = request.get("action").and_then(Value::as_str);
+    !arguments.is_null() && (!arguments.is_object() || !matches!(action, Some("call" | "get")))
+}
+
+/// Requests that must be refused are refused for the same reason by the engine and by
+/// the reference interpreter: either the line breaks the rule on `arguments` (CLI.md),
+/// which the engine's request parser refuses, or the token gives no principal (an
+/// ambiguous claims-map path).
 #[test]
 fn refused_cases_give_no_principal() {
-    let mut refused = 0;
+    let (mut refused, mut invalid) = (0, 0);
     for case_dir in case_dirs() {
         let engine = engine(&case_dir);
         let sources = Sources::from_path(&case_dir.policy).unwrap();
         let policy = toolgate::parse::parse(&sources).policy;
         for case in &case_dir.refused {
+            let line = serde_json::to_string(&case.request).unwrap();
+            let parsed = json::parse_request(&line);
+            if arguments_invalid(&case.request) {
+                invalid += 1;
+                assert!(
+                    parsed.is_err(),
+                    "{:?}: {}: the engine reads the line",
+                    case_dir.dir,
+                    case.note
+                );
+                continue;
+            }
+            assert!(
+                parsed.is_ok(),
+                "{:?}: {}: {:?}",
+                case_dir.dir,
+                case.note,
+                parsed.err()
+            );
             refused += 1;
             let claims = &case.request["claims"];
             assert!(
@@ -359,6 +402,7 @@ fn refused_cases_give_no_principal() {
                 name: String::new(),
                 ip: None,
                 time: jiff::Timestamp::UNIX_EPOCH,
+                arguments: None,
             };
             assert!(
                 crate::reference::refuses(&policy, &request),
@@ -368,4 +412,24 @@ fn refused_cases_give_no_principal() {
         }
     }
     assert!(refused >= 1, "no refused case found");
+    assert!(invalid >= 8, "only {invalid} cases with invalid arguments");
+}
+
+/// The rule on `arguments` as read here agrees with the engine's request parser on
+/// every corpus request.
+#[test]
+fn valid_corpus_requests_carry_valid_arguments() {
+    let mut with_arguments = 0;
+    for case_dir in case_dirs() {
+        for case in &case_dir.cases {
+            assert!(!arguments_invalid(&case.request), "{}", case.note);
+            if case.request.get("arguments").is_some() {
+                with_arguments += 1;
+            }
+        }
+    }
+    assert!(
+        with_arguments >= 200,
+        "only {with_arguments} requests with arguments"
+    );
 }

@@ -6,6 +6,7 @@
 //! processes on ephemeral ports and kills them when it ends. A missing SDK fails the test
 //! with the command that installs it.
 
+mod arguments;
 pub(crate) mod clients;
 mod identity;
 mod principals;

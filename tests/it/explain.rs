@@ -92,6 +92,7 @@ fn explanations_decide_as_the_engine_on_generated_policies() {
                 name: &request.name,
                 ip: request.ip,
                 time: request.time,
+                arguments: request.arguments.as_ref().and_then(|a| a.as_object()),
             };
             let explained = explainer.explain(&request.claims, &request_ref);
             let Ok(principal) = engine.principal(&request.claims) else {

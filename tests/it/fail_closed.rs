@@ -317,6 +317,7 @@ fn an_action_the_kind_lacks_is_refused_and_denied() {
             name: "x",
             ip: None,
             time: time(),
+            arguments: None,
         };
         let decision = engine.decide(&principal, &request);
         assert!(!decision.is_allowed(), "{kind:?} {action:?}");

@@ -186,6 +186,7 @@ fn decide_generated(text: &str, requests: &[RefRequest]) -> Vec<Kept> {
             name: &request.name,
             ip: request.ip,
             time: request.time,
+            arguments: request.arguments.as_ref().and_then(Value::as_object),
         })
         .collect();
     let claims: Vec<Value> = requests.iter().map(|r| r.claims.clone()).collect();
@@ -224,6 +225,7 @@ fn decide_json(sources: Sources, lines: &[String]) -> Vec<Kept> {
             name: &request.name,
             ip: request.ip,
             time: request.time.unwrap_or(default_time),
+            arguments: None,
         })
         .collect();
     decide_all(sources, &requests, &claims)
@@ -376,6 +378,24 @@ deny anyone to call tools \"y\"
 fn a_messy_file_gets_the_canonical_layout() {
     assert_eq!(fmt(MESSY), MESSY_FORMATTED);
     assert_eq!(comment_texts(MESSY), comment_texts(MESSY_FORMATTED));
+}
+
+#[test]
+fn arg_conditions_take_the_canonical_layout() {
+    let text = "\
+allow a to call tools \"x\" if arg \"n\"<=5 and arg \"f\" in [\"pdf\",\"csv\" ,2.50]
+deny anyone to call tools \"x\" unless arg \"p\"   matches \"docs/*\" or arg \"/a~1b\" exists
+allow a to get prompts \"p\" if arg \"t\" != -0.5 and arg \"l\" contains \"x\" and arg \"q\" > 1
+";
+    let want = "\
+allow a     to call tools \"x\"
+  if arg \"n\" <= 5 and arg \"f\" in [\"pdf\", \"csv\", 2.50]
+deny anyone to call tools \"x\"
+  unless arg \"p\" matches \"docs/*\" or arg \"/a~1b\" exists
+allow a     to get prompts \"p\"
+  if arg \"t\" != -0.5 and arg \"l\" contains \"x\" and arg \"q\" > 1
+";
+    assert_eq!(fmt(text), want);
 }
 
 #[test]

@@ -15,7 +15,7 @@ fn check(file: &str, format: &str) -> (i32, String) {
     command
         .current_dir(folder())
         .args(["check", file, "--format", format]);
-    if file.starts_with("w006") || file.starts_with("w007") {
+    if file.starts_with("w006") || file.starts_with("w007") || file.starts_with("w009") {
         command.args(["--tools", "tools.json"]);
     }
     let output = command.env_remove("NO_COLOR").output().unwrap();

@@ -365,3 +365,31 @@ fn the_library_classifies_by_mcp_defaults() {
     assert!(results.iter().all(|result| result.passed()));
     assert_eq!(results.len(), starter.cases);
 }
+
+#[test]
+fn input_schema_properties_are_listed_for_arg_conditions() {
+    let manifest = manifest_of(&[
+        r#"{"name": "k8s.scale", "annotations": {"readOnlyHint": false, "destructiveHint": false},
+            "inputSchema": {"type": "object", "properties": {"cluster": {"type": "string"}, "replicas": {"type": "integer"}}}}"#,
+        r#"{"name": "k8s.logs", "annotations": {"readOnlyHint": true},
+            "inputSchema": {"type": "object", "properties": {"pod": {}}}}"#,
+        r#"{"name": "k8s.version", "annotations": {"readOnlyHint": true}}"#,
+    ]);
+    let (policy, _) = generate_and_verify("input-schema", &manifest);
+    assert!(
+        policy.contains("arguments: cluster (string), replicas (integer)\n"),
+        "{policy}"
+    );
+    assert!(policy.contains("arguments: pod\n"), "{policy}");
+    assert!(
+        policy.contains("# Constrain a call by its arguments with `arg`: `if arg \"cluster\" matches \"prefix/*\"`.\n"),
+        "{policy}"
+    );
+    // A tool without an inputSchema gets no arguments line.
+    let version = policy
+        .lines()
+        .skip_while(|line| !line.contains("k8s.version"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(!version.contains("arguments:"), "{policy}");
+}

@@ -57,6 +57,7 @@ fn the_defaults_are_documented_values() {
     assert_eq!(limits.pattern_wildcards, 64);
     assert_eq!(limits.string_chars, 4096);
     assert_eq!(limits.claim_path_segments, 32);
+    assert_eq!(limits.arg_atoms, 10_000);
     assert_eq!(limits.name_bytes, 65_536);
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/limits.md")).unwrap();
@@ -70,6 +71,7 @@ fn the_defaults_are_documented_values() {
         "pattern_wildcards",
         "string_chars",
         "claim_path_segments",
+        "arg_atoms",
         "name_bytes",
     ] {
         assert!(
@@ -272,9 +274,47 @@ fn strings_and_claim_paths_have_limits() {
     loads(&claim(32), &defaults());
     let errors = limit_errors(&claim(33), &defaults());
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].starts_with("limit exceeded: 33 segments in a claim path, the most is 32"));
+    assert!(errors[0]
+        .starts_with("limit exceeded: 33 segments in a claim or argument path, the most is 32"));
     let block = format!("claims {{\n  roles from \"{}\"\n}}\n", path(40));
     assert_eq!(limit_errors(&block, &defaults()).len(), 1);
+    let argument = format!(
+        "allow anyone to call tools \"x\" if arg \"{}\" exists\n",
+        path(33)
+    );
+    let errors = limit_errors(&argument, &defaults());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("`claim_path_segments`"), "{errors:?}");
+    let long_literal =
+        format!("allow anyone to call tools \"x\" if arg \"a\" in [\"b\", \"{long}\"]\n");
+    assert_eq!(limit_errors(&long_literal, &defaults()).len(), 1);
+}
+
+#[test]
+fn arg_atoms_have_a_limit_over_the_whole_policy() {
+    let limits = Limits {
+        arg_atoms: 2,
+        ..Limits::default()
+    };
+    let two = "allow anyone to call tools \"x\" if arg \"a\" == 1 and arg \"b\" == 2\n";
+    loads(two, &limits);
+    let three = format!("{two}deny anyone to call tools \"y\" if arg \"c\" exists\n");
+    let refusals: Vec<_> = refused(&three, &limits)
+        .into_iter()
+        .filter(|diagnostic| diagnostic.code == Code::E012)
+        .collect();
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    let sources = toolgate::Sources::from_text("limits.policy", &three);
+    assert_eq!(sources.text(refusals[0].span), "arg \"c\" exists");
+    assert_eq!(
+        refusals[0].message,
+        "limit exceeded: more than 2 `arg` conditions"
+    );
+    assert!(refusals[0]
+        .help
+        .as_deref()
+        .unwrap_or_default()
+        .contains("`arg_atoms`"));
 }
 
 #[test]

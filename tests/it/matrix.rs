@@ -64,6 +64,8 @@ struct Counts {
     witnessed: usize,
     /// Conditional cells without an example that can be written as claims.
     unwritable: usize,
+    /// Conditional cells that depend on the call's arguments (examples carry none).
+    by_arguments: usize,
     /// Cells of each verdict.
     verdicts: [usize; 3],
 }
@@ -92,6 +94,7 @@ fn engine_allows(
         name,
         ip: context.ip,
         time: context.time,
+        arguments: None,
     };
     Some(loaded.engine.decide(&principal, &request).is_allowed())
 }
@@ -207,7 +210,12 @@ fn check_examples(
             }
         }
     }
-    if cell.verdict == Verdict::Conditional && cell.exhaustive {
+    if cell.condition.starts_with("depends on the arguments") {
+        counts.by_arguments += 1;
+        if cell.allow_example.is_some() || cell.deny_example.is_some() {
+            return Err("a cell that depends on arguments has an example without them".into());
+        }
+    } else if cell.verdict == Verdict::Conditional && cell.exhaustive {
         if cell.allow_example.is_some() && cell.deny_example.is_some() {
             counts.witnessed += 1;
         } else {

@@ -153,6 +153,7 @@ fn an_ipv4_mapped_range_holds_ipv4_addresses() {
                 name: "x/y".to_string(),
                 ip: Some(ip),
                 time,
+                arguments: None,
             },
         );
         assert_eq!(expected.allow, inside, "{address}");

@@ -113,7 +113,7 @@ fn diagnostic_files() -> Vec<String> {
 }
 
 fn check_args(file: &str) -> Vec<&str> {
-    if file.starts_with("w006") || file.starts_with("w007") {
+    if file.starts_with("w006") || file.starts_with("w007") || file.starts_with("w009") {
         vec![file, "--tools", "tools.json"]
     } else {
         vec![file]
@@ -468,4 +468,70 @@ fn cookbook_examples_decide_as_written() {
         }
     }
     assert!(examples >= 20, "only {examples} cookbook examples");
+}
+
+/// The file name a cookbook tests file names in its first line, `# NAME.tests`.
+fn tests_name(block: &Block) -> Option<&str> {
+    block
+        .text
+        .lines()
+        .next()?
+        .strip_prefix("# ")
+        .filter(|name| name.ends_with(".tests"))
+}
+
+/// Every `# NAME.tests` block of the cookbook, written beside the policy of the same stem
+/// (given earlier on the page), passes `toolgate test` with one passed case per `expect`.
+#[test]
+fn cookbook_tests_files_pass() {
+    let dir = Scratch::new("cookbook-test");
+    let mut policies: Vec<&str> = Vec::new();
+    let mut files = 0;
+    let blocks = cookbook_blocks();
+    for block in &blocks {
+        if block.info == "policy" {
+            let name = policy_name(block);
+            dir.file(name, &block.text);
+            policies.push(name);
+            continue;
+        }
+        let Some(name) = tests_name(block) else {
+            assert_ne!(
+                block.info, "tests",
+                "a cookbook tests file starts with `# NAME.tests`:\n{}",
+                block.text
+            );
+            continue;
+        };
+        let policy = name.replace(".tests", ".policy");
+        assert!(
+            policies.contains(&policy.as_str()),
+            "{name} follows no `# {policy}` block"
+        );
+        dir.file(name, &block.text);
+        let output = Command::new(env!("CARGO_BIN_EXE_toolgate"))
+            .current_dir(&dir.0)
+            .args(["test", name])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let cases = block
+            .text
+            .lines()
+            .filter(|line| line.trim_start().starts_with("expect "))
+            .count();
+        let summary = stdout
+            .lines()
+            .rev()
+            .find(|line| !line.trim().is_empty())
+            .unwrap_or_default();
+        assert_eq!(
+            (output.status.code(), summary),
+            (Some(0), format!("{cases} passed, 0 failed").as_str()),
+            "{name}:\n{stdout}{stderr}"
+        );
+        files += 1;
+    }
+    assert!(files >= 4, "only {files} cookbook tests files");
 }

@@ -193,7 +193,7 @@ fn parse_errors_point_at_line_and_column() {
             ErrorCode::T001,
             18,
             33,
-            "expected an option (`as`, `at`, `from`, `reason`, `missing`, `rule`), \
+            "expected an option (`as`, `at`, `from`, `with`, `reason`, `missing`, `rule`), \
              found string `\"extra\"`",
         ),
     ];
@@ -625,5 +625,79 @@ fn a_changed_policy_fails_its_tests() {
         output.stdout.ends_with(" passed, 2 failed\n"),
         "{}",
         output.stdout
+    );
+}
+
+#[test]
+fn cases_carry_arguments_with_with() {
+    let dir = Scratch::new("test-arguments");
+    dir.file(
+        "k8s.policy",
+        "role dev\nrole admin\n\
+         allow dev to call tools \"k8s.scale\" if arg \"replicas\" <= 5\n\
+         allow admin to call tools \"k8s.scale\"\n",
+    );
+    dir.file(
+        "k8s.tests",
+        "at 2026-11-26T10:00:00Z\n\
+         principal dev = {\"roles\": [\"dev\"]}\n\
+         principal admin = {\"roles\": [\"admin\"]}\n\
+         as dev\n\
+         \x20 expect allow call tool \"k8s.scale\" with {\"replicas\": 5} reason allowed\n\
+         \x20 expect deny  call tool \"k8s.scale\" reason no_rule with {\"replicas\": 6}\n\
+         \x20 expect deny  call tool \"k8s.scale\" reason no_rule\n\
+         \x20 expect allow list tool \"k8s.scale\"\n\
+         as admin\n\
+         \x20 expect allow call tool \"k8s.scale\" with {\"replicas\": 500}\n",
+    );
+    let output = toolgate(
+        &["test", &dir.0.join("k8s.tests").display().to_string()],
+        None,
+    );
+    assert_eq!(output.status, 0, "{}", output.stdout);
+    assert_eq!(summary(&output.stdout), "5 passed, 0 failed");
+    // A case that expects what the arguments do not give fails.
+    dir.file(
+        "k8s.tests",
+        "at 2026-11-26T10:00:00Z\nas {\"roles\": [\"dev\"]}\n\
+         expect allow call tool \"k8s.scale\" with {\"replicas\": 6}\n",
+    );
+    let output = toolgate(
+        &["test", &dir.0.join("k8s.tests").display().to_string()],
+        None,
+    );
+    assert_eq!(output.status, 1, "{}", output.stdout);
+    assert_eq!(summary(&output.stdout), "0 passed, 1 failed");
+}
+
+#[test]
+fn with_is_an_object_and_only_for_call_or_get() {
+    assert_eq!(
+        errors(
+            "at 2026-11-26T10:00:00Z\nas {\"sub\": \"u\"}\n\
+             expect allow list tool \"t\" with {}\n\
+             expect allow call tool \"t\" with [1]\n\
+             expect allow call tool \"t\" with {} with {}\n"
+        ),
+        vec![
+            (
+                ErrorCode::T004,
+                3,
+                33,
+                "`list` requests carry no arguments; `with` goes with `call` or `get`".to_string()
+            ),
+            (
+                ErrorCode::T001,
+                4,
+                33,
+                "the arguments after `with` must be a JSON object".to_string()
+            ),
+            (
+                ErrorCode::T003,
+                5,
+                36,
+                "`with` is given twice in this case".to_string()
+            ),
+        ]
     );
 }

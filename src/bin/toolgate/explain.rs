@@ -183,9 +183,16 @@ fn human(explanation: &Explanation, colour: bool) -> String {
         || "none (every `ip in` is unknown)".to_string(),
         |ip| ip.to_string(),
     );
+    let arguments = match &request.arguments {
+        Some(arguments) => format!(
+            ", arguments {}",
+            visible(&serde_json::Value::Object(arguments.clone()).to_string())
+        ),
+        None => String::new(),
+    };
     let _ = writeln!(
         out,
-        "{}   ip {ip}, time {}\n",
+        "{}   ip {ip}, time {}{arguments}\n",
         style.bold("context"),
         request.time
     );

@@ -99,7 +99,7 @@ fn report<'a>(sources: &'a Sources, diagnostic: &'a Diagnostic) -> Vec<Group<'a>
     vec![group]
 }
 
-/// The JSON form of CLI.md.
+/// The JSON form `toolgate check --format json` prints.
 #[derive(Debug, Serialize)]
 pub struct JsonDiagnostic<'a> {
     code: &'static str,
@@ -113,7 +113,7 @@ pub struct JsonDiagnostic<'a> {
     help: Option<&'a str>,
 }
 
-/// A diagnostic in CLI.md's JSON shape.
+/// A diagnostic in the JSON shape of `toolgate check --format json`.
 pub fn json<'a>(sources: &'a Sources, diagnostic: &'a Diagnostic) -> JsonDiagnostic<'a> {
     let location = sources.location(diagnostic.span);
     JsonDiagnostic {

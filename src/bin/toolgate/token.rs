@@ -47,6 +47,10 @@ pub struct InspectArgs {
     /// The action: `list`, or the kind's use action (`call`, `read`, `get`; the default).
     #[arg(long, value_name = "ACTION")]
     action: Option<String>,
+    /// The call's arguments, a JSON object, for the policy's `arg` conditions (with
+    /// `call` or `get`).
+    #[arg(long, value_name = "JSON")]
+    arguments: Option<String>,
     /// A claims preset: auth0, entra, keycloak, okta or generic.
     #[arg(long, value_name = "NAME")]
     preset: Option<String>,
@@ -115,6 +119,7 @@ fn inspect(args: &InspectArgs) -> Result<Value, String> {
         "times": times(&decoded, now),
     });
     let target = target(args)?;
+    let arguments = arguments(args, target.as_ref().map(|(_, action)| *action))?;
     let Some(policy) = &args.policy else {
         if target.is_some() {
             return Err("`--tool`, `--resource` and `--prompt` need `--policy`".into());
@@ -128,6 +133,7 @@ fn inspect(args: &InspectArgs) -> Result<Value, String> {
         preset.as_ref(),
         &decoded.claims,
         target,
+        arguments.as_ref(),
         now,
     )?;
     if let Some(object) = report.as_object_mut() {
@@ -168,6 +174,31 @@ fn target(args: &InspectArgs) -> Result<Option<(Target<'_>, Action)>, String> {
     Ok(Some(((kind, name), action)))
 }
 
+/// `--arguments`: a JSON object, given with a `call` or `get` only.
+fn arguments(
+    args: &InspectArgs,
+    action: Option<Action>,
+) -> Result<Option<Map<String, Value>>, String> {
+    let Some(text) = &args.arguments else {
+        return Ok(None);
+    };
+    match action {
+        None => return Err("`--arguments` needs `--tool` or `--prompt`".into()),
+        Some(action @ (Action::List | Action::Read)) => {
+            return Err(format!(
+                "`--arguments` goes with `call` or `get`; `{}` requests carry no arguments",
+                action.keyword()
+            ))
+        }
+        Some(_) => {}
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(arguments)) => Ok(Some(arguments)),
+        Ok(_) => Err("`--arguments` must be a JSON object".into()),
+        Err(error) => Err(format!("`--arguments` is not JSON: {error}")),
+    }
+}
+
 fn preset(args: &InspectArgs) -> Result<Option<ClaimsPreset>, String> {
     let options = PresetOptions {
         roles_claim: args.roles_claim.clone(),
@@ -188,6 +219,7 @@ fn derive(
     preset: Option<&ClaimsPreset>,
     claims: &Value,
     target: Option<(Target<'_>, Action)>,
+    arguments: Option<&Map<String, Value>>,
     now: Timestamp,
 ) -> Result<Map<String, Value>, String> {
     let principal = match preset {
@@ -216,9 +248,12 @@ fn derive(
         }),
     );
     if let Some(((kind, name), action)) = target {
-        let request = Request::new(kind, action, name)
+        let mut request = Request::new(kind, action, name)
             .map_err(|error| error.to_string())?
             .at(now);
+        if let Some(arguments) = arguments {
+            request = request.with_arguments(arguments);
+        }
         let decision = engine.decide(&principal, &request);
         out.insert(
             "decision".into(),

@@ -1,4 +1,4 @@
-//! JWT access tokens (`Authorization: Bearer <jwt>`), validated as GATE.md's
+//! JWT access tokens (`Authorization: Bearer <jwt>`), validated as docs/gate.md's
 //! "Credentials" says: size cap first, then the header (algorithm allow-list, `crit`,
 //! `typ`), the key by `kid`, the signature, and the claims.
 

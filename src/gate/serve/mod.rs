@@ -1,5 +1,5 @@
 //! `toolgate serve`: the gate as a reverse proxy in front of an MCP server written in
-//! any language (GATE.md, "Standalone mode").
+//! any language (docs/serve.md).
 //!
 //! Start-up checks everything first and never starts open: a configuration without
 //! credentials, a policy that does not load, an unusable upstream or credential setting

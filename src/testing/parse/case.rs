@@ -12,7 +12,7 @@ use crate::testing::error::{ErrorCode, TestError};
 use crate::testing::{Case, CaseRequest, Expected, RuleExpectation};
 
 /// The options a case may give, each at most once.
-const OPTIONS: [&str; 6] = ["as", "at", "from", "reason", "missing", "rule"];
+const OPTIONS: [&str; 7] = ["as", "at", "from", "with", "reason", "missing", "rule"];
 
 /// What a case's options say; `None` where it says nothing.
 #[derive(Debug, Default)]
@@ -23,6 +23,7 @@ struct Options {
     reason: Option<(Reason, Span)>,
     missing: Option<(Vec<String>, Span)>,
     rule: Option<(RuleExpectation, Span)>,
+    arguments: Option<(serde_json::Map<String, serde_json::Value>, Span)>,
     given: Vec<&'static str>,
 }
 
@@ -59,6 +60,20 @@ impl Parser<'_> {
             .or(self.defaults.time)
             .ok_or_else(|| incomplete(span, "time", "at 2026-11-26T10:00:00Z"))?;
         let ip = options.ip.unwrap_or(self.defaults.ip);
+        let arguments = match options.arguments.take() {
+            Some((_, span)) if action == Action::List || action == Action::Read => {
+                return Err(TestError::new(
+                    ErrorCode::T004,
+                    span,
+                    format!(
+                        "`{}` requests carry no arguments; `with` goes with `call` or `get`",
+                        action.keyword()
+                    ),
+                ))
+            }
+            Some((arguments, _)) => Some(arguments),
+            None => None,
+        };
         let expected = expectation(effect, options)?;
         Ok(Case {
             span,
@@ -69,6 +84,7 @@ impl Parser<'_> {
                 name,
                 ip,
                 time,
+                arguments,
             },
             expected,
         })
@@ -124,14 +140,15 @@ impl Parser<'_> {
     /// One option of a case; returns the span of its last token.
     fn option(&mut self, options: &mut Options) -> Result<Span, TestError> {
         let Some((word, span)) = self.cursor.word() else {
-            return Err(
-                self.expected("an option (`as`, `at`, `from`, `reason`, `missing`, `rule`)")
-            );
+            return Err(self
+                .expected("an option (`as`, `at`, `from`, `with`, `reason`, `missing`, `rule`)"));
         };
         let Some(option) = OPTIONS.iter().copied().find(|option| *option == word) else {
             return Err(
                 TestError::new(ErrorCode::T001, span, format!("unknown option `{word}`"))
-                    .with_help("a case takes `as`, `at`, `from`, `reason`, `missing` and `rule`"),
+                    .with_help(
+                        "a case takes `as`, `at`, `from`, `with`, `reason`, `missing` and `rule`",
+                    ),
             );
         };
         if options.given.contains(&option) {
@@ -147,11 +164,28 @@ impl Parser<'_> {
             "as" => options.principal = Some(self.principal_reference()?),
             "at" => options.time = Some(self.instant()?),
             "from" => options.ip = Some(self.address()?),
+            "with" => options.arguments = Some(self.arguments()?),
             "reason" => options.reason = Some(self.reason()?),
             "missing" => options.missing = Some(self.missing()?),
             _ => options.rule = Some(self.rule()?),
         }
         Ok(self.cursor.span(start, self.cursor.position()))
+    }
+
+    /// `with {JSON}`: the call's arguments, a JSON object.
+    fn arguments(
+        &mut self,
+    ) -> Result<(serde_json::Map<String, serde_json::Value>, Span), TestError> {
+        self.cursor.skip_blanks();
+        let (value, span) = self.cursor.json()?;
+        match value {
+            serde_json::Value::Object(arguments) => Ok((arguments, span)),
+            _ => Err(TestError::new(
+                ErrorCode::T001,
+                span,
+                "the arguments after `with` must be a JSON object".to_string(),
+            )),
+        }
     }
 
     fn reason(&mut self) -> Result<(Reason, Span), TestError> {

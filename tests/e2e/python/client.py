@@ -5,9 +5,12 @@ Runs one scenario against a streamable-HTTP MCP endpoint and prints ONE JSON obj
 what it observed, for tests/it/e2e.rs to assert on:
 
     client.py URL [--token T | --api-key K] [--mode auto|legacy]
-              [--list-tools] [--call NAME[=JSON]]... [--arguments JSON] [--metadata]
+              [--list-tools] [--call NAME[=JSON]]... [--arguments JSON]
+              [--list-prompts] [--get-prompt NAME[=JSON]]... [--metadata]
 
 `--call NAME=JSON` calls NAME with the JSON object; a bare NAME gets `--arguments`.
+`--get-prompt NAME=JSON` gets the prompt NAME with the JSON object (MCP prompt arguments
+are strings); a bare NAME gets none. Calls run first, in order, then prompts.
 
 The credential goes on an httpx client given to the SDK's streamable-HTTP transport
 (`Authorization: Bearer T`, or `X-API-Key: K`). The SDK turns HTTP errors into MCP
@@ -18,7 +21,7 @@ challenge with a plain httpx request.
 
 Output (the TypeScript client prints the same shape):
     {"sdk": {...}, "initialize": STEP, "tools": STEP|null, "calls": [STEP...],
-     "metadata": {...}|null}
+     "prompts": STEP|null, "prompt_gets": [STEP...], "metadata": {...}|null}
     STEP = {"ok": bool, "error": {"code", "message"}|null, "status": int|null,
             "www_authenticate": str|null, "cache_control": str|null,
             "http": [EXCHANGE...], ...step fields}
@@ -88,6 +91,8 @@ def rpc_summary(request: httpx2.Request) -> dict[str, Any]:
 CONNECT = ("initialize", "server/discover")
 LIST = ("tools/list",)
 CALL = ("tools/call",)
+LIST_PROMPTS = ("prompts/list",)
+GET_PROMPT = ("prompts/get",)
 
 
 def step(
@@ -163,8 +168,33 @@ async def run_calls(client: Client, recorder: Recorder, calls: list[str], defaul
     return results
 
 
+def prompt_text(result: Any) -> str:
+    return "".join(getattr(message.content, "text", "") for message in result.messages)
+
+
+async def run_prompt_gets(client: Client, recorder: Recorder, gets: list[str]) -> list[dict]:
+    results = []
+    for get in gets:
+        name, arguments = split_call(get, {})
+        mark = recorder.mark()
+        try:
+            result = await client.get_prompt(name, arguments)
+        except MCPError as error:
+            results.append(step(recorder, mark, GET_PROMPT, False, error, name=name, text=None))
+            continue
+        results.append(step(recorder, mark, GET_PROMPT, True, None, name=name, text=prompt_text(result)))
+    return results
+
+
 async def scenario(options: argparse.Namespace, recorder: Recorder) -> dict[str, Any]:
-    report: dict[str, Any] = {"initialize": None, "tools": None, "calls": [], "metadata": None}
+    report: dict[str, Any] = {
+        "initialize": None,
+        "tools": None,
+        "calls": [],
+        "prompts": None,
+        "prompt_gets": [],
+        "metadata": None,
+    }
     headers = {}
     if options.token is not None:
         headers["Authorization"] = f"Bearer {options.token}"
@@ -195,6 +225,15 @@ async def scenario(options: argparse.Namespace, recorder: Recorder) -> dict[str,
                 except MCPError as error:
                     report["tools"] = step(recorder, mark, LIST, False, error, names=None)
             report["calls"] = await run_calls(client, recorder, options.call, options.arguments)
+            if options.list_prompts:
+                mark = recorder.mark()
+                try:
+                    listed = await client.list_prompts()
+                    names = sorted(prompt.name for prompt in listed.prompts)
+                    report["prompts"] = step(recorder, mark, LIST_PROMPTS, True, None, names=names)
+                except MCPError as error:
+                    report["prompts"] = step(recorder, mark, LIST_PROMPTS, False, error, names=None)
+            report["prompt_gets"] = await run_prompt_gets(client, recorder, options.get_prompt)
     except Exception as error:  # noqa: BLE001 - every failure is an observation
         if report["initialize"] is None:
             report["initialize"] = step(recorder, mark, CONNECT, False, first_error(error), protocol_version=None)
@@ -238,6 +277,10 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
         "--call", action="append", default=[], metavar="NAME[=JSON]", help="call this tool (with these arguments)"
     )
     parser.add_argument("--arguments", type=json.loads, default={}, help="JSON object for every call")
+    parser.add_argument("--list-prompts", action="store_true")
+    parser.add_argument(
+        "--get-prompt", action="append", default=[], metavar="NAME[=JSON]", help="get this prompt (with these arguments)"
+    )
     parser.add_argument("--metadata", action="store_true", help="fetch the challenge's resource_metadata")
     return parser.parse_args(argv)
 

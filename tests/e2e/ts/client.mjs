@@ -5,9 +5,12 @@
 // what it observed, the same shape as tests/e2e/python/client.py prints:
 //
 //   client.mjs URL [--token T | --api-key K] [--list-tools] [--call NAME[=JSON]]...
-//                  [--arguments JSON] [--metadata]
+//                  [--arguments JSON] [--list-prompts] [--get-prompt NAME[=JSON]]...
+//                  [--metadata]
 //
 // `--call NAME=JSON` calls NAME with the JSON object; a bare NAME gets `--arguments`.
+// `--get-prompt NAME=JSON` gets the prompt NAME with the JSON object (MCP prompt
+// arguments are strings); a bare NAME gets none. Calls run first, in order, then prompts.
 //
 // The credential goes into the transport's `requestInit` headers (`Authorization: Bearer T`,
 // or `X-API-Key: K`). A wrapped `fetch` records every HTTP exchange (method, JSON-RPC
@@ -22,6 +25,8 @@ const SCENARIO_MILLISECONDS = 60_000;
 const CONNECT = ['initialize', 'server/discover'];
 const LIST = ['tools/list'];
 const CALL = ['tools/call'];
+const LIST_PROMPTS = ['prompts/list'];
+const GET_PROMPT = ['prompts/get'];
 
 function parseOptions(argv) {
   const { values, positionals } = parseArgs({
@@ -33,6 +38,8 @@ function parseOptions(argv) {
       'list-tools': { type: 'boolean', default: false },
       call: { type: 'string', multiple: true, default: [] },
       arguments: { type: 'string', default: '{}' },
+      'list-prompts': { type: 'boolean', default: false },
+      'get-prompt': { type: 'string', multiple: true, default: [] },
       metadata: { type: 'boolean', default: false },
     },
   });
@@ -136,6 +143,25 @@ async function runCalls(client, recorder, requested, fallback) {
   return calls;
 }
 
+function promptText(result) {
+  return (result.messages ?? []).map((message) => message.content?.text ?? '').join('');
+}
+
+async function runPromptGets(client, recorder, requested) {
+  const gets = [];
+  for (const get of requested) {
+    const [name, args] = splitCall(get, {});
+    const mark = recorder.mark();
+    try {
+      const result = await client.getPrompt({ name, arguments: args });
+      gets.push(step(recorder, mark, GET_PROMPT, true, null, { name, text: promptText(result) }));
+    } catch (error) {
+      gets.push(step(recorder, mark, GET_PROMPT, false, error, { name, text: null }));
+    }
+  }
+  return gets;
+}
+
 async function fetchMetadata(recorder) {
   for (const exchange of recorder.exchanges) {
     const found = /resource_metadata="([^"]+)"/.exec(exchange.www_authenticate ?? '');
@@ -154,7 +180,7 @@ async function fetchMetadata(recorder) {
 }
 
 async function scenario(options, recorder) {
-  const report = { initialize: null, tools: null, calls: [], metadata: null };
+  const report = { initialize: null, tools: null, calls: [], prompts: null, prompt_gets: [], metadata: null };
   const headers = {};
   if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
   if (options['api-key'] !== undefined) headers['X-API-Key'] = options['api-key'];
@@ -185,6 +211,17 @@ async function scenario(options, recorder) {
       }
     }
     report.calls = await runCalls(client, recorder, options.call, options.arguments);
+    if (options['list-prompts']) {
+      mark = recorder.mark();
+      try {
+        const listed = await client.listPrompts();
+        const names = listed.prompts.map((prompt) => prompt.name).sort();
+        report.prompts = step(recorder, mark, LIST_PROMPTS, true, null, { names });
+      } catch (error) {
+        report.prompts = step(recorder, mark, LIST_PROMPTS, false, error, { names: null });
+      }
+    }
+    report.prompt_gets = await runPromptGets(client, recorder, options['get-prompt']);
   }
   try {
     await client.close();

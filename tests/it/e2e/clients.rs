@@ -97,8 +97,8 @@ pub fn require_node() {
     );
 }
 
-/// Runs one scenario with one SDK and returns its report.
-pub fn run(sdk: Sdk, url: &str, credential: &Credential, scenario: &Scenario) -> Report {
+/// The SDK's client program for `url`, with the SDK's mode and the credential given.
+pub fn client_command(sdk: Sdk, url: &str, credential: &Credential) -> Command {
     let mut command = match sdk {
         Sdk::Python | Sdk::PythonLegacy => {
             require_python();
@@ -126,6 +126,12 @@ pub fn run(sdk: Sdk, url: &str, credential: &Credential, scenario: &Scenario) ->
             command.args(["--api-key", key]);
         }
     }
+    command
+}
+
+/// Runs one scenario with one SDK and returns its report.
+pub fn run(sdk: Sdk, url: &str, credential: &Credential, scenario: &Scenario) -> Report {
+    let mut command = client_command(sdk, url, credential);
     if scenario.list_tools {
         command.arg("--list-tools");
     }

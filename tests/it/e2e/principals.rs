@@ -138,7 +138,18 @@ impl Keys {
 /// The names of `tools` that the e2e policy lets `principal` list from loopback now, as
 /// the engine decides them, sorted.
 pub fn listable(principal: Principal, tools: &[&str]) -> Vec<String> {
-    let engine = Loaded::from_path(policy_path()).unwrap().engine;
+    listable_in(&policy_path(), principal, Kind::Tool, tools)
+}
+
+/// The names of `names` (of `kind`) that the policy at `policy` lets `principal` list
+/// from loopback now, as the engine decides them, sorted.
+pub fn listable_in(
+    policy: &std::path::Path,
+    principal: Principal,
+    kind: Kind,
+    names: &[&str],
+) -> Vec<String> {
+    let engine = Loaded::from_path(policy).unwrap().engine;
     let parts = PrincipalParts {
         subject: Some(principal.id.to_string()),
         roles: principal
@@ -155,17 +166,17 @@ pub fn listable(principal: Principal, tools: &[&str]) -> Vec<String> {
     };
     let principal = engine.principal_from_parts(&parts);
     let loopback = "127.0.0.1".parse().unwrap();
-    let mut names: Vec<String> = engine
+    let mut listed: Vec<String> = engine
         .filter_listable(
             &principal,
-            Kind::Tool,
-            tools.iter().copied(),
+            kind,
+            names.iter().copied(),
             Some(loopback),
             jiff::Timestamp::now(),
         )
         .into_iter()
         .map(str::to_string)
         .collect();
-    names.sort();
-    names
+    listed.sort();
+    listed
 }

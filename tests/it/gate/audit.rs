@@ -139,6 +139,7 @@ fn a_full_queue_drops_and_counts_never_blocks() {
         reason: "no_rule",
         rule: None,
         missing_scopes: vec![],
+        arguments: vec![],
         policy: "p".into(),
         client_ip: None,
         request_id: None,

@@ -1,5 +1,6 @@
 //! The gate on the wire: the tower layer driven in process, and `toolgate serve`.
 
+mod arguments;
 mod audit;
 mod input;
 mod list_faults;

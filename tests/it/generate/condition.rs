@@ -1,10 +1,15 @@
-//! Random conditions: nested `and`/`or`/`not`/parentheses over every atom form.
+//! Random conditions: nested `and`/`or`/`not`/parentheses over every atom form; `arg`
+//! atoms only where the rule's actions are its kind's use action alone (elsewhere they
+//! are error E013).
 
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 
-use super::policy::{cidr_list, quote, window_text, Context};
-use super::pools::{CLAIM_INTEGERS, CLAIM_PATHS, CLAIM_STRINGS, CLIENTS, DATES, SCOPES};
+use super::policy::{cidr_list, quote, window_text, Context, Flavour};
+use super::pools::{
+    ARG_GLOBS, ARG_NUMBERS, ARG_PATHS, ARG_STRINGS, CLAIM_DECIMALS, CLAIM_INTEGERS, CLAIM_PATHS,
+    CLAIM_STRINGS, CLIENTS, DATES, SCOPES,
+};
 
 /// A condition tree; atoms are already rendered.
 #[derive(Debug, Clone)]
@@ -72,9 +77,10 @@ fn parenthesize_above(text: String, level: Level, own: Level) -> String {
 
 /// A random condition over the declarations in `context`.
 pub fn tree(context: Context) -> impl Strategy<Value = Tree> {
+    let Flavour { depth, size, .. } = context.flavour;
     atom(context)
         .prop_map(Tree::Atom)
-        .prop_recursive(3, 10, 3, |inner| {
+        .prop_recursive(depth, size, 3, |inner| {
             prop_oneof![
                 3 => proptest::collection::vec(inner.clone(), 2..=3).prop_map(Tree::Or),
                 3 => proptest::collection::vec(inner.clone(), 2..=3).prop_map(Tree::And),
@@ -123,6 +129,9 @@ pub fn atom(context: Context) -> BoxedStrategy<String> {
                 .prop_map(|name| format!("ip in {name}"))
                 .boxed(),
         ));
+    }
+    if context.arguments && context.flavour.arg_weight > 0 {
+        choices.push((context.flavour.arg_weight, arg_atom(style)));
     }
     if !context.windows.is_empty() {
         let windows = context.windows.clone();
@@ -193,11 +202,52 @@ fn claim_atom(context: Context) -> BoxedStrategy<String> {
         .boxed()
 }
 
-/// A string, integer or boolean literal.
+/// A string, integer, decimal or boolean literal.
 fn literal(style: super::policy::Style) -> BoxedStrategy<String> {
     prop_oneof![
         3 => select(CLAIM_STRINGS.to_vec()).prop_map(move |text| quote(text, style)),
         2 => select(CLAIM_INTEGERS.to_vec()).prop_map(|integer| integer.to_string()),
+        1 => select(CLAIM_DECIMALS.to_vec()).prop_map(str::to_owned),
+        1 => select(vec!["true", "false"]).prop_map(str::to_owned),
+    ]
+    .boxed()
+}
+
+/// `arg S OP ...`: every operator (`==`, `!=`, `in`, `contains`, `matches`, `<`, `<=`,
+/// `>`, `>=`, `exists`) on a pooled path, with string, integer, decimal and boolean
+/// literals.
+fn arg_atom(style: super::policy::Style) -> BoxedStrategy<String> {
+    let compare = (select(vec!["==", "!="]), arg_literal(style))
+        .prop_map(|(operator, literal)| format!("{operator} {literal}"));
+    let listed = proptest::collection::vec(arg_literal(style), 1..=3)
+        .prop_map(|literals| format!("in [{}]", literals.join(", ")));
+    let contains = arg_literal(style).prop_map(|literal| format!("contains {literal}"));
+    let matches =
+        select(ARG_GLOBS.to_vec()).prop_map(move |glob| format!("matches {}", quote(glob, style)));
+    let order = (
+        select(vec!["<", "<=", ">", ">="]),
+        select(ARG_NUMBERS.to_vec()),
+    )
+        .prop_map(|(operator, number)| format!("{operator} {number}"));
+    let test = prop_oneof![
+        3 => compare,
+        2 => listed,
+        2 => contains,
+        3 => matches,
+        3 => order,
+        1 => Just("exists".to_owned()),
+    ];
+    (select(ARG_PATHS.to_vec()), test)
+        .prop_map(move |(path, test)| format!("arg {} {test}", quote(path, style)))
+        .boxed()
+}
+
+/// A literal an argument is compared with: strings, integers and decimals around the
+/// request values, booleans.
+fn arg_literal(style: super::policy::Style) -> BoxedStrategy<String> {
+    prop_oneof![
+        3 => select(ARG_STRINGS.to_vec()).prop_map(move |text| quote(text, style)),
+        3 => select(ARG_NUMBERS.to_vec()).prop_map(str::to_owned),
         1 => select(vec!["true", "false"]).prop_map(str::to_owned),
     ]
     .boxed()
@@ -219,9 +269,10 @@ pub fn subjects(context: Context) -> BoxedStrategy<String> {
         return Just("anyone".to_owned()).boxed();
     }
     let most = context.roles.len().min(3);
+    let anyone = context.flavour.anyone.clamp(1, 2);
     prop_oneof![
-        1 => Just("anyone".to_owned()),
-        2 => subsequence(context.roles.clone(), 1..=most).prop_shuffle().prop_map(|roles| roles.join(", ")),
+        anyone => Just("anyone".to_owned()),
+        3 - anyone => subsequence(context.roles.clone(), 1..=most).prop_shuffle().prop_map(|roles| roles.join(", ")),
     ]
     .boxed()
 }

@@ -6,7 +6,9 @@
 //! implication only point "forward" in a fixed order (so they have no cycles), windows,
 //! addresses, zones, instants and patterns are valid. Names, scopes, roles, claim paths
 //! and claim values come from small shared pools ([`pools`]) so that rules overlap a lot
-//! and requests hit them.
+//! and requests hit them. Conditions test arguments (`arg`, v1.1) on rules whose actions
+//! are their kind's use action alone; `call` and `get` requests carry random arguments,
+//! `list` and `read` requests none.
 
 pub mod condition;
 pub mod policy;
@@ -18,24 +20,38 @@ use proptest::prelude::*;
 
 use crate::reference::RefRequest;
 
-/// A random valid policy, as the text of one `.policy` file.
+pub use policy::Flavour;
+
+/// A random valid policy, as the text of one `.policy` file, every form mixed.
 pub fn policy_text() -> impl Strategy<Value = String> {
-    policy::policy_text()
+    policy_text_with(Flavour::MIXED)
+}
+
+/// A random valid policy of `flavour`, as the text of one `.policy` file.
+pub fn policy_text_with(flavour: Flavour) -> impl Strategy<Value = String> {
+    policy::policy_text(flavour)
 }
 
 /// A random request: claims from the shared pools, any kind with a valid action, a
 /// pooled or random name, an IPv4, IPv6, IPv4-mapped or absent address, and a time
-/// around daylight-saving transitions and window edges.
+/// around daylight-saving transitions and window edges, and for `call` and `get` random
+/// arguments.
 pub fn request() -> impl Strategy<Value = RefRequest> {
-    request::request(Vec::new())
+    request::request(Vec::new(), Vec::new())
 }
 
 /// A random valid policy and about twenty requests against it, most of them aimed at
 /// one of its rules or requirements (same kind, a name one of its patterns matches or
-/// nearly matches).
+/// nearly matches). Every form mixed.
 pub fn case() -> impl Strategy<Value = (String, Vec<RefRequest>)> {
-    policy::policy().prop_flat_map(|generated| {
-        let requests = vec(request::request(generated.targets), 15..=25);
+    case_with(Flavour::MIXED)
+}
+
+/// [`case`] with a policy of `flavour`.
+pub fn case_with(flavour: Flavour) -> impl Strategy<Value = (String, Vec<RefRequest>)> {
+    policy::policy(flavour).prop_flat_map(|generated| {
+        let hints = request::argument_hints(&generated.text);
+        let requests = vec(request::request(generated.targets, hints), 15..=25);
         (Just(generated.text), requests)
     })
 }

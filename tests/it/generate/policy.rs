@@ -11,6 +11,7 @@ use super::pools::{
     owned, AKA_VALUES, CIDRS, CLIENT_PATHS, NAMES, NETWORK_NAMES, PATTERNS, ROLE_NAMES, ROLE_PATHS,
     SCOPES, SCOPE_PATHS, WINDOW_NAMES, ZONES,
 };
+use super::request::{argument_hints, ArgHint};
 
 /// How strings are written: with raw glob escapes (`"lit\*star"`) or doubled
 /// backslashes (`"lit\\*star"`), and non-ASCII characters raw or as `\u{...}`.
@@ -33,6 +34,66 @@ pub struct Context {
     pub windows: Vec<String>,
     /// How strings are written.
     pub style: Style,
+    /// Whether the condition may test arguments (the rule's actions are its kind's use
+    /// action alone, `call` or `get`).
+    pub arguments: bool,
+    /// How often each form is drawn.
+    pub flavour: Flavour,
+}
+
+/// How often the generators draw the forms the v1.1 arguments concern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flavour {
+    /// The weight of `arg` atoms among atoms, where allowed (the other forms weigh 28
+    /// together: scope atoms 6, claim atoms 4, ...).
+    pub arg_weight: u32,
+    /// The weights of a rule's or requirement's actions being its kind's use action
+    /// alone, `list` alone, and both.
+    pub actions: [u32; 3],
+    /// How deep a condition nests (`and`, `or`, `not` and parentheses) at most.
+    pub depth: u32,
+    /// How many atoms a condition aims at.
+    pub size: u32,
+    /// The chance, in percent, that a rule has a condition.
+    pub conditional: u32,
+    /// How many requirements a policy has at most.
+    pub requirements: usize,
+    /// Of three rules, how many have `anyone` as subjects (the rest: roles); 1 or 2.
+    pub anyone: u32,
+}
+
+impl Flavour {
+    /// Every form, `arg` atoms among them.
+    pub const MIXED: Flavour = Flavour {
+        arg_weight: 4,
+        actions: [2, 1, 2],
+        depth: 3,
+        size: 10,
+        conditional: 60,
+        requirements: 3,
+        anyone: 1,
+    };
+    /// Language v1.0 only: no `arg` atoms (requests still carry arguments, which then
+    /// change nothing), actions drawn as before v1.1.
+    pub const V1: Flavour = Flavour {
+        arg_weight: 0,
+        actions: [1, 1, 2],
+        depth: 3,
+        size: 10,
+        conditional: 60,
+        requirements: 3,
+        anyone: 1,
+    };
+    /// Mostly `call` and `get` rules with smaller conditions, mostly on arguments.
+    pub const ARGUMENTS: Flavour = Flavour {
+        arg_weight: 40,
+        actions: [6, 1, 1],
+        depth: 3,
+        size: 5,
+        conditional: 80,
+        requirements: 1,
+        anyone: 2,
+    };
 }
 
 /// A generated policy: its text, and the glob patterns its rules and requirements use
@@ -53,19 +114,21 @@ pub struct Aim {
     pub kind: Kind,
     /// The patterns' values.
     pub patterns: Vec<String>,
+    /// What the rule's `arg` atoms test (none for requirements).
+    pub hints: Vec<ArgHint>,
 }
 
 /// A statement's text and what it is about, if it is a rule or requirement.
 type Piece = (String, Option<Aim>);
 
 /// A random valid policy text.
-pub fn policy_text() -> impl Strategy<Value = String> {
-    policy().prop_map(|generated| generated.text)
+pub fn policy_text(flavour: Flavour) -> impl Strategy<Value = String> {
+    policy(flavour).prop_map(|generated| generated.text)
 }
 
 /// A random valid policy with what its rules and requirements are about.
-pub fn policy() -> impl Strategy<Value = Generated> {
-    context()
+pub fn policy(flavour: Flavour) -> impl Strategy<Value = Generated> {
+    context(flavour)
         .prop_flat_map(statements)
         .prop_flat_map(|pieces| {
             let count = pieces.len();
@@ -96,7 +159,7 @@ fn separator() -> impl Strategy<Value = &'static str> {
 }
 
 /// The declared names and the string style.
-fn context() -> impl Strategy<Value = Context> {
+fn context(flavour: Flavour) -> impl Strategy<Value = Context> {
     (
         Just(owned(&ROLE_NAMES)).prop_shuffle(),
         1..=ROLE_NAMES.len(),
@@ -106,7 +169,7 @@ fn context() -> impl Strategy<Value = Context> {
         any::<bool>(),
     )
         .prop_map(
-            |(roles, count, networks, windows, raw_glob_escapes, unicode_escapes)| Context {
+            move |(roles, count, networks, windows, raw_glob_escapes, unicode_escapes)| Context {
                 roles: roles.into_iter().take(count).collect(),
                 networks,
                 windows,
@@ -114,6 +177,8 @@ fn context() -> impl Strategy<Value = Context> {
                     raw_glob_escapes,
                     unicode_escapes,
                 },
+                arguments: false,
+                flavour,
             },
         )
 }
@@ -144,7 +209,10 @@ fn statements(context: Context) -> impl Strategy<Value = Vec<Piece>> {
         network_statements,
         window_statements,
         vec(rule(context.clone()), 2..=12),
-        vec(requirement(style), 0..=3),
+        vec(
+            requirement(style, context.flavour),
+            0..=context.flavour.requirements,
+        ),
     )
         .prop_map(
             |(timezone, claims, scopes, roles, networks, windows, rules, requirements)| {
@@ -304,35 +372,50 @@ fn hours() -> impl Strategy<Value = String> {
         })
 }
 
-/// `allow|deny SUBJECTS to ACTIONS KIND PATTERNS [if|unless COND]`.
+/// `allow|deny SUBJECTS to ACTIONS KIND PATTERNS [if|unless COND]`; the condition tests
+/// arguments only when the actions are the kind's use action alone and it is `call` or
+/// `get` (anything else would be E013).
 fn rule(context: Context) -> impl Strategy<Value = Piece> {
-    let style = context.style;
-    (
-        select(vec!["allow", "allow", "deny"]),
-        subjects(context.clone()),
-        target(style),
-        proptest::option::weighted(0.6, clause(context)),
-    )
-        .prop_map(|(effect, subjects, (target, aim), clause)| {
-            let text = format!(
-                "{effect} {subjects} to {target}{}",
-                clause.unwrap_or_default()
-            );
-            (text, aim)
-        })
-}
-
-/// `require scope S, ... to ACTIONS KIND PATTERNS`.
-fn requirement(style: Style) -> impl Strategy<Value = Piece> {
-    (subsequence(SCOPES.to_vec(), 1..=2), target(style)).prop_map(move |(scopes, (target, aim))| {
-        let text = format!("require scope {} to {target}", quote_list(&scopes, style));
-        (text, aim)
+    target(context.style, context.flavour).prop_flat_map(move |(target, aim, use_only)| {
+        let mut context = context.clone();
+        context.arguments = use_only && aim.as_ref().is_some_and(|aim| aim.kind != Kind::Resource);
+        (
+            select(vec!["allow", "allow", "deny"]),
+            subjects(context.clone()),
+            Just((target, aim)),
+            proptest::option::weighted(
+                f64::from(context.flavour.conditional) / 100.0,
+                clause(context),
+            ),
+        )
+            .prop_map(|(effect, subjects, (target, aim), clause)| {
+                let text = format!(
+                    "{effect} {subjects} to {target}{}",
+                    clause.unwrap_or_default()
+                );
+                let aim = aim.map(|aim| Aim {
+                    hints: argument_hints(&text),
+                    ..aim
+                });
+                (text, aim)
+            })
     })
 }
 
+/// `require scope S, ... to ACTIONS KIND PATTERNS`.
+fn requirement(style: Style, flavour: Flavour) -> impl Strategy<Value = Piece> {
+    (subsequence(SCOPES.to_vec(), 1..=2), target(style, flavour)).prop_map(
+        move |(scopes, (target, aim, _))| {
+            let text = format!("require scope {} to {target}", quote_list(&scopes, style));
+            (text, aim)
+        },
+    )
+}
+
 /// `ACTIONS KIND PATTERNS` (valid actions for the kind, singular or plural kind word, one
-/// to three patterns) and what it is about.
-fn target(style: Style) -> impl Strategy<Value = (String, Option<Aim>)> {
+/// to three patterns), what it is about, and whether its actions are the use action
+/// alone.
+fn target(style: Style, flavour: Flavour) -> impl Strategy<Value = (String, Option<Aim>, bool)> {
     let kinds = vec![
         Kind::Tool,
         Kind::Tool,
@@ -340,13 +423,14 @@ fn target(style: Style) -> impl Strategy<Value = (String, Option<Aim>)> {
         Kind::Resource,
         Kind::Prompt,
     ];
-    (
-        select(kinds),
-        any::<bool>(),
-        subsequence(vec![0usize, 1], 1..=2).prop_shuffle(),
-        vec(pattern(), 1..=3),
-    )
-        .prop_map(move |(kind, plural_word, action_indices, patterns)| {
+    let [use_only, list_only, both] = flavour.actions;
+    let actions = prop_oneof![
+        use_only => Just(vec![1usize]),
+        list_only => Just(vec![0usize]),
+        both => subsequence(vec![0usize, 1], 2).prop_shuffle(),
+    ];
+    (select(kinds), any::<bool>(), actions, vec(pattern(), 1..=3)).prop_map(
+        move |(kind, plural_word, action_indices, patterns)| {
             let actions: Vec<&str> = action_indices
                 .iter()
                 .map(|index| match index {
@@ -364,8 +448,18 @@ fn target(style: Style) -> impl Strategy<Value = (String, Option<Aim>)> {
                 .map(|pattern| quote(pattern, style))
                 .collect();
             let text = format!("{} {kind_word} {}", actions.join(", "), quoted.join(", "));
-            (text, Some(Aim { kind, patterns }))
-        })
+            let use_only = action_indices == [1];
+            (
+                text,
+                Some(Aim {
+                    kind,
+                    patterns,
+                    hints: Vec::new(),
+                }),
+                use_only,
+            )
+        },
+    )
 }
 
 /// A glob pattern's string value: pooled shapes, escaped literal names, random ones.

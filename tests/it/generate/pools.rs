@@ -191,6 +191,98 @@ pub const CLAIM_STRINGS: [&str; 9] = [
 /// Integer literals for claim comparisons.
 pub const CLAIM_INTEGERS: [i64; 5] = [42, 0, -1, 7, 1];
 
+/// Decimal literals for claim comparisons (equal to, or just off, the pooled integers).
+pub const CLAIM_DECIMALS: [&str; 5] = ["42.0", "42.5", "-1.0", "0.5", "7.00"];
+
+/// Argument paths that `arg` atoms test, as written in policies: top-level names, dotted
+/// nested paths (which a request may also hold as one top-level name: ambiguous), JSON
+/// Pointers (with `~1` and `~0` escapes, and one naming a top-level name with a dot) and
+/// paths into arrays (which are never addressed).
+pub const ARG_PATHS: [&str; 18] = [
+    "path",
+    "days",
+    "format",
+    "mode",
+    "tags",
+    "query",
+    "query.limit",
+    "/query/limit",
+    "/query.limit",
+    "q.tags",
+    "/q/tags",
+    "opts.deep.flag",
+    "/opts/deep/flag",
+    "/a~1b",
+    "/x~0y/z",
+    "tags.0",
+    "/tags/0",
+    "a.b",
+];
+
+/// Where requests put argument values: the keys from the top down. Dotted keys and their
+/// nested forms both appear, so that a request may make a dotted path ambiguous.
+pub const ARG_SLOTS: [&[&str]; 20] = [
+    &["path"],
+    &["days"],
+    &["format"],
+    &["mode"],
+    &["tags"],
+    &["query"],
+    &["query", "limit"],
+    &["query.limit"],
+    &["q", "tags"],
+    &["q.tags"],
+    &["opts", "deep", "flag"],
+    &["opts.deep.flag"],
+    &["opts.deep", "flag"],
+    &["a/b"],
+    &["a", "b"],
+    &["a.b"],
+    &["x~y", "z"],
+    &["x/y", "z"],
+    &["tags", "0"],
+    &["Path"],
+];
+
+/// String literals that `arg` atoms compare with: paths inside and outside the pooled
+/// globs, `..`, number and boolean look-alikes, the empty string.
+pub const ARG_STRINGS: [&str; 12] = [
+    "docs/a.md",
+    "docs/../etc/passwd",
+    "/data/x.csv",
+    "/data/../etc/shadow",
+    "pdf",
+    "csv",
+    "",
+    "5",
+    "true",
+    "..",
+    "x.y",
+    "r\u{e9}sum\u{e9}.pdf",
+];
+
+/// Globs that `matches` tests (as string values: glob escapes included).
+pub const ARG_GLOBS: [&str; 12] = [
+    "docs/*",
+    "*..*",
+    "/data/*",
+    "*.pdf",
+    "*.csv",
+    "?",
+    "*",
+    "docs/?.md",
+    "*/../*",
+    "\\*",
+    "p?f",
+    "*\\**",
+];
+
+/// Numeric literals for `arg` comparisons, integers and decimals, at and around the
+/// request values' bounds.
+pub const ARG_NUMBERS: [&str; 12] = [
+    "5", "5.0", "-1", "0", "0.0", "31", "4.999", "5.5", "-0.5", "100", "1", "31.50",
+];
+
 /// Dates of interest: DST changes in Europe (2026-03-29, 2026-10-25), New York
 /// (2026-03-08, 2026-11-01) and Sydney (2026-04-05, 2026-10-04), and a plain week.
 pub const DATES: [&str; 12] = [

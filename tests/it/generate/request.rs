@@ -6,33 +6,311 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use serde_json::{json, Map, Value};
-use toolgate::ast::{Action, Kind};
+use toolgate::ast::{Action, ArgOperator, Atom, Expr, ExprKind, Kind, LiteralValue};
 
 use super::policy::Aim;
 use super::pools::{
-    AKA_VALUES, CLAIM_INTEGERS, CLAIM_PATHS, CLAIM_STRINGS, CLIENTS, CLIENT_PATHS, DATES,
-    IPV4_ADDRESSES, IPV6_ADDRESSES, NAMES, ROLE_NAMES, ROLE_PATHS, SCOPES, SCOPE_PATHS,
-    UNKNOWN_ROLE_VALUES,
+    AKA_VALUES, ARG_SLOTS, ARG_STRINGS, CLAIM_INTEGERS, CLAIM_PATHS, CLAIM_STRINGS, CLIENTS,
+    CLIENT_PATHS, DATES, IPV4_ADDRESSES, IPV6_ADDRESSES, NAMES, ROLE_NAMES, ROLE_PATHS, SCOPES,
+    SCOPE_PATHS, UNKNOWN_ROLE_VALUES,
 };
 use crate::reference::RefRequest;
 
 /// A random request; often aimed at one of `targets`: of its kind, with a name made
-/// from one of its patterns (sometimes with a character too many).
-pub fn request(targets: Vec<Aim>) -> impl Strategy<Value = RefRequest> {
-    (claims(), kind_action_and_name(targets), ip(), time()).prop_map(
-        |(claims, (kind, action, name), ip, time)| RefRequest {
-            claims,
-            kind,
-            action,
-            name,
-            ip,
-            time,
+/// from one of its patterns (sometimes with a character too many). `call` and `get`
+/// carry random arguments, often aimed at the policy's `arg` atoms (`hints`); `list`
+/// and `read` none (they take none).
+pub fn request(targets: Vec<Aim>, hints: Vec<ArgHint>) -> impl Strategy<Value = RefRequest> {
+    (claims(), kind_action_and_name(targets), ip(), time()).prop_flat_map(
+        move |(claims, (kind, action, name, aimed), ip, time)| {
+            // Aimed at a rule that tests arguments: its atoms' hints; else any atom's.
+            let hints = if aimed.is_empty() {
+                hints.clone()
+            } else {
+                aimed
+            };
+            let arguments = match action {
+                Action::Call | Action::Get => arguments(hints),
+                Action::List | Action::Read => Just(None).boxed(),
+            };
+            (Just((claims, kind, action, name, ip, time)), arguments).prop_map(
+                |((claims, kind, action, name, ip, time), arguments)| RefRequest {
+                    claims,
+                    kind,
+                    action,
+                    name,
+                    ip,
+                    time,
+                    arguments,
+                },
+            )
         },
     )
 }
 
-/// A kind, `list` or the kind's use action, and a name: aimed at a target or free.
-fn kind_action_and_name(targets: Vec<Aim>) -> BoxedStrategy<(Kind, Action, String)> {
+/// What one `arg` atom of a policy tests: the keys a request may hold its path under
+/// (a dotted path: as one top-level name, or nested), and values that make the atom
+/// hold, nearly hold, or be unknown.
+#[derive(Debug, Clone)]
+pub struct ArgHint {
+    /// Each way to hold the path, as keys from the top down.
+    pub placements: Vec<Vec<String>>,
+    /// Values worth trying there.
+    pub values: Vec<Value>,
+}
+
+/// The hints of every `arg` atom of `text` (read with the parser, only to aim requests).
+pub fn argument_hints(text: &str) -> Vec<ArgHint> {
+    let sources = toolgate::source::Sources::from_text("hints.policy", text);
+    let policy = toolgate::parse::parse(&sources).policy;
+    let mut hints = Vec::new();
+    for statement in &policy.statements {
+        if let toolgate::ast::StatementKind::Rule(rule) = &statement.kind {
+            if let Some(condition) = &rule.condition {
+                collect_hints(&condition.expr, &mut hints);
+            }
+        }
+    }
+    hints
+}
+
+fn collect_hints(expr: &Expr, hints: &mut Vec<ArgHint>) {
+    match &expr.kind {
+        ExprKind::Or(children) | ExprKind::And(children) => {
+            for child in children {
+                collect_hints(child, hints);
+            }
+        }
+        ExprKind::Not(inner) => collect_hints(inner, hints),
+        ExprKind::Atom(Atom::Arg { path, test }) => hints.push(ArgHint {
+            placements: placements(&path.value),
+            values: hint_values(test),
+        }),
+        ExprKind::Atom(_) => {}
+    }
+}
+
+/// The keys a path names: a JSON Pointer's unescaped segments; a dotted path's whole
+/// text and its `.`-split segments.
+fn placements(path: &str) -> Vec<Vec<String>> {
+    if let Some(pointer) = path.strip_prefix('/') {
+        let keys = pointer
+            .split('/')
+            .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        return vec![keys];
+    }
+    let mut placements = vec![vec![path.to_owned()]];
+    if path.contains('.') {
+        placements.push(path.split('.').map(str::to_owned).collect());
+    }
+    placements
+}
+
+/// Values that make a test hold, and values just beside them.
+fn hint_values(test: &ArgOperator) -> Vec<Value> {
+    let mut values = Vec::new();
+    match test {
+        ArgOperator::Compare { value, .. } | ArgOperator::Contains(value) => {
+            let value = literal_json(&value.value);
+            values.push(json!([value.clone(), "other"]));
+            values.extend(near(value));
+        }
+        ArgOperator::In(literals) => {
+            for literal in literals {
+                values.extend(near(literal_json(&literal.value)));
+            }
+        }
+        ArgOperator::Matches(glob) => {
+            for fillers in [&["a"][..], &["..", "x"], &[""], &["docs/a.md", "/"]] {
+                values.push(json!(instantiate(&glob.value, fillers)));
+            }
+            values.push(json!(format!("{}x", instantiate(&glob.value, &["b"]))));
+            values.extend([
+                json!(5),
+                Value::Null,
+                json!([instantiate(&glob.value, &["a"])]),
+            ]);
+        }
+        ArgOperator::Order { value, .. } => {
+            let bound = literal_json(&value.value);
+            values.extend(near(bound.clone()));
+            if let Some(bound) = bound.as_f64() {
+                for step in [0.5, -0.5, 0.001, -0.001, 1.0, -1.0] {
+                    values.push(json!(bound + step));
+                }
+            }
+        }
+        ArgOperator::Exists => values.extend([Value::Null, json!(1), json!({})]),
+    }
+    values
+}
+
+/// The literal as JSON (a decimal as the double nearest it).
+fn literal_json(literal: &LiteralValue) -> Value {
+    match literal {
+        LiteralValue::String(text) => json!(text),
+        LiteralValue::Integer(integer) => json!(integer),
+        LiteralValue::Decimal(decimal) => decimal
+            .to_string()
+            .parse::<f64>()
+            .map_or(Value::Null, |value| json!(value)),
+        LiteralValue::Bool(value) => json!(value),
+    }
+}
+
+/// `value`, and values of another type or form beside it: a number as a string and in
+/// the other of integer and float form, a string with a character more, a boolean as a
+/// string.
+fn near(value: Value) -> Vec<Value> {
+    let mut values = vec![value.clone()];
+    match &value {
+        Value::Number(number) => {
+            values.push(json!(number.to_string()));
+            if let Some(integer) = number.as_i64() {
+                values.push(json!(integer as f64));
+            } else if let Some(float) = number.as_f64() {
+                if float.fract() == 0.0 && float.abs() < 1e15 {
+                    values.push(json!(float as i64));
+                }
+            }
+        }
+        Value::String(text) => values.push(json!(format!("{text}x"))),
+        Value::Bool(flag) => values.push(json!(flag.to_string())),
+        _ => {}
+    }
+    values
+}
+
+/// A call's arguments: absent, `{}`, or an object with values of every JSON type at
+/// pooled places (top-level names, nested objects, dotted names beside their nested
+/// forms); with `hints`, often values at the places the policy's `arg` atoms read
+/// (sometimes at both forms of a dotted path: ambiguous).
+pub fn arguments(hints: Vec<ArgHint>) -> BoxedStrategy<Option<Value>> {
+    let pooled = || {
+        vec(
+            (select(ARG_SLOTS.to_vec()), argument_value().boxed()),
+            0..=7,
+        )
+    };
+    let random = pooled().prop_map(|entries| {
+        let mut arguments = Map::new();
+        for (slot, value) in entries {
+            insert_at(&mut arguments, slot, value);
+        }
+        Value::Object(arguments)
+    });
+    let plain = prop_oneof![
+        1 => Just(None),
+        1 => Just(Some(json!({}))),
+        6 => random.prop_map(Some),
+    ];
+    if hints.is_empty() {
+        return plain.boxed();
+    }
+    let aimed_entry = (
+        select(hints),
+        any::<proptest::sample::Index>(),
+        any::<proptest::sample::Index>(),
+        select(vec![false, false, false, false, false, true]),
+    );
+    let aimed = (pooled(), vec(aimed_entry, 1..=4)).prop_map(|(entries, aimed)| {
+        let mut arguments = Map::new();
+        for (slot, value) in entries {
+            insert_at(&mut arguments, slot, value);
+        }
+        for (hint, value, placement, everywhere) in aimed {
+            let value = value.get(&hint.values).clone();
+            if everywhere {
+                for keys in &hint.placements {
+                    insert_at_owned(&mut arguments, keys, value.clone());
+                }
+            } else {
+                let keys: &Vec<String> = placement.get(&hint.placements);
+                insert_at_owned(&mut arguments, keys, value);
+            }
+        }
+        Some(Value::Object(arguments))
+    });
+    prop_oneof![1 => plain, 2 => aimed].boxed()
+}
+
+/// [`insert_at`] with owned keys.
+fn insert_at_owned(arguments: &mut Map<String, Value>, keys: &[String], value: Value) {
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    insert_at(arguments, &keys, value);
+}
+
+/// Puts `value` under `keys`; intermediate non-objects are replaced by objects.
+fn insert_at(arguments: &mut Map<String, Value>, keys: &[&str], value: Value) {
+    let Some((last, parents)) = keys.split_last() else {
+        return;
+    };
+    let mut current = arguments;
+    for key in parents {
+        let entry = current
+            .entry((*key).to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        let Value::Object(object) = entry else {
+            return;
+        };
+        current = object;
+    }
+    current.insert((*last).to_owned(), value);
+}
+
+/// An argument value: strings the pooled globs and literals meet or miss, numbers at and
+/// around the pooled bounds (integers, decimals, `-0.0`, huge ones), booleans, `null`,
+/// arrays and nested objects.
+fn argument_value() -> impl Strategy<Value = Value> {
+    let number = select(vec![
+        json!(5),
+        json!(5.0),
+        json!(4.999),
+        json!(5.5),
+        json!(5.000_000_1),
+        json!(31),
+        json!(31.5),
+        json!(31.0),
+        json!(-1),
+        json!(-1.0),
+        json!(-0.5),
+        json!(-0.0),
+        json!(0),
+        json!(1),
+        json!(100),
+        json!(1e300),
+        json!(u64::MAX),
+        json!(i64::MIN),
+    ]);
+    let text = prop_oneof![
+        4 => select(ARG_STRINGS.to_vec()).prop_map(str::to_owned),
+        2 => select(vec![
+            "docs/b.md", "docs/ab.md", "docs/", "/data/", "/data", "a.pdf", "a.PDF", "pdf ",
+            "*", "p*f", "\\", "../docs/a.md", "docs/sub/../../x", "x",
+        ])
+        .prop_map(str::to_owned),
+    ];
+    let scalar = prop_oneof![
+        4 => text.prop_map(Value::String),
+        4 => number,
+        1 => any::<bool>().prop_map(Value::Bool),
+        1 => Just(Value::Null),
+    ];
+    prop_oneof![
+        8 => scalar.clone(),
+        2 => vec(scalar.clone(), 0..=3).prop_map(Value::Array),
+        1 => (select(vec!["limit", "tags", "flag", "z", "0"]), scalar)
+            .prop_map(|(key, value)| json!({ key: value })),
+    ]
+}
+
+/// A kind, `list` or the kind's use action, a name, and the hints of the rule aimed
+/// at: aimed at a target or free (no hints).
+fn kind_action_and_name(targets: Vec<Aim>) -> BoxedStrategy<(Kind, Action, String, Vec<ArgHint>)> {
     let kinds = vec![
         Kind::Tool,
         Kind::Tool,
@@ -41,7 +319,7 @@ fn kind_action_and_name(targets: Vec<Aim>) -> BoxedStrategy<(Kind, Action, Strin
         Kind::Prompt,
     ];
     let free = (select(kinds), any::<bool>(), free_name())
-        .prop_map(|(kind, list, name)| (kind, action(kind, list), name));
+        .prop_map(|(kind, list, name)| (kind, action(kind, list), name, Vec::new()));
     if targets.is_empty() {
         return free.boxed();
     }
@@ -50,7 +328,7 @@ fn kind_action_and_name(targets: Vec<Aim>) -> BoxedStrategy<(Kind, Action, Strin
             let pattern = target.patterns.iter().cycle().nth(pattern_index);
             let made = pattern.map_or_else(String::new, |pattern| instantiate(pattern, &fillers));
             let name = format!("{made}{suffix}");
-            (target.kind, action(target.kind, list), name)
+            (target.kind, action(target.kind, list), name, target.hints)
         },
     );
     prop_oneof![2 => aimed, 1 => free].boxed()

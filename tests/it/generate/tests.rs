@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use toolgate::ast::Policy;
 use toolgate::source::{Sources, Span};
 
-use super::{case, policy_text, request};
+use super::{case_with, policy_text_with, request, Flavour};
 use crate::reference::{decide, RefDecision, ALLOWED, INSUFFICIENT_SCOPE, NO_RULE};
 
 /// Parses and checks `text`; `Err` lists every error (code, line, message).
@@ -77,7 +77,13 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
-    fn generated_policies_have_no_errors(text in policy_text()) {
+    fn generated_policies_have_no_errors(
+        text in prop_oneof![
+            policy_text_with(Flavour::MIXED),
+            policy_text_with(Flavour::V1),
+            policy_text_with(Flavour::ARGUMENTS),
+        ]
+    ) {
         if let Err(errors) = load(&text) {
             prop_assert!(false, "{errors}\n--- policy ---\n{text}");
         }
@@ -89,7 +95,7 @@ proptest! {
 
     #[test]
     fn reference_decisions_are_well_formed_and_order_independent(
-        (text, requests) in case()
+        (text, requests) in prop_oneof![case_with(Flavour::MIXED), case_with(Flavour::ARGUMENTS)]
     ) {
         let (sources, policy) = load(&text).map_err(TestCaseError::fail)?;
         let reversed = reversed(&policy);
@@ -116,4 +122,89 @@ proptest! {
         let (sources, policy) = load(&text).map_err(TestCaseError::fail)?;
         assert_well_formed(&decide(&sources, &policy, &request));
     }
+}
+
+/// The generators exercise arguments: many policies test them, calls whose decision
+/// their arguments change, listings that only the favourable substitution allows, and
+/// every operator and path form.
+#[test]
+fn argument_conditions_decide_requests() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use toolgate::ast::Action;
+
+    let mut runner = TestRunner::deterministic();
+    let strategy = case_with(Flavour::ARGUMENTS);
+    let (mut policies, mut with_args, mut requests_seen) = (0, 0, 0);
+    let (mut calls, mut changed, mut listings, mut listed_by_favour) = (0, 0, 0, 0);
+    let mut forms = std::collections::BTreeSet::new();
+    for _ in 0..300 {
+        let (text, requests) = strategy.new_tree(&mut runner).unwrap().current();
+        let (sources, policy) = load(&text).unwrap();
+        policies += 1;
+        if text.contains("arg \"") {
+            with_args += 1;
+        }
+        for operator in [
+            "==", "!=", " in [", "contains", "matches", " < ", " <= ", " > ", " >= ", "exists",
+            "arg \"/",
+        ] {
+            if text
+                .lines()
+                .any(|line| line.contains("arg \"") && line.contains(operator))
+            {
+                forms.insert(operator);
+            }
+        }
+        for request in &requests {
+            requests_seen += 1;
+            let decision = decide(&sources, &policy, request);
+            match request.action {
+                Action::Call | Action::Get => {
+                    calls += 1;
+                    let without = crate::reference::RefRequest {
+                        arguments: None,
+                        ..request.clone()
+                    };
+                    if decide(&sources, &policy, &without) != decision {
+                        changed += 1;
+                    }
+                }
+                _ => {
+                    listings += 1;
+                    assert_eq!(request.arguments, None);
+                    // A listing allowed by a rule with an `arg` atom (its first line, or
+                    // the condition's own line).
+                    let line = decision
+                        .rule
+                        .as_ref()
+                        .and_then(|rule| rule.rsplit_once(':')?.1.parse::<usize>().ok());
+                    let lines: Vec<&str> = text.lines().collect();
+                    let tests_arguments = line.is_some_and(|line| {
+                        lines
+                            .iter()
+                            .skip(line - 1)
+                            .take(2)
+                            .any(|line| line.contains("arg \""))
+                    });
+                    if decision.allow && tests_arguments {
+                        listed_by_favour += 1;
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{policies} policies, {with_args} with arg atoms; {requests_seen} requests: \
+         {changed} of {calls} calls decided otherwise without their arguments, \
+         {listed_by_favour} of {listings} listings and reads allowed by a rule testing \
+         arguments; forms {forms:?}"
+    );
+    assert!(with_args * 4 >= policies * 3, "{with_args} of {policies}");
+    assert!(changed * 25 >= calls, "{changed} of {calls}");
+    assert!(
+        listed_by_favour * 10 >= listings,
+        "{listed_by_favour} of {listings}"
+    );
+    assert_eq!(forms.len(), 11, "{forms:?}");
 }

@@ -1,21 +1,29 @@
 //! Three-valued evaluation of conditions.
 //!
-//! Truth values are true, false and unknown. Only `ip in` atoms are unknown (when the
-//! request carries no address); `not unknown` is unknown, `and`/`or` follow Kleene logic.
-//! Values the checker should have rejected (undefined names, invalid ranges, zones or
-//! instants) also evaluate to unknown, failing closed.
+//! Truth values are true, false and unknown. An atom is unknown when the request cannot
+//! tell: `ip in` without an address, a `claim` or `arg` atom on an ambiguous path,
+//! `matches` on an argument that is present but not a string, an order comparison on an
+//! argument that is present but not a number. `not unknown` is unknown, `and`/`or`
+//! follow Kleene logic. Values the checker should have rejected (undefined names, invalid
+//! ranges, zones or instants) also evaluate to unknown, failing closed.
+//!
+//! When a listing follows use ("Listing with arguments"), every `arg` atom is the value
+//! that favours the caller where it stands: the count of `not`s above it (`unless` is
+//! one) decides, even in an allow rule for true, odd for false, the other way round in a
+//! deny rule.
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use jiff::Timestamp;
-use serde_json::{Number, Value};
+use serde_json::Value;
 use toolgate::ast::{
-    Atom, Cidr, CompareOp, Condition, ConditionMode, Expr, ExprKind, LiteralValue, NetworkRef,
-    WindowRef,
+    ArgOperator, Atom, Cidr, CompareOp, Condition, ConditionMode, Effect, Expr, ExprKind,
+    LiteralValue, NetworkRef, OrderOp, WindowRef,
 };
 
 use super::network;
+use super::number;
 use super::principal::{is_ambiguous, lookup, Definitions, Principal};
 use super::window;
 
@@ -93,36 +101,59 @@ pub struct Evaluation<'a> {
     pub ip: Option<IpAddr>,
     /// The request's time.
     pub time: Timestamp,
+    /// What `arg` atoms read.
+    pub arguments: Arguments<'a>,
+}
+
+/// What `arg` atoms read.
+#[derive(Clone, Copy)]
+pub enum Arguments<'a> {
+    /// The call's arguments (`None` is `{}`).
+    Given(Option<&'a Value>),
+    /// A listing: each atom is the value that favours the caller in its rule.
+    Favoured,
 }
 
 impl Evaluation<'_> {
-    /// A rule's condition: none is true, `if C` is C, `unless C` is `not C`.
-    pub fn condition(&self, condition: Option<&Condition>) -> Truth {
+    /// A rule's condition: none is true, `if C` is C, `unless C` is `not C` (the rule's
+    /// `effect` says which value of an `arg` atom favours the caller when listing).
+    pub fn condition(&self, condition: Option<&Condition>, effect: Effect) -> Truth {
         match condition {
             None => Truth::True,
             Some(condition) => {
-                let value = self.expr(&condition.expr);
+                // An even number of `not`s (with `unless` as one) above an `arg` atom in
+                // an allow rule: true favours the caller; in a deny rule, false.
+                let even = effect == Effect::Allow;
                 match condition.mode {
-                    ConditionMode::If => value,
-                    ConditionMode::Unless => value.negate(),
+                    ConditionMode::If => self.expr(&condition.expr, even),
+                    ConditionMode::Unless => self.expr(&condition.expr, !even).negate(),
                 }
             }
         }
     }
 
-    /// An expression.
-    pub fn expr(&self, expr: &Expr) -> Truth {
+    /// An expression; `favour` is the value an `arg` atom here takes when listing.
+    pub fn expr(&self, expr: &Expr, favour: bool) -> Truth {
         match &expr.kind {
-            ExprKind::Or(children) => Truth::any(children.iter().map(|child| self.expr(child))),
-            ExprKind::And(children) => Truth::all(children.iter().map(|child| self.expr(child))),
-            ExprKind::Not(inner) => self.expr(inner).negate(),
+            ExprKind::Or(children) => {
+                Truth::any(children.iter().map(|child| self.expr(child, favour)))
+            }
+            ExprKind::And(children) => {
+                Truth::all(children.iter().map(|child| self.expr(child, favour)))
+            }
+            ExprKind::Not(inner) => self.expr(inner, !favour).negate(),
+            ExprKind::Atom(Atom::Arg { path, test }) => match self.arguments {
+                Arguments::Favoured => Truth::from_bool(favour),
+                Arguments::Given(arguments) => arg_atom(arguments, &path.value, test),
+            },
             ExprKind::Atom(atom) => self.atom(atom),
         }
     }
 
-    /// An atom.
+    /// An atom other than `arg`.
     fn atom(&self, atom: &Atom) -> Truth {
         match atom {
+            Atom::Arg { .. } => Truth::Unknown,
             Atom::Scope(scope) => Truth::from_bool(self.effective_scopes.contains(&scope.value)),
             Atom::Role(role) => Truth::from_bool(self.principal.roles.contains(&role.name)),
             Atom::Client(client) => {
@@ -202,6 +233,54 @@ fn parse_instant(text: &str) -> Option<Timestamp> {
     text.parse().ok()
 }
 
+/// An `arg` atom on the call's arguments (LANGUAGE.md, "Arguments"), read from the
+/// text: paths as claim paths, values as claims, `matches` unknown on a non-string,
+/// order comparisons unknown on a non-number.
+fn arg_atom(arguments: Option<&Value>, path: &str, test: &ArgOperator) -> Truth {
+    let empty = Value::Object(serde_json::Map::new());
+    let arguments = arguments.unwrap_or(&empty);
+    if is_ambiguous(arguments, path) {
+        return Truth::Unknown;
+    }
+    let found = lookup(arguments, path);
+    match test {
+        ArgOperator::Exists => Truth::from_bool(found.is_some()),
+        ArgOperator::Compare { op, value } => {
+            let equal = found.is_some_and(|found| json_equals(found, &value.value));
+            Truth::from_bool(match op {
+                CompareOp::Eq => equal,
+                CompareOp::Ne => !equal,
+            })
+        }
+        ArgOperator::In(values) => Truth::from_bool(
+            found.is_some_and(|found| values.iter().any(|value| json_equals(found, &value.value))),
+        ),
+        ArgOperator::Contains(value) => {
+            Truth::from_bool(found.is_some_and(|found| contains(found, &value.value)))
+        }
+        ArgOperator::Matches(pattern) => match found {
+            None => Truth::False,
+            Some(Value::String(text)) => {
+                Truth::from_bool(super::glob::matches(&pattern.value, text))
+            }
+            Some(_) => Truth::Unknown,
+        },
+        ArgOperator::Order { op, value } => match found {
+            None => Truth::False,
+            Some(Value::Number(number)) => match number::compare(number, &value.value) {
+                Some(ordering) => Truth::from_bool(match op {
+                    OrderOp::Less => ordering.is_lt(),
+                    OrderOp::LessOrEqual => ordering.is_le(),
+                    OrderOp::Greater => ordering.is_gt(),
+                    OrderOp::GreaterOrEqual => ordering.is_ge(),
+                }),
+                None => Truth::Unknown,
+            },
+            Some(_) => Truth::Unknown,
+        },
+    }
+}
+
 /// `contains`: an array holding an equal element, or a string equal to the literal.
 fn contains(claim: &Value, literal: &LiteralValue) -> bool {
     match claim {
@@ -211,31 +290,17 @@ fn contains(claim: &Value, literal: &LiteralValue) -> bool {
     }
 }
 
-/// Equality by JSON type and value: numbers by value, `true` never `1`.
+/// Equality by JSON type and value: numbers by exact value (`42.0 == 42`), `true` never
+/// `1`, `null` equal to no literal.
 pub fn json_equals(claim: &Value, literal: &LiteralValue) -> bool {
     match (claim, literal) {
         (Value::String(text), LiteralValue::String(expected)) => text == expected,
         (Value::Bool(value), LiteralValue::Bool(expected)) => value == expected,
-        (Value::Number(number), LiteralValue::Integer(expected)) => {
-            number_equals(number, *expected)
+        (Value::Number(number), LiteralValue::Integer(_) | LiteralValue::Decimal(_)) => {
+            number::compare(number, literal) == Some(std::cmp::Ordering::Equal)
         }
         _ => false,
     }
-}
-
-/// Whether a JSON number (integer or float) has the integer's value.
-fn number_equals(number: &Number, expected: i64) -> bool {
-    if let Some(integer) = number.as_i64() {
-        return integer == expected;
-    }
-    if number.as_u64().is_some() {
-        return false;
-    }
-    let Some(float) = number.as_f64() else {
-        return false;
-    };
-    let limit = 2f64.powi(63);
-    float.fract() == 0.0 && float >= -limit && float < limit && float as i64 == expected
 }
 
 #[cfg(test)]

@@ -56,6 +56,7 @@ pub fn request_from_json(request: &Value) -> RefRequest {
             .and_then(Value::as_str)
             .map(|ip| ip.parse().unwrap()),
         time: request["time"].as_str().unwrap().parse().unwrap(),
+        arguments: request.get("arguments").filter(|a| !a.is_null()).cloned(),
     }
 }
 

@@ -14,6 +14,7 @@
 pub mod condition;
 pub mod glob;
 pub mod network;
+pub mod number;
 pub mod principal;
 pub mod window;
 
@@ -31,7 +32,7 @@ use toolgate::ast::{
 };
 use toolgate::source::Sources;
 
-use self::condition::{Evaluation, Truth};
+use self::condition::{Arguments, Evaluation, Truth};
 use self::principal::{Definitions, Principal};
 
 /// A request as the reference interpreter sees it.
@@ -49,6 +50,8 @@ pub struct RefRequest {
     pub ip: Option<IpAddr>,
     /// When the request is made.
     pub time: jiff::Timestamp,
+    /// The call's arguments (`call` and `get`; `None` is `{}`).
+    pub arguments: Option<serde_json::Value>,
 }
 
 /// The reference interpreter's decision.
@@ -88,10 +91,17 @@ pub fn decide(sources: &Sources, policy: &Policy, request: &RefRequest) -> RefDe
         statements: statements_in_policy_order(policy),
         principal: &principal,
         request,
+        favoured: false,
     };
     let decision = decider.decide_action(request.action);
     if request.action == Action::List && decision.reason == NO_RULE {
-        let use_decision = decider.decide_action(request.kind.use_action());
+        // "Listing with arguments": the use is decided with every `arg` atom replaced by
+        // the value that favours the caller in its rule.
+        let favoured = Decider {
+            favoured: true,
+            ..decider
+        };
+        let use_decision = favoured.decide_action(request.kind.use_action());
         if use_decision.reason == ALLOWED {
             return use_decision;
         }
@@ -113,6 +123,8 @@ struct Decider<'a> {
     statements: Vec<&'a Statement>,
     principal: &'a Principal,
     request: &'a RefRequest,
+    /// Whether `arg` atoms take the value favouring the caller (listing follows use).
+    favoured: bool,
 }
 
 /// A rule together with the statement that holds it.
@@ -333,8 +345,13 @@ impl<'a> Decider<'a> {
             claims: &self.request.claims,
             ip: self.request.ip,
             time: self.request.time,
+            arguments: if self.favoured {
+                Arguments::Favoured
+            } else {
+                Arguments::Given(self.request.arguments.as_ref())
+            },
         };
-        evaluation.condition(rule.condition.as_ref())
+        evaluation.condition(rule.condition.as_ref(), rule.effect)
     }
 }
 
