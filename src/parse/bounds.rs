@@ -60,6 +60,15 @@ pub(super) fn totals(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
 
 /// Where each `arg` atom of a rule's condition is written.
 fn arg_spans(statement: &Statement) -> Vec<Span> {
+    condition_atoms(statement)
+        .into_iter()
+        .filter(|expr| matches!(expr.kind, ExprKind::Atom(Atom::Arg { .. })))
+        .map(|expr| expr.span)
+        .collect()
+}
+
+/// The atoms of a rule's condition, in text order, walked with a stack of its own.
+fn condition_atoms(statement: &Statement) -> Vec<&Expr> {
     let StatementKind::Rule(rule) = &statement.kind else {
         return Vec::new();
     };
@@ -67,10 +76,11 @@ fn arg_spans(statement: &Statement) -> Vec<Span> {
     let mut pending: Vec<&Expr> = rule.condition.iter().map(|c| &c.expr).collect();
     while let Some(expr) = pending.pop() {
         match &expr.kind {
-            ExprKind::Or(operands) | ExprKind::And(operands) => pending.extend(operands),
+            ExprKind::Or(operands) | ExprKind::And(operands) => {
+                pending.extend(operands.iter().rev())
+            }
             ExprKind::Not(operand) => pending.push(operand),
-            ExprKind::Atom(Atom::Arg { .. }) => found.push(expr.span),
-            ExprKind::Atom(_) => {}
+            ExprKind::Atom(_) => found.push(expr),
         }
     }
     found
@@ -85,19 +95,13 @@ fn scope_texts(statement: &Statement) -> Vec<&Text> {
             .chain(&declaration.implies)
             .collect(),
         StatementKind::Requirement(requirement) => requirement.scopes.iter().collect(),
-        StatementKind::Rule(rule) => {
-            let mut found = Vec::new();
-            let mut pending: Vec<&Expr> = rule.condition.iter().map(|c| &c.expr).collect();
-            while let Some(expr) = pending.pop() {
-                match &expr.kind {
-                    ExprKind::Or(operands) | ExprKind::And(operands) => pending.extend(operands),
-                    ExprKind::Not(operand) => pending.push(operand),
-                    ExprKind::Atom(Atom::Scope(text)) => found.push(text),
-                    ExprKind::Atom(_) => {}
-                }
-            }
-            found
-        }
+        StatementKind::Rule(_) => condition_atoms(statement)
+            .into_iter()
+            .filter_map(|expr| match &expr.kind {
+                ExprKind::Atom(Atom::Scope(text)) => Some(text),
+                _ => None,
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }
