@@ -10,9 +10,19 @@
 use serde_json::{Map, Value};
 
 use crate::ast::{CompareOp, Effect};
-use crate::check::{ArgOp, ArgTest, Cond, CondKind};
+use crate::check::{ArgOp, ArgTest, Cond};
 use crate::claim_path::Found;
 use crate::literal;
+
+/// The arguments `arg` atoms read.
+#[derive(Clone, Copy)]
+pub(crate) enum Arguments<'a> {
+    /// A call's own arguments (`None`: `{}`).
+    Given(Option<&'a Map<String, Value>>),
+    /// No arguments, for listing that follows use: every `arg` atom takes the value that
+    /// favours the caller in its rule.
+    Favourable,
+}
 
 /// What an `arg` atom found at its path.
 #[inline]
@@ -74,17 +84,8 @@ pub(crate) fn favourable_at_root(effect: Effect) -> bool {
 /// Calls `visit` with every `arg` atom of a rule's condition and the value that favours
 /// the caller there.
 pub(crate) fn each_favourable(cond: &Cond, effect: Effect, mut visit: impl FnMut(&Cond, bool)) {
-    let mut pending = vec![(cond, favourable_at_root(effect))];
-    while let Some((cond, favourable)) = pending.pop() {
-        match &cond.kind {
-            CondKind::Arg(_) => visit(cond, favourable),
-            CondKind::Not(inner) => pending.push((inner, !favourable)),
-            CondKind::And(items) | CondKind::Or(items) => {
-                pending.extend(items.iter().map(|item| (item, favourable)))
-            }
-            _ => {}
-        }
-    }
+    let at_root = favourable_at_root(effect);
+    cond.each_arg(|atom, _, negated| visit(atom, at_root != negated));
 }
 
 #[cfg(test)]

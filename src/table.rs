@@ -65,15 +65,10 @@ impl Table {
         self.scopes.names.get(scope.index()).map_or("", |name| name)
     }
 
-    /// The paths of the policy's `arg` conditions, each once.
+    /// The paths of the policy's `arg` conditions (one per distinct test: a path may
+    /// repeat).
     pub fn argument_paths(&self) -> impl Iterator<Item = &crate::claim_path::ClaimPath> {
-        let mut seen: Vec<&crate::claim_path::ClaimPath> = Vec::new();
-        for test in &self.arg_tests {
-            if !seen.contains(&&test.path) {
-                seen.push(&test.path);
-            }
-        }
-        seen.into_iter()
+        self.arg_tests.iter().map(|test| &test.path)
     }
 }
 

@@ -133,17 +133,11 @@ impl Statement {
             return Vec::new();
         };
         let mut paths: Vec<&str> = Vec::new();
-        let mut pending = vec![condition];
-        while let Some(cond) = pending.pop() {
-            match &cond.kind {
-                CondKind::Arg(test) if !paths.contains(&test.path.as_str()) => {
-                    paths.push(test.path.as_str());
-                }
-                CondKind::Not(inner) => pending.push(inner),
-                CondKind::And(items) | CondKind::Or(items) => pending.extend(items.iter().rev()),
-                _ => {}
+        condition.each_arg(|_, test, _| {
+            if !paths.contains(&test.path.as_str()) {
+                paths.push(test.path.as_str());
             }
-        }
+        });
         paths
     }
 }
@@ -312,14 +306,29 @@ impl ClaimTest {
 }
 
 impl Cond {
+    /// Calls `visit` with every `arg` atom of the condition in text order, its test, and
+    /// whether an odd number of `not`s stands above it. Walked with a stack of its own.
+    pub fn each_arg<'c>(&'c self, mut visit: impl FnMut(&'c Cond, &'c ArgTest, bool)) {
+        let mut pending = vec![(self, false)];
+        while let Some((cond, negated)) = pending.pop() {
+            match &cond.kind {
+                CondKind::Arg(test) => visit(cond, test, negated),
+                CondKind::Not(inner) => pending.push((inner, !negated)),
+                CondKind::And(items) | CondKind::Or(items) => {
+                    pending.extend(items.iter().rev().map(|item| (item, negated)))
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// The first `arg` atom of the condition in text order, if any.
     pub fn first_arg(&self) -> Option<&Cond> {
-        match &self.kind {
-            CondKind::Arg(_) => Some(self),
-            CondKind::Not(inner) => inner.first_arg(),
-            CondKind::And(items) | CondKind::Or(items) => items.iter().find_map(Cond::first_arg),
-            _ => None,
-        }
+        let mut first = None;
+        self.each_arg(|cond, _, _| {
+            first = first.or(Some(cond));
+        });
+        first
     }
 
     /// Collects the scopes the condition's `scope` atoms name (the scopes whose

@@ -2,7 +2,7 @@
 //! (docs/language.md, "Arguments"). Only tool rules are judged, only against listed tools
 //! that declare an `inputSchema`; a rule matching none of those is not judged.
 
-use super::{Body, Cond, CondKind, Statement, ToolManifest};
+use super::{Body, Cond, Statement, ToolManifest};
 use crate::ast::Kind;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 
@@ -33,7 +33,8 @@ pub(super) fn undeclared_arguments(
         if declared.is_empty() {
             continue;
         }
-        each_arg(condition, &mut |atom, path| {
+        condition.each_arg(|atom, test, _| {
+            let path = &test.path;
             let names = candidates(path);
             let known = declared
                 .iter()
@@ -90,18 +91,5 @@ fn diagnostic(
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
-    }
-}
-
-/// Calls `visit` with every `arg` atom of `cond` and its path.
-fn each_arg<'c>(cond: &'c Cond, visit: &mut dyn FnMut(&'c Cond, &'c crate::claim_path::ClaimPath)) {
-    let mut pending = vec![cond];
-    while let Some(cond) = pending.pop() {
-        match &cond.kind {
-            CondKind::Arg(test) => visit(cond, &test.path),
-            CondKind::Not(inner) => pending.push(inner),
-            CondKind::And(items) | CondKind::Or(items) => pending.extend(items.iter().rev()),
-            _ => {}
-        }
     }
 }

@@ -2,8 +2,8 @@
 
 use std::net::IpAddr;
 
+pub(crate) use crate::arguments::Arguments;
 use jiff::Timestamp;
-use serde_json::{Map, Value};
 
 use crate::ids::Bits;
 use crate::table::{Node, Table};
@@ -37,16 +37,6 @@ impl From<bool> for Truth {
             Truth::False
         }
     }
-}
-
-/// The arguments `arg` atoms read.
-#[derive(Clone, Copy)]
-pub(crate) enum Arguments<'a> {
-    /// A call's own arguments (`None`: `{}`).
-    Given(Option<&'a Map<String, Value>>),
-    /// No arguments, for listing that follows use: every `arg` atom takes the value that
-    /// favours the caller in its rule.
-    Favourable,
 }
 
 /// What a condition reads: the principal's bits and the request's address, time and

@@ -15,7 +15,9 @@ use crate::net::{parse_cidr, Network};
 use crate::principal::claim_test;
 use crate::source::{Sources, Span};
 use crate::window::LocalTime;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+pub(super) use crate::arguments::Arguments;
 
 /// What conditions read: the principal, the request's address, time and arguments.
 #[derive(Clone, Copy)]
@@ -25,15 +27,6 @@ pub(super) struct Context<'a, 'c> {
     pub ip: Option<IpAddr>,
     pub time: Timestamp,
     pub arguments: Arguments<'a>,
-}
-
-/// The arguments `arg` atoms read.
-#[derive(Clone, Copy)]
-pub(super) enum Arguments<'a> {
-    /// A call's own arguments (`None`: `{}`).
-    Given(Option<&'a Map<String, Value>>),
-    /// Listing follows use: each atom takes the value that favours the caller.
-    Favourable,
 }
 
 /// Why an `arg` test is unknown on a value it found, if it is.

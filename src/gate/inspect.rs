@@ -163,7 +163,7 @@ pub(crate) fn inspect(
     let body = jsonrpc::parse(&bytes, max_batch).map_err(bad)?;
     check_batch(headers, &body).map_err(bad)?;
     check_headers(headers, &body).map_err(bad)?;
-    check_arguments(&body, caller.policy.engine().table()).map_err(bad)?;
+    check_arguments(&body, &caller.policy).map_err(bad)?;
     let decisions = decide(&body, caller);
     if decisions.iter().any(|(_, decided)| !decided.is_allowed()) {
         return Err(Box::new(refusal(&body, &decisions, metadata_url)));
@@ -178,9 +178,9 @@ pub(crate) fn inspect(
 /// as the policy does: `{"Cluster": "prod"}` reads as `cluster` to a case-insensitive
 /// decoder (Go's `encoding/json` into a struct) and as nothing to the gate, so a deny on
 /// `arg "cluster"` would not see what the server runs with.
-fn check_arguments(body: &Body, table: &crate::table::Table) -> Result<(), Malformed> {
-    let paths: Vec<&crate::claim_path::ClaimPath> = table.argument_paths().collect();
-    if paths.is_empty() {
+fn check_arguments(body: &Body, policy: &super::policy::Policy) -> Result<(), Malformed> {
+    let chains = policy.argument_members();
+    if chains.is_empty() {
         return Ok(());
     }
     for message in &body.messages {
@@ -191,13 +191,13 @@ fn check_arguments(body: &Body, table: &crate::table::Table) -> Result<(), Malfo
         else {
             continue;
         };
-        for chain in paths.iter().flat_map(|path| path.member_chains()) {
+        for chain in chains {
             let mut object = Some(arguments);
-            for segment in chain {
+            for (segment, folded) in chain {
                 let Some(current) = object else { break };
                 if let Some(name) = current
                     .keys()
-                    .find(|name| super::strict::folds_to_other(name, segment))
+                    .find(|name| *name != segment && super::strict::fold(name) == folded.as_str())
                 {
                     return Err(Malformed {
                         code: jsonrpc::INVALID_PARAMS,

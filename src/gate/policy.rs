@@ -32,6 +32,9 @@ pub struct Policy {
     fingerprint: Fingerprint,
     /// The files' total length in bytes.
     bytes: usize,
+    /// The member names the policy's `arg` conditions read, chain by chain, each with
+    /// its case folding: what a call's arguments must spell exactly.
+    argument_members: Vec<Vec<(String, String)>>,
 }
 
 impl Policy {
@@ -49,13 +52,32 @@ impl Policy {
             .filter(|name| &***name != OFFLINE_ACCESS)
             .map(|name| name.to_string())
             .collect();
+        let mut argument_members: Vec<Vec<(String, String)>> = Vec::new();
+        for path in loaded.engine.table().argument_paths() {
+            for chain in path.member_chains() {
+                let chain: Vec<(String, String)> = chain
+                    .into_iter()
+                    .map(|member| (member.to_string(), super::strict::fold(member).into_owned()))
+                    .collect();
+                if !argument_members.contains(&chain) {
+                    argument_members.push(chain);
+                }
+            }
+        }
         Policy {
             engine: loaded.engine,
             digest,
             scopes_supported,
             fingerprint,
             bytes,
+            argument_members,
         }
+    }
+
+    /// The member names the policy's `arg` conditions read, one chain per path form,
+    /// each name with its case folding.
+    pub(crate) fn argument_members(&self) -> &[Vec<(String, String)>] {
+        &self.argument_members
     }
 
     /// The engine deciding with this policy.

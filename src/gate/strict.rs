@@ -96,12 +96,6 @@ pub(crate) fn is_near_miss(name: &str, expected: &str) -> bool {
     name != expected && fold(name) == expected
 }
 
-/// Whether `name` is spelled differently from `expected` but the two fold to one name
-/// (both as written: `expected` need not be folded).
-pub(crate) fn folds_to_other(name: &str, expected: &str) -> bool {
-    name != expected && fold(name) == fold(expected)
-}
-
 /// The member names of one object seen so far, folded.
 enum Seen {
     Few(Vec<String>),
