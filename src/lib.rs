@@ -79,6 +79,7 @@ pub mod claim_path;
 pub mod compile;
 #[cfg(feature = "credentials")]
 pub mod credentials;
+mod decide;
 pub mod diagnostic;
 pub mod eval;
 pub mod explain;

@@ -202,6 +202,18 @@ pub(crate) struct Program {
     pub allows: Box<[Entry]>,
 }
 
+impl Program {
+    /// The program as the decision procedure reads it.
+    #[inline]
+    pub fn view(&self) -> crate::decide::Program<'_, Entry, RequirementStep> {
+        crate::decide::Program {
+            denies: &self.denies,
+            requirements: &self.requirements,
+            allows: &self.allows,
+        }
+    }
+}
+
 /// The programs of one class of names: `list` and the kind's use action.
 #[derive(Debug, Default)]
 pub(crate) struct ClassProgram {

@@ -1,15 +1,17 @@
 //! Untrusted text for a terminal: control characters shown as visible symbols.
 //!
 //! `toolgate check` shows policy source through annotate-snippets, which shows the C0
-//! controls and DEL as their Control Pictures (`␛` for ESC, `␡` for DEL) and the
-//! bidirectional formatting characters (U+202A to U+202E, U+2066 to U+2069) as `�`.
-//! The other human outputs (`table`, `explain`, `token inspect`) print tool names,
-//! resource URIs, claim values and request fields that third parties choose; they go
-//! through [`visible`], which applies that same table (annotate-snippets'
-//! `normalize_untrusted_str`, so both follow one rule) after showing what a name may
-//! hold but source lines do not: tab and line feed as `␉` and `␊`, and the C1 controls
-//! (U+0080 to U+009F, among them CSI) as `�`. The result holds no character a terminal
-//! acts on and none that reorders the text around it.
+//! controls and DEL as their Control Pictures (`␛` for ESC, `␡` for DEL), drops the
+//! zero-width joiner and shows the bidirectional formatting characters (U+202A to
+//! U+202E, U+2066 to U+2069) as `�`. The other human outputs (`table`, `explain`,
+//! `token inspect`) print tool names, resource URIs, claim values and request fields
+//! that third parties choose; they go through [`visible`], which applies that same
+//! table (the binary's tests hold it against annotate-snippets'
+//! `normalize_untrusted_str`, so both follow one rule, without the library depending on
+//! a rendering crate) and also shows what a name may hold but source lines do not: tab
+//! and line feed as `␉` and `␊`, and the C1 controls (U+0080 to U+009F, among them CSI)
+//! as `�`. The result holds no character a terminal acts on and none that reorders the
+//! text around it.
 
 use std::borrow::Cow;
 
@@ -19,16 +21,22 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     if !text.chars().any(replaced) {
         return Cow::Borrowed(text);
     }
-    let prepared: String = text
-        .chars()
-        .map(|character| match character {
-            '\t' => '\u{2409}',
-            '\n' => '\u{240A}',
-            '\u{80}'..='\u{9F}' => '\u{FFFD}',
-            other => other,
-        })
-        .collect();
-    Cow::Owned(annotate_snippets::normalize_untrusted_str(&prepared))
+    let mut shown = String::with_capacity(text.len() + 8);
+    for character in text.chars() {
+        match character {
+            // The C0 controls have their Control Pictures at U+2400 + code; DEL at U+2421.
+            '\0'..='\u{1F}' => {
+                shown.push(char::from_u32(0x2400 + u32::from(character)).unwrap_or('\u{FFFD}'))
+            }
+            '\u{7F}' => shown.push('\u{2421}'),
+            '\u{200D}' => {}
+            '\u{80}'..='\u{9F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+                shown.push('\u{FFFD}')
+            }
+            other => shown.push(other),
+        }
+    }
+    Cow::Owned(shown)
 }
 
 /// Whether [`visible`] replaces (or, for the zero-width joiner, drops) `character`.

@@ -4,7 +4,7 @@
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use crate::ast::{CompareOp, Effect, Kind, LiteralValue, OrderOp};
+use crate::ast::{Action, CompareOp, Effect, Kind, LiteralValue, OrderOp};
 use crate::claim_path::ClaimPath;
 use crate::glob::Glob;
 use crate::ids::{NetworkId, RoleId, ScopeId, WindowId};
@@ -122,6 +122,24 @@ pub struct ActionSet {
 }
 
 impl Statement {
+    /// The first of its patterns matching `name`, when the statement is about `kind`
+    /// and covers `action` (`list`, or any use action): whether it takes part in
+    /// deciding that request.
+    pub fn matching_pattern(&self, kind: Kind, action: Action, name: &str) -> Option<&Glob> {
+        let covers = if action == Action::List {
+            self.actions.list
+        } else {
+            self.actions.use_
+        };
+        if self.kind != kind || !covers {
+            return None;
+        }
+        self.patterns
+            .iter()
+            .map(|(glob, _)| glob)
+            .find(|glob| glob.is_match(name))
+    }
+
     /// The argument paths a rule's condition reads (`arg` atoms), in text order,
     /// without repeats; none for a requirement.
     pub fn argument_paths(&self) -> Vec<&str> {
@@ -343,4 +361,83 @@ impl Cond {
             _ => {}
         }
     }
+}
+
+impl CheckedPolicy {
+    /// Each role with every role it inherits: itself first, then nearest first.
+    pub fn role_closures(&self) -> Vec<Vec<RoleId>> {
+        let parents: Vec<Vec<usize>> = self
+            .roles
+            .iter()
+            .map(|role| role.parents.iter().map(|parent| parent.index()).collect())
+            .collect();
+        closures(&parents)
+            .into_iter()
+            .map(|reached| reached.into_iter().map(RoleId::from_index).collect())
+            .collect()
+    }
+
+    /// Each scope with every scope it implies: itself first, then nearest first.
+    pub fn scope_closures(&self) -> Vec<Vec<ScopeId>> {
+        let implies: Vec<Vec<usize>> = self
+            .scopes
+            .iter()
+            .map(|scope| {
+                scope
+                    .implies
+                    .iter()
+                    .map(|implied| implied.index())
+                    .collect()
+            })
+            .collect();
+        closures(&implies)
+            .into_iter()
+            .map(|reached| reached.into_iter().map(ScopeId::from_index).collect())
+            .collect()
+    }
+
+    /// The scopes `condition`'s `scope` atoms name, sorted by name: the candidates of a
+    /// step-up, in the order the search tries them.
+    pub fn named_scopes(&self, condition: &Cond) -> Vec<ScopeId> {
+        let mut named = Vec::new();
+        condition.scopes_named(&mut named);
+        let name = |scope: &ScopeId| {
+            self.scopes
+                .get(scope.index())
+                .map_or("", |scope| scope.name.as_str())
+        };
+        named.sort_by(|a, b| name(a).cmp(name(b)));
+        named
+    }
+}
+
+/// For each node, itself and every node reachable over `edges`, breadth first.
+fn closures(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let mut seen = vec![false; edges.len()];
+    (0..edges.len())
+        .map(|start| {
+            let mut reached = vec![start];
+            if let Some(flag) = seen.get_mut(start) {
+                *flag = true;
+            }
+            let mut next = 0;
+            while let Some(node) = reached.get(next).copied() {
+                next += 1;
+                for target in edges.get(node).into_iter().flatten() {
+                    if let Some(flag) = seen.get_mut(*target) {
+                        if !*flag {
+                            *flag = true;
+                            reached.push(*target);
+                        }
+                    }
+                }
+            }
+            for node in &reached {
+                if let Some(flag) = seen.get_mut(*node) {
+                    *flag = false;
+                }
+            }
+            reached
+        })
+        .collect()
 }

@@ -33,22 +33,13 @@ impl<'p> Compiler<'p> {
     /// Compiles the condition of a rule with `effect`; returns its index.
     pub(super) fn add(&mut self, condition: &Cond, effect: Effect) -> u32 {
         let root = self.node(condition, crate::arguments::favourable_at_root(effect));
-        let mut named = Vec::new();
-        condition.scopes_named(&mut named);
-        named.sort_by(|a, b| self.scope_name(*a).cmp(self.scope_name(*b)));
+        let named = self.policy.named_scopes(condition);
         let index = u32::try_from(self.conditions.len()).unwrap_or(u32::MAX);
         self.conditions.push(Condition {
             root,
             named_scopes: SmallVec::from_vec(named),
         });
         index
-    }
-
-    fn scope_name(&self, scope: crate::ids::ScopeId) -> &str {
-        self.policy
-            .scopes
-            .get(scope.index())
-            .map_or("", |scope| scope.name.as_str())
     }
 
     /// `favourable`: the value an `arg` atom here takes when the caller is favoured.

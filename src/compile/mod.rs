@@ -119,11 +119,6 @@ fn role_index(policy: &CheckedPolicy) -> RoleIndex {
             }
         }
     }
-    let parents: Vec<Vec<usize>> = policy
-        .roles
-        .iter()
-        .map(|role| role.parents.iter().map(|parent| parent.index()).collect())
-        .collect();
     RoleIndex {
         names: policy
             .roles
@@ -131,22 +126,11 @@ fn role_index(policy: &CheckedPolicy) -> RoleIndex {
             .map(|role| role.name.as_str().into())
             .collect(),
         by_value,
-        closure: closures(&parents),
+        closure: bit_sets(policy.role_closures(), policy.roles.len(), RoleId::index),
     }
 }
 
 fn scope_index(policy: &CheckedPolicy) -> ScopeIndex {
-    let implies: Vec<Vec<usize>> = policy
-        .scopes
-        .iter()
-        .map(|scope| {
-            scope
-                .implies
-                .iter()
-                .map(|implied| implied.index())
-                .collect()
-        })
-        .collect();
     ScopeIndex {
         names: policy
             .scopes
@@ -159,23 +143,18 @@ fn scope_index(policy: &CheckedPolicy) -> ScopeIndex {
             .enumerate()
             .map(|(index, scope)| (scope.name.as_str().into(), ScopeId::from_index(index)))
             .collect(),
-        closure: closures(&implies),
+        closure: bit_sets(policy.scope_closures(), policy.scopes.len(), ScopeId::index),
     }
 }
 
-/// For each node, itself and every node reachable from it.
-fn closures(edges: &[Vec<usize>]) -> Vec<Bits> {
-    (0..edges.len())
-        .map(|start| {
-            let mut reached = Bits::with_capacity(edges.len());
-            let mut stack = vec![start];
-            while let Some(node) = stack.pop() {
-                if !reached.contains(node) {
-                    reached.insert(node);
-                    stack.extend(edges.get(node).into_iter().flatten().copied());
-                }
-            }
-            reached
+/// Each closure as a bit set of ids below `count`.
+fn bit_sets<I: Copy>(closures: Vec<Vec<I>>, count: usize, index: fn(I) -> usize) -> Vec<Bits> {
+    closures
+        .iter()
+        .map(|reached| {
+            let mut bits = Bits::with_capacity(count);
+            reached.iter().for_each(|id| bits.insert(index(*id)));
+            bits
         })
         .collect()
 }

@@ -7,7 +7,6 @@
 
 pub mod json;
 mod memo;
-mod step_up;
 mod truth;
 
 use std::fmt;
@@ -17,15 +16,15 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 use smallvec::SmallVec;
 
-pub use step_up::{next_combination, MAX_TRIES as STEP_UP_MAX_TRIES};
-pub use truth::Truth;
+pub use crate::decide::Truth;
 
 use crate::ast::{Action, Effect, Kind};
 use crate::compile::kind_index;
+use crate::decide::{self, Scopes};
 use crate::ids::{ScopeId, StatementId};
 use crate::limits::Limits;
 use crate::principal::{Principal, PrincipalError, PrincipalParts};
-use crate::table::{Program, RuleSite, Table};
+use crate::table::{Entry, RequirementStep, RuleSite, Table};
 use memo::Memo;
 use truth::{Arguments, Facts};
 
@@ -232,22 +231,12 @@ impl Engine {
             arguments: Arguments::Given(request.arguments),
         };
         let verdict = memo.with(&self.table, index, request.name, |class| {
-            if request.action != Action::List {
-                return run(&facts, &class.use_);
-            }
-            let listing = run(&facts, &class.list);
-            if matches!(listing, Verdict::NoRule) {
-                // Listing follows use, for the arguments that favour the caller.
-                let favoured = Facts {
-                    arguments: Arguments::Favourable,
-                    ..facts
-                };
-                let using = run(&favoured, &class.use_);
-                if matches!(using, Verdict::Allowed(_)) {
-                    return using;
-                }
-            }
-            listing
+            let verdict = if request.action == Action::List {
+                decide::list(&facts, class.list.view(), class.use_.view()).verdict()
+            } else {
+                decide::decide(&facts, class.use_.view())
+            };
+            Verdict::of(verdict)
         });
         self.decision(verdict)
     }
@@ -320,60 +309,18 @@ enum Verdict {
     NoRule,
 }
 
-/// The scopes of an `insufficient_scope` verdict.
-pub(crate) struct Scopes {
-    /// The scopes the token lacks.
-    pub missing: SmallVec<[ScopeId; 4]>,
-    /// Every scope the deciding statements need, held or missing.
-    pub required: SmallVec<[ScopeId; 4]>,
-}
-
-/// Runs one program: denies, then requirements, then allows, then step-up.
-fn run(facts: &Facts<'_>, program: &Program) -> Verdict {
-    for entry in program.denies.iter() {
-        if entry.subjects.matches(facts.roles)
-            && facts.condition(entry.condition, facts.scopes) != Truth::False
-        {
-            return Verdict::Denied(entry.statement);
-        }
-    }
-    if let Some(verdict) = requirements(facts, program) {
-        return verdict;
-    }
-    for entry in program.allows.iter() {
-        if entry.subjects.matches(facts.roles)
-            && facts.condition(entry.condition, facts.scopes) == Truth::True
-        {
-            return Verdict::Allowed(entry.statement);
-        }
-    }
-    match step_up::find(facts, &program.allows) {
-        Some(found) => Verdict::Missing(found.statement, found.scopes),
-        None => Verdict::NoRule,
-    }
-}
-
-/// The unmet requirements: every missing scope, and the first unmet statement.
-fn requirements(facts: &Facts<'_>, program: &Program) -> Option<Verdict> {
-    let unmet = |scope: &&ScopeId| !facts.scopes.contains(scope.index());
-    let first = program
-        .requirements
-        .iter()
-        .find(|requirement| requirement.scopes.iter().any(|scope| unmet(&scope)))?;
-    let mut missing: SmallVec<[ScopeId; 4]> = SmallVec::new();
-    let mut required: SmallVec<[ScopeId; 4]> = SmallVec::new();
-    for requirement in program.requirements.iter() {
-        for scope in requirement.scopes.iter() {
-            if unmet(&scope) && !missing.contains(scope) {
-                missing.push(*scope);
+impl Verdict {
+    /// The procedure's verdict, owning what it keeps.
+    #[inline]
+    fn of(verdict: decide::Verdict<'_, Entry, RequirementStep>) -> Verdict {
+        match verdict {
+            decide::Verdict::Allowed(entry) => Verdict::Allowed(entry.statement),
+            decide::Verdict::Denied(entry) => Verdict::Denied(entry.statement),
+            decide::Verdict::Unmet(requirement, scopes) => {
+                Verdict::Missing(requirement.statement, scopes)
             }
-            if !required.contains(scope) {
-                required.push(*scope);
-            }
+            decide::Verdict::StepUp(entry, scopes) => Verdict::Missing(entry.statement, scopes),
+            decide::Verdict::NoRule => Verdict::NoRule,
         }
     }
-    Some(Verdict::Missing(
-        first.statement,
-        Scopes { missing, required },
-    ))
 }

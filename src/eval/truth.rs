@@ -1,43 +1,14 @@
-//! Three-valued evaluation of compiled conditions.
+//! The engine's facts: the principal's bit sets and the request's address, time and
+//! arguments, read by the one decision procedure ([`crate::decide`]).
 
 use std::net::IpAddr;
 
 pub(crate) use crate::arguments::Arguments;
 use jiff::Timestamp;
 
-use crate::ids::Bits;
-use crate::table::{Node, Table};
-
-/// A condition's value: true, false, or unknown (missing request data).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Truth {
-    /// Holds.
-    True,
-    /// Does not hold.
-    False,
-    /// Cannot be decided: the request lacks data the condition reads.
-    Unknown,
-}
-
-impl Truth {
-    fn not(self) -> Truth {
-        match self {
-            Truth::True => Truth::False,
-            Truth::False => Truth::True,
-            Truth::Unknown => Truth::Unknown,
-        }
-    }
-}
-
-impl From<bool> for Truth {
-    fn from(value: bool) -> Truth {
-        if value {
-            Truth::True
-        } else {
-            Truth::False
-        }
-    }
-}
+use crate::decide::{self, Truth};
+use crate::ids::{Bits, ScopeId};
+use crate::table::{Entry, Node, RequirementStep, Table};
 
 /// What a condition reads: the principal's bits and the request's address, time and
 /// arguments.
@@ -57,7 +28,7 @@ pub(crate) struct Facts<'a> {
 impl Facts<'_> {
     /// The value of `node`, reading scopes from `scopes` (the principal's, or a step-up
     /// hypothesis).
-    pub fn truth(&self, node: &Node, scopes: &Bits) -> Truth {
+    fn truth(&self, node: &Node, scopes: &Bits) -> Truth {
         match node {
             Node::Const(value) => Truth::from(*value),
             Node::Scope(scope) => Truth::from(scopes.contains(scope.index())),
@@ -90,38 +61,15 @@ impl Facts<'_> {
             ),
             Node::Before(instant) => Truth::from(self.time < *instant),
             Node::After(instant) => Truth::from(self.time >= *instant),
-            Node::Not(inner) => self.truth(inner, scopes).not(),
-            Node::And(items) => self.all(items, scopes),
-            Node::Or(items) => self.any(items, scopes),
+            Node::Not(inner) => !self.truth(inner, scopes),
+            Node::And(items) => Truth::all(items.iter().map(|item| self.truth(item, scopes))),
+            Node::Or(items) => Truth::any(items.iter().map(|item| self.truth(item, scopes))),
         }
-    }
-
-    fn all(&self, items: &[Node], scopes: &Bits) -> Truth {
-        let mut result = Truth::True;
-        for item in items {
-            match self.truth(item, scopes) {
-                Truth::False => return Truth::False,
-                Truth::Unknown => result = Truth::Unknown,
-                Truth::True => {}
-            }
-        }
-        result
-    }
-
-    fn any(&self, items: &[Node], scopes: &Bits) -> Truth {
-        let mut result = Truth::False;
-        for item in items {
-            match self.truth(item, scopes) {
-                Truth::True => return Truth::True,
-                Truth::Unknown => result = Truth::Unknown,
-                Truth::False => {}
-            }
-        }
-        result
     }
 
     /// The value of condition `index` (an absent condition is true).
-    pub fn condition(&self, index: Option<u32>, scopes: &Bits) -> Truth {
+    #[inline]
+    fn condition(&self, index: Option<u32>, scopes: &Bits) -> Truth {
         match index {
             None => Truth::True,
             Some(index) => self
@@ -131,6 +79,62 @@ impl Facts<'_> {
                 .map_or(Truth::Unknown, |condition| {
                     self.truth(&condition.root, scopes)
                 }),
+        }
+    }
+}
+
+impl decide::Facts for Facts<'_> {
+    type Rule = Entry;
+    type Requirement = RequirementStep;
+    type Hypothesis = Bits;
+
+    #[inline]
+    fn matches(&self, rule: &Entry) -> bool {
+        rule.subjects.matches(self.roles)
+    }
+
+    #[inline]
+    fn truth(&self, rule: &Entry) -> Truth {
+        self.condition(rule.condition, self.scopes)
+    }
+
+    fn truth_with(&self, rule: &Entry, hypothesis: &Bits) -> Truth {
+        self.condition(rule.condition, hypothesis)
+    }
+
+    fn named_scopes<'s>(&'s self, rule: &'s Entry) -> Option<&'s [ScopeId]> {
+        let condition = self.table.conditions.get(rule.condition? as usize)?;
+        Some(condition.named_scopes.as_slice())
+    }
+
+    #[inline]
+    fn required<'s>(&'s self, requirement: &'s RequirementStep) -> &'s [ScopeId] {
+        &requirement.scopes
+    }
+
+    #[inline]
+    fn held(&self, scope: ScopeId) -> bool {
+        self.scopes.contains(scope.index())
+    }
+
+    fn hypothesis(&self) -> Bits {
+        self.scopes.clone()
+    }
+
+    fn reset(&self, hypothesis: &mut Bits) {
+        hypothesis.clone_from(self.scopes);
+    }
+
+    fn grant(&self, hypothesis: &mut Bits, scope: ScopeId) {
+        if let Some(closure) = self.table.scopes.closure.get(scope.index()) {
+            hypothesis.union_with(closure);
+        }
+    }
+
+    fn favourable(&self) -> Self {
+        Facts {
+            arguments: Arguments::Favourable,
+            ..*self
         }
     }
 }

@@ -8,9 +8,11 @@ use jiff::Timestamp;
 use super::principal::Derived;
 use super::{words, ArgRead, Explainer, Node, NodeKind, Reading, ScopeHolding};
 use crate::ast::{self, Atom, ExprKind, NetworkRef, StatementKind};
-use crate::check::{Cond, CondKind};
+use crate::check::{Body, CheckedPolicy, Cond, CondKind, Statement, Subjects};
 use crate::claim_path::Found;
+use crate::decide;
 use crate::eval::Truth;
+use crate::ids::ScopeId;
 use crate::net::{parse_cidr, Network};
 use crate::principal::claim_test;
 use crate::source::{Sources, Span};
@@ -101,39 +103,14 @@ fn collect_ranges(
     }
 }
 
-/// Three-valued negation.
-pub(super) fn not(value: Truth) -> Truth {
-    match value {
-        Truth::True => Truth::False,
-        Truth::False => Truth::True,
-        Truth::Unknown => Truth::Unknown,
-    }
-}
-
-fn all(values: impl Iterator<Item = Truth>) -> Truth {
-    values.fold(Truth::True, |result, value| match (result, value) {
-        (Truth::False, _) | (_, Truth::False) => Truth::False,
-        (Truth::Unknown, _) | (_, Truth::Unknown) => Truth::Unknown,
-        _ => Truth::True,
-    })
-}
-
-fn any(values: impl Iterator<Item = Truth>) -> Truth {
-    values.fold(Truth::False, |result, value| match (result, value) {
-        (Truth::True, _) | (_, Truth::True) => Truth::True,
-        (Truth::Unknown, _) | (_, Truth::Unknown) => Truth::Unknown,
-        _ => Truth::False,
-    })
-}
-
 impl Context<'_, '_> {
     /// The value of `cond` with effective scopes `scopes` (the principal's, or a
     /// step-up hypothesis).
-    pub fn truth(&self, cond: &Cond, scopes: &[bool]) -> Truth {
+    pub fn value(&self, cond: &Cond, scopes: &[bool]) -> Truth {
         match &cond.kind {
-            CondKind::Not(inner) => not(self.truth(inner, scopes)),
-            CondKind::And(items) => all(items.iter().map(|item| self.truth(item, scopes))),
-            CondKind::Or(items) => any(items.iter().map(|item| self.truth(item, scopes))),
+            CondKind::Not(inner) => !self.value(inner, scopes),
+            CondKind::And(items) => Truth::all(items.iter().map(|item| self.value(item, scopes))),
+            CondKind::Or(items) => Truth::any(items.iter().map(|item| self.value(item, scopes))),
             _ => self.atom(cond, scopes),
         }
     }
@@ -189,7 +166,7 @@ impl Context<'_, '_> {
             CondKind::Not(inner) => {
                 let inner = self.node(inner);
                 (
-                    not(inner.value),
+                    !inner.value,
                     NodeKind::Not {
                         of: Box::new(inner),
                     },
@@ -198,14 +175,14 @@ impl Context<'_, '_> {
             CondKind::And(items) => {
                 let items: Vec<Node> = items.iter().map(|item| self.node(item)).collect();
                 (
-                    all(items.iter().map(|n| n.value)),
+                    Truth::all(items.iter().map(|n| n.value)),
                     NodeKind::And { of: items },
                 )
             }
             CondKind::Or(items) => {
                 let items: Vec<Node> = items.iter().map(|item| self.node(item)).collect();
                 (
-                    any(items.iter().map(|n| n.value)),
+                    Truth::any(items.iter().map(|n| n.value)),
                     NodeKind::Or { of: items },
                 )
             }
@@ -308,6 +285,120 @@ impl Context<'_, '_> {
                 str::to_string,
             ),
             window: words::window(window),
+        }
+    }
+}
+
+/// A statement matching the request, as the decision procedure sees it.
+#[derive(Debug, Clone)]
+pub(super) struct Matched<'s> {
+    /// Its index in policy order.
+    pub index: usize,
+    pub statement: &'s Statement,
+    /// The scopes its condition names, sorted by name (step-up's candidates).
+    named: Vec<ScopeId>,
+}
+
+impl<'s> Matched<'s> {
+    pub fn new(policy: &CheckedPolicy, index: usize, statement: &'s Statement) -> Matched<'s> {
+        let named = match &statement.body {
+            Body::Rule {
+                condition: Some(condition),
+                ..
+            } => policy.named_scopes(condition),
+            _ => Vec::new(),
+        };
+        Matched {
+            index,
+            statement,
+            named,
+        }
+    }
+}
+
+impl<'a> decide::Facts for Context<'a, '_> {
+    type Rule = Matched<'a>;
+    type Requirement = Matched<'a>;
+    type Hypothesis = Vec<bool>;
+
+    fn matches(&self, rule: &Matched<'a>) -> bool {
+        match &rule.statement.body {
+            Body::Rule {
+                subjects: Subjects::Anyone,
+                ..
+            } => true,
+            Body::Rule {
+                subjects: Subjects::Roles(roles),
+                ..
+            } => roles
+                .iter()
+                .any(|role| self.principal.has_role(role.index())),
+            Body::Requirement { .. } => false,
+        }
+    }
+
+    fn truth(&self, rule: &Matched<'a>) -> Truth {
+        self.truth_with(rule, &self.principal.scopes)
+    }
+
+    fn truth_with(&self, rule: &Matched<'a>, hypothesis: &Vec<bool>) -> Truth {
+        match &rule.statement.body {
+            Body::Rule {
+                condition: Some(condition),
+                ..
+            } => self.value(condition, hypothesis),
+            Body::Rule {
+                condition: None, ..
+            } => Truth::True,
+            Body::Requirement { .. } => Truth::Unknown,
+        }
+    }
+
+    fn named_scopes<'s>(&'s self, rule: &'s Matched<'a>) -> Option<&'s [ScopeId]> {
+        match &rule.statement.body {
+            Body::Rule {
+                condition: Some(_), ..
+            } => Some(&rule.named),
+            _ => None,
+        }
+    }
+
+    fn required<'s>(&'s self, requirement: &'s Matched<'a>) -> &'s [ScopeId] {
+        match &requirement.statement.body {
+            Body::Requirement { scopes } => scopes,
+            Body::Rule { .. } => &[],
+        }
+    }
+
+    fn held(&self, scope: ScopeId) -> bool {
+        self.principal
+            .scopes
+            .get(scope.index())
+            .copied()
+            .unwrap_or(false)
+    }
+
+    fn hypothesis(&self) -> Vec<bool> {
+        self.principal.scopes.clone()
+    }
+
+    fn reset(&self, hypothesis: &mut Vec<bool>) {
+        hypothesis.clone_from(&self.principal.scopes);
+    }
+
+    fn grant(&self, hypothesis: &mut Vec<bool>, scope: ScopeId) {
+        let closure = self.explainer.scope_closure.get(scope.index());
+        for implied in closure.into_iter().flatten() {
+            if let Some(flag) = hypothesis.get_mut(*implied) {
+                *flag = true;
+            }
+        }
+    }
+
+    fn favourable(&self) -> Self {
+        Context {
+            arguments: Arguments::Favourable,
+            ..*self
         }
     }
 }

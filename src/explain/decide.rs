@@ -1,13 +1,15 @@
-//! The deciding procedure of docs/language.md, over the checked policy, kept for people:
-//! denies, then requirements, then allows, then step-up; listing follows use.
+//! Explaining one request: the one decision procedure ([`crate::decide`]) run over the
+//! checked policy's matching statements, with every statement and condition recorded
+//! for people.
 
 use crate::ast::{Action, ConditionMode, Effect, Kind};
 use crate::check::{Body, Cond, CondKind, Statement, Subjects};
+use crate::decide::{self, Facts as _, Verdict};
 use crate::eval::{Reason, Truth};
+use crate::ids::ScopeId;
 
-use super::condition::{not, Arguments, Context};
+use super::condition::{Arguments, Context, Matched};
 use super::principal::Derived;
-use super::step_up::{self, with_scopes};
 use super::{
     words, ConditionExplanation, Evaluation, Explainer, Explanation, Outcome, RequestFacts,
     ScopeHolding, Site, StatementBody, StatementExplanation, Status, SubjectMatch,
@@ -33,7 +35,11 @@ pub(super) fn explain(
             .iter()
             .filter_map(|name| explainer.scope_index(name))
             .collect();
-        let hypothesis = principal.with_added(&added, with_scopes(&context, &added));
+        let mut scopes = context.hypothesis();
+        for scope in &added {
+            context.grant(&mut scopes, ScopeId::from_index(*scope));
+        }
+        let hypothesis = principal.with_added(&added, scopes);
         let context = Context {
             principal: &hypothesis,
             ..context
@@ -55,81 +61,122 @@ fn decide_request(
     context: &Context<'_, '_>,
     request: &RequestFacts,
 ) -> (Outcome, String, Vec<Evaluation>) {
-    let first = evaluate(context, request.kind, request.action, &request.name);
-    let mut decision = first.decision.clone();
-    let mut why = first.why.clone();
-    let mut evaluations = vec![first];
-    if request.action == Action::List && decision.reason == Reason::NoRule {
-        let use_action = request.kind.use_action();
-        let favoured = Context {
-            arguments: Arguments::Favourable,
-            ..*context
-        };
-        let using = evaluate(&favoured, request.kind, use_action, &request.name);
-        why = words::listing_follows_use(use_action, &using.decision);
-        if using.decision.effect == Effect::Allow {
-            decision = using.decision.clone();
-        }
-        evaluations.push(using);
+    let kind = request.kind;
+    let name = request.name.as_str();
+    if request.action != Action::List {
+        let matching = Matching::new(context, kind, request.action, name);
+        let verdict = decide::decide(context, matching.program());
+        let evaluation = evaluation(context, kind, name, &matching, &verdict);
+        return (
+            evaluation.decision.clone(),
+            evaluation.why.clone(),
+            vec![evaluation],
+        );
     }
-    (decision, why, evaluations)
+    let use_action = kind.use_action();
+    let listing = Matching::new(context, kind, Action::List, name);
+    let using = Matching::new(context, kind, use_action, name);
+    let verdicts = decide::list(context, listing.program(), using.program());
+    let first = evaluation(context, kind, name, &listing, &verdicts.listing);
+    let Some(used) = &verdicts.using else {
+        return (first.decision.clone(), first.why.clone(), vec![first]);
+    };
+    let second = evaluation(&context.favourable(), kind, name, &using, used);
+    let why = words::listing_follows_use(use_action, &second.decision);
+    let decision = if used.is_allowed() {
+        second.decision.clone()
+    } else {
+        first.decision.clone()
+    };
+    (decision, why, vec![first, second])
 }
 
-/// The path the procedure took: which statement decided, and how.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Path {
-    Denied(usize),
-    Requirement(usize),
-    Allowed(usize),
-    StepUp(usize, Vec<String>),
-    NoRule,
+/// The statements matching one action on one name, in policy order and as the
+/// procedure's program.
+struct Matching<'s> {
+    action: Action,
+    /// Every matching statement with the pattern that matched.
+    all: Vec<(Matched<'s>, String)>,
+    denies: Vec<Matched<'s>>,
+    requirements: Vec<Matched<'s>>,
+    allows: Vec<Matched<'s>>,
+}
+
+impl<'s> Matching<'s> {
+    fn new(context: &Context<'s, '_>, kind: Kind, action: Action, name: &str) -> Matching<'s> {
+        let policy = context.explainer.policy;
+        let mut matching = Matching {
+            action,
+            all: Vec::new(),
+            denies: Vec::new(),
+            requirements: Vec::new(),
+            allows: Vec::new(),
+        };
+        for (index, statement) in policy.statements.iter().enumerate() {
+            let Some(glob) = statement.matching_pattern(kind, action, name) else {
+                continue;
+            };
+            let matched = Matched::new(policy, index, statement);
+            let list = match &statement.body {
+                Body::Requirement { .. } => &mut matching.requirements,
+                Body::Rule {
+                    effect: Effect::Deny,
+                    ..
+                } => &mut matching.denies,
+                Body::Rule {
+                    effect: Effect::Allow,
+                    ..
+                } => &mut matching.allows,
+            };
+            list.push(matched.clone());
+            matching.all.push((matched, glob.as_str().to_string()));
+        }
+        matching
+    }
+
+    fn program(&self) -> decide::Program<'_, Matched<'s>, Matched<'s>> {
+        decide::Program {
+            denies: &self.denies,
+            requirements: &self.requirements,
+            allows: &self.allows,
+        }
+    }
 }
 
 /// One action on one name: every matching statement, the decision, and why.
-fn evaluate(context: &Context<'_, '_>, kind: Kind, action: Action, name: &str) -> Evaluation {
-    let policy = context.explainer.policy;
-    let matching: Vec<(usize, &Statement, String)> = policy
-        .statements
+fn evaluation(
+    context: &Context<'_, '_>,
+    kind: Kind,
+    name: &str,
+    matching: &Matching<'_>,
+    verdict: &Verdict<'_, Matched<'_>, Matched<'_>>,
+) -> Evaluation {
+    let mut statements: Vec<StatementExplanation> = matching
+        .all
         .iter()
-        .enumerate()
-        .filter(|(_, statement)| statement.kind == kind && has_action(statement, action))
-        .filter_map(|(index, statement)| {
-            let (glob, _) = statement.patterns.iter().find(|(g, _)| g.is_match(name))?;
-            Some((index, statement, glob.as_str().to_string()))
+        .map(|(matched, pattern)| {
+            explain_statement(context, matched.index, matched.statement, pattern)
         })
         .collect();
-    let mut statements: Vec<StatementExplanation> = matching
-        .iter()
-        .map(|(index, statement, pattern)| explain_statement(context, *index, statement, pattern))
-        .collect();
-    let path = decide(context, &matching, &statements);
-    if let Path::StepUp(index, scopes) = &path {
-        let deciding = statements.iter_mut().find(|s| s.index == *index);
+    let decision = outcome(context.explainer, verdict);
+    if let Verdict::StepUp(rule, _) = verdict {
+        let deciding = statements.iter_mut().find(|s| s.index == rule.index);
         if let Some(statement) = deciding {
             statement.status = Status::DoesNotHold {
-                step_up: Some(scopes.clone()),
+                step_up: Some(decision.missing_scopes.clone()),
             };
         }
     }
-    let decision = outcome(context.explainer, &path, &statements);
     for statement in &mut statements {
         statement.decides = decision.statement == Some(statement.index);
         statement.note = words::note(statement, &decision);
     }
-    let why = words::why(kind, action, name, &decision, &statements);
+    let why = words::why(kind, matching.action, name, &decision, &statements);
     Evaluation {
-        action,
+        action: matching.action,
         statements,
         decision,
         why,
-    }
-}
-
-fn has_action(statement: &Statement, action: Action) -> bool {
-    if action == Action::List {
-        statement.actions.list
-    } else {
-        statement.actions.use_
     }
 }
 
@@ -238,7 +285,7 @@ fn explain_condition(context: &Context<'_, '_>, cond: &Cond) -> ConditionExplana
                 mode: ConditionMode::Unless,
                 text: words::one_line(written),
                 value: tree.value,
-                applies: not(tree.value),
+                applies: !tree.value,
                 tree,
             }
         }
@@ -255,66 +302,35 @@ fn explain_condition(context: &Context<'_, '_>, cond: &Cond) -> ConditionExplana
     }
 }
 
-/// Steps 1-4 of "Deciding" over the matching statements.
-fn decide(
-    context: &Context<'_, '_>,
-    matching: &[(usize, &Statement, String)],
-    statements: &[StatementExplanation],
-) -> Path {
-    // Only deny rules fire and only allow rules hold; statements are in policy order.
-    let first = |wanted: fn(&Status) -> bool| {
-        statements
-            .iter()
-            .find(|statement| wanted(&statement.status))
-            .map(|statement| statement.index)
-    };
-    if let Some(deny) = first(|status| *status == Status::Fires) {
-        return Path::Denied(deny);
-    }
-    if let Some(requirement) = first(|status| matches!(status, Status::Unmet { .. })) {
-        return Path::Requirement(requirement);
-    }
-    if let Some(allow) = first(|status| *status == Status::Holds) {
-        return Path::Allowed(allow);
-    }
-    match step_up::find(context, matching, statements) {
-        Some((index, scopes)) => Path::StepUp(index, scopes),
-        None => Path::NoRule,
-    }
-}
-
-fn outcome(explainer: &Explainer<'_>, path: &Path, statements: &[StatementExplanation]) -> Outcome {
-    let decided = |effect, reason, index: usize, missing_scopes: Vec<String>| Outcome {
-        effect,
-        reason,
-        rule: explainer.site(index),
-        missing_scopes,
-        statement: Some(index),
-    };
-    match path {
-        Path::Denied(index) => decided(Effect::Deny, Reason::Denied, *index, Vec::new()),
-        Path::Requirement(index) => {
-            let mut missing: Vec<String> = Vec::new();
-            for statement in statements {
-                if let Status::Unmet { missing: lacking } = &statement.status {
-                    for scope in lacking {
-                        if !missing.contains(scope) {
-                            missing.push(scope.clone());
-                        }
-                    }
-                }
-            }
-            missing.sort_unstable();
-            decided(Effect::Deny, Reason::InsufficientScope, *index, missing)
+/// The decision of a verdict, with the deciding statement's site and the missing scopes
+/// by name, sorted.
+fn outcome(explainer: &Explainer<'_>, verdict: &Verdict<'_, Matched<'_>, Matched<'_>>) -> Outcome {
+    let decided = |effect, reason, index: usize, scopes: Option<&decide::Scopes>| {
+        let mut missing_scopes: Vec<String> = scopes
+            .into_iter()
+            .flat_map(|scopes| &scopes.missing)
+            .map(|scope| explainer.scope_name(scope.index()))
+            .collect();
+        missing_scopes.sort_unstable();
+        missing_scopes.dedup();
+        Outcome {
+            effect,
+            reason,
+            rule: explainer.site(index),
+            missing_scopes,
+            statement: Some(index),
         }
-        Path::Allowed(index) => decided(Effect::Allow, Reason::Allowed, *index, Vec::new()),
-        Path::StepUp(index, scopes) => decided(
+    };
+    match verdict {
+        Verdict::Denied(rule) => decided(Effect::Deny, Reason::Denied, rule.index, None),
+        Verdict::Unmet(requirement, scopes) | Verdict::StepUp(requirement, scopes) => decided(
             Effect::Deny,
             Reason::InsufficientScope,
-            *index,
-            scopes.clone(),
+            requirement.index,
+            Some(scopes),
         ),
-        Path::NoRule => Outcome {
+        Verdict::Allowed(rule) => decided(Effect::Allow, Reason::Allowed, rule.index, None),
+        Verdict::NoRule => Outcome {
             effect: Effect::Deny,
             reason: Reason::NoRule,
             rule: None,

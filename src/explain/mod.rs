@@ -4,10 +4,10 @@
 //! compiled table, keeping everything a person needs to follow the decision: the
 //! principal as derived from the claims, every statement that matched the request's kind,
 //! action and name, whether each rule's subject matched, each condition atom's value
-//! with what it read, and why the deciding statement won. It is a separate code path
-//! from [`crate::eval::Engine`], which stays untouched, so explanations cost nothing
-//! when not asked for; its decision is the engine's (the tests compare them on every
-//! case of the corpora).
+//! with what it read, and why the deciding statement won. It runs the one decision
+//! procedure (`crate::decide`) with facts read from the checked policy, so explanations
+//! cost the engine nothing; the tests hold its decision against the engine's on every
+//! case of the corpora.
 //!
 //! ```
 //! use toolgate::ast::{Action, Kind};
@@ -33,7 +33,6 @@ mod decide;
 mod model;
 mod principal;
 mod serial;
-mod step_up;
 mod words;
 
 use ahash::AHashMap;
@@ -69,22 +68,22 @@ pub struct Explainer<'p> {
 impl<'p> Explainer<'p> {
     /// An explainer of `policy`, whose text is in `sources`.
     pub fn new(sources: &'p Sources, policy: &'p CheckedPolicy) -> Explainer<'p> {
-        let role_parents: Vec<Vec<usize>> = policy
-            .roles
+        let role_closure = policy
+            .role_closures()
             .iter()
-            .map(|role| role.parents.iter().map(|id| id.index()).collect())
+            .map(|reached| reached.iter().map(|role| role.index()).collect())
             .collect();
-        let scope_implies: Vec<Vec<usize>> = policy
-            .scopes
+        let scope_closure = policy
+            .scope_closures()
             .iter()
-            .map(|scope| scope.implies.iter().map(|id| id.index()).collect())
+            .map(|reached| reached.iter().map(|scope| scope.index()).collect())
             .collect();
         Explainer {
             sources,
             policy,
             ranges: condition::ranges_as_written(sources),
-            role_closure: closures(&role_parents),
-            scope_closure: closures(&scope_implies),
+            role_closure,
+            scope_closure,
             favourable: condition::favourable_values(policy),
         }
     }
@@ -144,23 +143,4 @@ impl Explainer<'_> {
             .get(index)
             .map_or_else(String::new, |role| role.name.clone())
     }
-}
-
-/// For each node, itself and every node reachable from it, breadth first.
-fn closures(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
-    (0..edges.len())
-        .map(|start| {
-            let mut reached = vec![start];
-            let mut next = 0;
-            while let Some(node) = reached.get(next).copied() {
-                next += 1;
-                for target in edges.get(node).into_iter().flatten() {
-                    if !reached.contains(target) {
-                        reached.push(*target);
-                    }
-                }
-            }
-            reached
-        })
-        .collect()
 }

@@ -1,58 +1,25 @@
-//! The decision procedure of docs/language.md ("Deciding"), run on one assignment of a
-//! cell's atoms: written again over the matrix's simplified programs, not borrowed
-//! from the engine, so that the tests can hold the two against each other.
+//! The matrix's facts for the one decision procedure ([`crate::decide`]): one
+//! assignment of a cell's atoms, over the programs simplified for the row.
 
 use crate::check::CheckedPolicy;
-use crate::eval::next_combination;
-use crate::eval::STEP_UP_MAX_TRIES;
+use crate::decide::{self, Truth};
 use crate::ids::ScopeId;
 
-use super::node::{Env, Truth};
-use super::program::{Program, Rule};
-
-/// How one program ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// A matching allow rule holds.
-    Allowed,
-    /// A matching deny rule holds or is unknown.
-    Denied,
-    /// A requirement is unmet, or scopes would make an allow rule hold.
-    MissingScopes,
-    /// Nothing allows it.
-    NoRule,
-}
+use super::node::Env;
+use super::program::{Program, Requirement, Rule};
 
 /// The scope implication closure of a policy.
 #[derive(Debug, Clone)]
 pub(crate) struct Closure {
-    /// Each scope with every scope it implies, transitively, itself included.
+    /// Each scope with every scope it implies, transitively, itself included, sorted.
     implied: Vec<Vec<ScopeId>>,
 }
 
 impl Closure {
     /// The closure of `policy`'s `implies` lists.
     pub fn new(policy: &CheckedPolicy) -> Closure {
-        let count = policy.scopes.len();
-        let implied = (0..count)
-            .map(|start| {
-                let mut seen = vec![false; count];
-                let mut stack = vec![ScopeId::from_index(start)];
-                let mut found = Vec::new();
-                while let Some(scope) = stack.pop() {
-                    match seen.get_mut(scope.index()) {
-                        Some(slot) if !*slot => *slot = true,
-                        _ => continue,
-                    }
-                    found.push(scope);
-                    if let Some(declared) = policy.scopes.get(scope.index()) {
-                        stack.extend(declared.implies.iter().copied());
-                    }
-                }
-                found.sort_unstable();
-                found
-            })
-            .collect();
+        let mut implied = policy.scope_closures();
+        implied.iter_mut().for_each(|scopes| scopes.sort_unstable());
         Closure { implied }
     }
 
@@ -71,86 +38,80 @@ pub(crate) struct Decider<'a> {
 impl Decider<'_> {
     /// Whether `use_` (the kind's use action) allows in `env`.
     pub fn allows_use(&self, use_: &Program, env: &Env<'_>) -> bool {
-        self.run(use_, env) == Outcome::Allowed
+        let facts = Assignment {
+            env,
+            closure: self.closure,
+        };
+        decide::decide(&facts, use_.view()).is_allowed()
     }
 
-    /// Whether `list` allows in `env`: listing follows use when `list` ends in `no_rule`.
+    /// Whether `list` allows in `env`: listing follows use when `list` ends in `no_rule`
+    /// (`use_` was simplified with the arguments that favour the caller).
     pub fn allows_list(&self, list: &Program, use_: &Program, env: &Env<'_>) -> bool {
-        match self.run(list, env) {
-            Outcome::Allowed => true,
-            Outcome::NoRule => self.allows_use(use_, env),
-            Outcome::Denied | Outcome::MissingScopes => false,
-        }
+        let facts = Assignment {
+            env,
+            closure: self.closure,
+        };
+        decide::list(&facts, list.view(), use_.view()).is_allowed()
+    }
+}
+
+/// One assignment of a cell's atoms. Every rule of a program already matches the row
+/// (others were left out), and its `arg` atoms were lowered to the values the program
+/// was built for.
+#[derive(Clone, Copy)]
+struct Assignment<'a> {
+    env: &'a Env<'a>,
+    closure: &'a Closure,
+}
+
+impl decide::Facts for Assignment<'_> {
+    type Rule = Rule;
+    type Requirement = Requirement;
+    type Hypothesis = Vec<bool>;
+
+    fn matches(&self, _: &Rule) -> bool {
+        true
     }
 
-    /// How `program` ends in `env`.
-    pub fn run(&self, program: &Program, env: &Env<'_>) -> Outcome {
-        let held = |scope: &ScopeId| env.scopes.get(scope.index()).copied().unwrap_or(false);
-        if program
-            .denies
-            .iter()
-            .any(|rule| rule.condition.truth(env, env.scopes) != Truth::False)
-        {
-            return Outcome::Denied;
-        }
-        let mut required = program.requirements.iter().flat_map(|r| &r.scopes);
-        if required.any(|scope| !held(scope)) {
-            return Outcome::MissingScopes;
-        }
-        if program
-            .allows
-            .iter()
-            .any(|rule| rule.condition.truth(env, env.scopes) == Truth::True)
-        {
-            return Outcome::Allowed;
-        }
-        let step_up = program
-            .allows
-            .iter()
-            .filter(|rule| rule.has_condition)
-            .any(|rule| self.steps_up(rule, env));
-        if step_up {
-            Outcome::MissingScopes
-        } else {
-            Outcome::NoRule
-        }
+    fn truth(&self, rule: &Rule) -> Truth {
+        rule.condition.truth(self.env, self.env.scopes)
     }
 
-    /// Whether adding some of the scopes the rule's condition names (and the token lacks)
-    /// makes it hold, trying sets by size and then lexicographically, at most
-    /// [`STEP_UP_MAX_TRIES`] of them, as the engine does.
-    fn steps_up(&self, rule: &Rule, env: &Env<'_>) -> bool {
-        let candidates: Vec<ScopeId> = rule
-            .named_scopes
-            .iter()
-            .copied()
-            .filter(|scope| !env.scopes.get(scope.index()).copied().unwrap_or(false))
-            .collect();
-        let mut tries = 0;
-        let mut scopes = env.scopes.to_vec();
-        for size in 1..=candidates.len() {
-            let mut chosen: Vec<usize> = (0..size).collect();
-            loop {
-                tries += 1;
-                if tries > STEP_UP_MAX_TRIES {
-                    return false;
-                }
-                scopes.copy_from_slice(env.scopes);
-                for scope in chosen.iter().filter_map(|index| candidates.get(*index)) {
-                    for implied in self.closure.of(*scope) {
-                        if let Some(slot) = scopes.get_mut(implied.index()) {
-                            *slot = true;
-                        }
-                    }
-                }
-                if rule.condition.truth(env, &scopes) == Truth::True {
-                    return true;
-                }
-                if !next_combination(&mut chosen, candidates.len()) {
-                    break;
-                }
+    fn truth_with(&self, rule: &Rule, hypothesis: &Vec<bool>) -> Truth {
+        rule.condition.truth(self.env, hypothesis)
+    }
+
+    fn named_scopes<'s>(&'s self, rule: &'s Rule) -> Option<&'s [ScopeId]> {
+        rule.has_condition.then_some(rule.named_scopes.as_slice())
+    }
+
+    fn required<'s>(&'s self, requirement: &'s Requirement) -> &'s [ScopeId] {
+        &requirement.scopes
+    }
+
+    fn held(&self, scope: ScopeId) -> bool {
+        self.env.scopes.get(scope.index()).copied().unwrap_or(false)
+    }
+
+    fn hypothesis(&self) -> Vec<bool> {
+        self.env.scopes.to_vec()
+    }
+
+    fn reset(&self, hypothesis: &mut Vec<bool>) {
+        hypothesis.clear();
+        hypothesis.extend_from_slice(self.env.scopes);
+    }
+
+    fn grant(&self, hypothesis: &mut Vec<bool>, scope: ScopeId) {
+        for implied in self.closure.of(scope) {
+            if let Some(slot) = hypothesis.get_mut(implied.index()) {
+                *slot = true;
             }
         }
-        false
+    }
+
+    fn favourable(&self) -> Self {
+        *self
     }
 }

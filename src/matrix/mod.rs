@@ -16,7 +16,8 @@
 //! (`program`); the atoms left — scopes, client and claim tests, networks, windows and
 //! instants — are given every combination a request can produce (`space`, with
 //! `network` and `clock` finding the address and time combinations); and each
-//! assignment runs through the decision procedure (`decide`, `evaluate`). Cells
+//! assignment runs through the one decision procedure (`crate::decide`, with the
+//! facts of `decide` and the enumeration of `evaluate`). Cells
 //! with more than [`Config::limit`] assignments are reported conditional (unless a
 //! deny always applies) without enumeration.
 
@@ -185,10 +186,11 @@ pub fn build(
         time: clock::TimeStates::new(policy),
         config: *config,
     };
-    let roles = rows(policy);
+    let closures = policy.role_closures();
+    let roles = rows(policy, &closures);
     let mut cells = Vec::with_capacity(roles.len() * names.len() * 2);
     for (role_index, row) in roles.iter().enumerate() {
-        let effective = effective_roles(policy, row.role);
+        let effective = effective_roles(policy, &closures, row.role);
         for (name_index, name) in names.iter().enumerate() {
             for action in [config.kind.use_action(), Action::List] {
                 let mut cell = shared.cell(row, &effective, name, action);
@@ -207,7 +209,7 @@ pub fn build(
 }
 
 /// `anyone`, then each declared role.
-fn rows(policy: &CheckedPolicy) -> Vec<Row> {
+fn rows(policy: &CheckedPolicy, closures: &[Vec<RoleId>]) -> Vec<Row> {
     let mut rows = vec![Row {
         name: "anyone".to_string(),
         role: None,
@@ -216,7 +218,7 @@ fn rows(policy: &CheckedPolicy) -> Vec<Row> {
     }];
     for (index, role) in policy.roles.iter().enumerate() {
         let id = RoleId::from_index(index);
-        let effective = effective_roles(policy, Some(id));
+        let effective = effective_roles(policy, closures, Some(id));
         let effective_roles = policy
             .roles
             .iter()
@@ -234,17 +236,18 @@ fn rows(policy: &CheckedPolicy) -> Vec<Row> {
     rows
 }
 
-/// The effective roles of a principal granted `role`, by role id.
-fn effective_roles(policy: &CheckedPolicy, role: Option<RoleId>) -> Vec<bool> {
+/// The effective roles of a principal granted `role`, by role id (`closures` are the
+/// policy's role closures).
+fn effective_roles(
+    policy: &CheckedPolicy,
+    closures: &[Vec<RoleId>],
+    role: Option<RoleId>,
+) -> Vec<bool> {
     let mut held = vec![false; policy.roles.len()];
-    let mut stack: Vec<RoleId> = role.into_iter().collect();
-    while let Some(role) = stack.pop() {
-        match held.get_mut(role.index()) {
-            Some(slot) if !*slot => *slot = true,
-            _ => continue,
-        }
-        if let Some(declared) = policy.roles.get(role.index()) {
-            stack.extend(declared.parents.iter().copied());
+    let reached = role.and_then(|role| closures.get(role.index()));
+    for role in reached.into_iter().flatten() {
+        if let Some(slot) = held.get_mut(role.index()) {
+            *slot = true;
         }
     }
     held
@@ -311,13 +314,9 @@ impl Shared<'_> {
     fn argument_paths(&self, name: &str, action: Action) -> Vec<&str> {
         let mut paths: Vec<&str> = Vec::new();
         let matching = self.policy.statements.iter().filter(|statement| {
-            statement.kind == self.config.kind
-                && (action != Action::List || statement.actions.list)
-                && (action == Action::List || statement.actions.use_)
-                && statement
-                    .patterns
-                    .iter()
-                    .any(|(glob, _)| glob.is_match(name))
+            statement
+                .matching_pattern(self.config.kind, action, name)
+                .is_some()
         });
         for path in matching.flat_map(|statement| statement.argument_paths()) {
             if !paths.contains(&path) {

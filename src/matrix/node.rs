@@ -5,35 +5,9 @@
 use jiff::Timestamp;
 
 use crate::check::{ClaimTest, Cond, CondKind};
+use crate::decide::Truth;
 use crate::ids::{NetworkId, ScopeId, WindowId};
 use crate::source::Span;
-
-/// A three-valued truth (missing request data makes `ip in` unknown, an ambiguous claim
-/// path a `claim` test).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Truth {
-    True,
-    False,
-    Unknown,
-}
-
-impl Truth {
-    fn of(value: bool) -> Truth {
-        if value {
-            Truth::True
-        } else {
-            Truth::False
-        }
-    }
-
-    fn not(self) -> Truth {
-        match self {
-            Truth::True => Truth::False,
-            Truth::False => Truth::True,
-            Truth::Unknown => Truth::Unknown,
-        }
-    }
-}
 
 /// An atom whose value the request's facts decide.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -177,31 +151,11 @@ impl Node {
     /// The node's value in `env`, scopes read from `scopes`.
     pub fn truth(&self, env: &Env<'_>, scopes: &[bool]) -> Truth {
         match &self.kind {
-            NodeKind::Const(value) => Truth::of(*value),
+            NodeKind::Const(value) => Truth::from(*value),
             NodeKind::Leaf(leaf) => leaf_truth(leaf, env, scopes),
-            NodeKind::Not(inner) => inner.truth(env, scopes).not(),
-            NodeKind::And(items) => {
-                let mut result = Truth::True;
-                for item in items {
-                    match item.truth(env, scopes) {
-                        Truth::False => return Truth::False,
-                        Truth::Unknown => result = Truth::Unknown,
-                        Truth::True => {}
-                    }
-                }
-                result
-            }
-            NodeKind::Or(items) => {
-                let mut result = Truth::False;
-                for item in items {
-                    match item.truth(env, scopes) {
-                        Truth::True => return Truth::True,
-                        Truth::Unknown => result = Truth::Unknown,
-                        Truth::False => {}
-                    }
-                }
-                result
-            }
+            NodeKind::Not(inner) => !inner.truth(env, scopes),
+            NodeKind::And(items) => Truth::all(items.iter().map(|item| item.truth(env, scopes))),
+            NodeKind::Or(items) => Truth::any(items.iter().map(|item| item.truth(env, scopes))),
         }
     }
 }
@@ -209,15 +163,15 @@ impl Node {
 fn leaf_truth(leaf: &Leaf, env: &Env<'_>, scopes: &[bool]) -> Truth {
     let read = |values: &[bool]| values.get(leaf.slot).copied().unwrap_or(false);
     match &leaf.atom {
-        Atom::Scope(scope) => Truth::of(scopes.get(scope.index()).copied().unwrap_or(false)),
+        Atom::Scope(scope) => Truth::from(scopes.get(scope.index()).copied().unwrap_or(false)),
         Atom::Client(_) | Atom::Claim(_) => match env.principal.get(leaf.slot) {
-            Some(Some(value)) => Truth::of(*value),
+            Some(Some(value)) => Truth::from(*value),
             Some(None) => Truth::Unknown,
             None => Truth::False,
         },
-        Atom::Ip(_) => env.ip.map_or(Truth::Unknown, |ip| Truth::of(read(ip))),
-        Atom::Window(_) | Atom::Before(_) => Truth::of(read(env.time)),
-        Atom::After(_) => Truth::of(!read(env.time)),
+        Atom::Ip(_) => env.ip.map_or(Truth::Unknown, |ip| Truth::from(read(ip))),
+        Atom::Window(_) | Atom::Before(_) => Truth::from(read(env.time)),
+        Atom::After(_) => Truth::from(!read(env.time)),
     }
 }
 

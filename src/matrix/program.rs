@@ -2,7 +2,7 @@
 //! name, with subjects the row's roles satisfy, conditions simplified for the row.
 
 use crate::ast::Effect;
-use crate::ast::Kind;
+use crate::ast::{Action, Kind};
 use crate::check::{Body, CheckedPolicy, CondKind, Statement, Subjects};
 use crate::ids::ScopeId;
 use crate::source::{Sources, Span};
@@ -99,11 +99,10 @@ impl Program {
                     if node.constant() == Some(false) {
                         continue;
                     }
-                    let mut named_scopes = Vec::new();
-                    if let Some(cond) = condition {
-                        cond.scopes_named(&mut named_scopes);
-                    }
-                    named_scopes.sort_by(|a, b| scope_name(policy, *a).cmp(scope_name(policy, *b)));
+                    let named_scopes = condition
+                        .as_ref()
+                        .map(|cond| policy.named_scopes(cond))
+                        .unwrap_or_default();
                     let unless = condition.as_ref().is_some_and(|cond| {
                         matches!(cond.kind, CondKind::Not(_))
                             && sources.text(cond.span).starts_with("unless")
@@ -123,6 +122,15 @@ impl Program {
             }
         }
         program
+    }
+
+    /// The program as the decision procedure reads it.
+    pub fn view(&self) -> crate::decide::Program<'_, Rule, Requirement> {
+        crate::decide::Program {
+            denies: &self.denies,
+            requirements: &self.requirements,
+            allows: &self.allows,
+        }
     }
 
     /// Every rule, denies first.
@@ -157,16 +165,13 @@ impl Program {
 
 fn matches(statement: &Statement, target: Target<'_>) -> bool {
     let action = if target.list {
-        statement.actions.list
+        Action::List
     } else {
-        statement.actions.use_
+        target.kind.use_action()
     };
-    statement.kind == target.kind
-        && action
-        && statement
-            .patterns
-            .iter()
-            .any(|(glob, _)| glob.is_match(target.name))
+    statement
+        .matching_pattern(target.kind, action, target.name)
+        .is_some()
 }
 
 /// The name of a scope id (empty for an id the policy lacks).

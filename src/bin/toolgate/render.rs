@@ -478,3 +478,27 @@ fn flatten_links(markdown: &str) -> String {
     flat.push_str(rest);
     flat
 }
+
+#[cfg(test)]
+mod tests {
+    use toolgate::visible::visible;
+
+    /// The library's `visible` and annotate-snippets (which shows `check`'s source
+    /// lines) follow one rule on every character source lines can hold: everything but
+    /// tab, line feed and the C1 controls, which `visible` shows and source never does.
+    #[test]
+    fn visible_agrees_with_the_diagnostic_renderer() {
+        let every = (0u32..0x3000)
+            .filter_map(char::from_u32)
+            .filter(|c| !matches!(c, '\t' | '\n' | '\u{80}'..='\u{9F}'));
+        for character in every {
+            let text = format!("a{character}b");
+            assert_eq!(
+                visible(&text),
+                annotate_snippets::normalize_untrusted_str(&text),
+                "U+{:04X}",
+                u32::from(character)
+            );
+        }
+    }
+}
