@@ -45,8 +45,6 @@ pub(crate) trait Facts {
     fn held(&self, scope: ScopeId) -> bool;
     /// A hypothesis holding exactly the principal's scopes.
     fn hypothesis(&self) -> Self::Hypothesis;
-    /// Resets `hypothesis` to the principal's scopes.
-    fn reset(&self, hypothesis: &mut Self::Hypothesis);
     /// Adds `scope` and every scope it implies to `hypothesis`.
     fn grant(&self, hypothesis: &mut Self::Hypothesis, scope: ScopeId);
     /// The same facts with every `arg` atom at the value that favours the caller in its
@@ -91,6 +89,7 @@ pub(crate) enum Verdict<'p, R, Q> {
 
 impl<R, Q> Verdict<'_, R, Q> {
     /// Whether the verdict allows.
+    #[inline]
     pub fn is_allowed(&self) -> bool {
         matches!(self, Verdict::Allowed(_))
     }
@@ -132,15 +131,6 @@ pub(crate) struct Listing<'p, R, Q> {
 }
 
 impl<'p, R, Q> Listing<'p, R, Q> {
-    /// The request's verdict: the use's when listing followed use and it allows, else
-    /// the listing's.
-    pub fn verdict(self) -> Verdict<'p, R, Q> {
-        match self.using {
-            Some(using) if using.is_allowed() => using,
-            _ => self.listing,
-        }
-    }
-
     /// Whether the request is allowed.
     pub fn is_allowed(&self) -> bool {
         self.listing.is_allowed() || self.using.as_ref().is_some_and(Verdict::is_allowed)
@@ -148,7 +138,8 @@ impl<'p, R, Q> Listing<'p, R, Q> {
 }
 
 /// Decides a `list` request: the `list` program, and when it ends in `no_rule`, the use
-/// program `using` with the arguments that favour the caller (listing follows use).
+/// program `using` with the arguments that favour the caller (listing follows use);
+/// both verdicts are kept (for `explain`).
 #[inline]
 pub(crate) fn list<'p, F: Facts>(
     facts: &F,
@@ -156,8 +147,34 @@ pub(crate) fn list<'p, F: Facts>(
     using: Program<'p, F::Rule, F::Requirement>,
 ) -> Listing<'p, F::Rule, F::Requirement> {
     let listing = decide(facts, list);
-    let using = matches!(listing, Verdict::NoRule).then(|| decide(&facts.favourable(), using));
+    let using = follows_use(&listing).then(|| decide(&facts.favourable(), using));
     Listing { listing, using }
+}
+
+/// The verdict of a `list` request, as [`list`] decides it, without keeping the
+/// listing's verdict when use decides (the engine's path: nothing is moved twice).
+#[inline]
+pub(crate) fn list_verdict<'p, F: Facts>(
+    facts: &F,
+    list: Program<'p, F::Rule, F::Requirement>,
+    using: Program<'p, F::Rule, F::Requirement>,
+) -> Verdict<'p, F::Rule, F::Requirement> {
+    let listing = decide(facts, list);
+    if !follows_use(&listing) {
+        return listing;
+    }
+    let using = decide(&facts.favourable(), using);
+    if using.is_allowed() {
+        using
+    } else {
+        listing
+    }
+}
+
+/// Whether a listing that ended in `listing` follows use: only `no_rule` does.
+#[inline]
+fn follows_use<R, Q>(listing: &Verdict<'_, R, Q>) -> bool {
+    matches!(listing, Verdict::NoRule)
 }
 
 /// Every missing scope of the unmet requirements, every scope they need, and the first

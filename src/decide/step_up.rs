@@ -16,6 +16,7 @@ pub(crate) const MAX_TRIES: usize = 4096;
 
 /// The smallest step-up over `allows` (in policy order): the rule, the missing scopes,
 /// and with them the held scopes its condition names.
+#[inline]
 pub(super) fn find<'p, F: Facts>(
     facts: &F,
     allows: &'p [F::Rule],
@@ -28,6 +29,9 @@ pub(super) fn find<'p, F: Facts>(
         let Some(named) = facts.named_scopes(rule) else {
             continue;
         };
+        if named.iter().all(|scope| facts.held(*scope)) {
+            continue;
+        }
         let limit = best.as_ref().map_or(usize::MAX, |(_, found)| {
             found.missing.len().saturating_sub(1)
         });
@@ -52,10 +56,6 @@ fn smallest<F: Facts>(
         .copied()
         .filter(|scope| !facts.held(*scope))
         .collect();
-    if candidates.is_empty() || limit == 0 {
-        return None;
-    }
-    let mut hypothesis = facts.hypothesis();
     let mut tries = 0;
     for size in 1..=candidates.len().min(limit) {
         let mut chosen: SmallVec<[usize; 8]> = (0..size).collect();
@@ -64,7 +64,7 @@ fn smallest<F: Facts>(
             if tries > MAX_TRIES {
                 return None;
             }
-            facts.reset(&mut hypothesis);
+            let mut hypothesis = facts.hypothesis();
             let scopes = chosen.iter().filter_map(|index| candidates.get(*index));
             for scope in scopes.clone() {
                 facts.grant(&mut hypothesis, *scope);
