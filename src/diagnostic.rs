@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use crate::limits::{Limit, Limits};
 use crate::source::Span;
 
 /// Error or warning. Errors stop a policy from loading; warnings do not.
@@ -182,6 +183,29 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// The E012 for `found` exceeding `limit` at `span`; `found` is `None` when counting
+    /// stopped at the limit.
+    pub(crate) fn limit_exceeded(
+        limit: Limit,
+        limits: &Limits,
+        span: Span,
+        found: Option<usize>,
+    ) -> Diagnostic {
+        let most = limit.value(limits);
+        let message = match found {
+            Some(found) => format!(
+                "limit exceeded: {found} {}, the most is {most}",
+                limit.unit()
+            ),
+            None => format!("limit exceeded: more than {most} {}", limit.unit()),
+        };
+        Diagnostic::new(Code::E012, span, message).with_help(format!(
+            "{}; the limit is `{}` (see docs/limits.md)",
+            limit.advice(),
+            limit.name()
+        ))
+    }
+
     /// A diagnostic with `code` and `message` at `span`.
     pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
@@ -269,6 +293,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::SourceId;
+
+    #[test]
+    fn exceeding_names_the_limit() {
+        let span = Span::new(SourceId(0), 0, 1);
+        let diagnostic =
+            Diagnostic::limit_exceeded(Limit::PatternChars, &Limits::DEFAULT, span, Some(2000));
+        assert_eq!(diagnostic.code, Code::E012);
+        assert_eq!(
+            diagnostic.message,
+            "limit exceeded: 2000 characters in a pattern, the most is 1024"
+        );
+        assert!(diagnostic
+            .help
+            .unwrap_or_default()
+            .contains("`pattern_chars`"));
+        let open = Diagnostic::limit_exceeded(Limit::Statements, &Limits::DEFAULT, span, None);
+        assert_eq!(open.message, "limit exceeded: more than 100000 statements");
+    }
 
     #[test]
     fn suggestions_are_close_names_only() {

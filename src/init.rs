@@ -51,16 +51,57 @@ pub struct Starter {
 }
 
 /// Why a manifest gives no starter policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InitError(pub String);
+///
+/// When the manifest does not parse, the JSON parser's error, with the line and column,
+/// is the [`source`](std::error::Error::source); the text says what was expected.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum InitError {
+    /// The manifest is not JSON.
+    NotJson(serde_json::Error),
+    /// The manifest is JSON but not a `tools/list` result: no `tools` array, a tool
+    /// without a string `name`, an annotation of the wrong type.
+    NotToolsList(serde_json::Error),
+    /// The manifest lists no tools.
+    NoTools,
+    /// A tool's name is empty.
+    EmptyName,
+    /// A tool is listed twice: its name.
+    ListedTwice(String),
+}
 
-impl fmt::Display for InitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+impl InitError {
+    fn parsing(error: serde_json::Error) -> InitError {
+        match error.classify() {
+            serde_json::error::Category::Data => InitError::NotToolsList(error),
+            serde_json::error::Category::Io
+            | serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof => InitError::NotJson(error),
+        }
     }
 }
 
-impl std::error::Error for InitError {}
+impl fmt::Display for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InitError::NotJson(_) | InitError::NotToolsList(_) => {
+                f.write_str("not an MCP `tools/list` result (`{\"tools\":[{\"name\":...}]}`)")
+            }
+            InitError::NoTools => f.write_str("the manifest lists no tools"),
+            InitError::EmptyName => f.write_str("a tool has an empty name"),
+            InitError::ListedTwice(name) => write!(f, "tool `{name}` is listed twice"),
+        }
+    }
+}
+
+impl std::error::Error for InitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            InitError::NotJson(error) | InitError::NotToolsList(error) => Some(error),
+            InitError::NoTools | InitError::EmptyName | InitError::ListedTwice(_) => None,
+        }
+    }
+}
 
 /// What a tool may do, from its MCP annotations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -170,21 +211,17 @@ pub fn starter(manifest: &str, config: &Config) -> Result<Starter, InitError> {
 }
 
 fn read_tools(manifest: &str) -> Result<Vec<Tool>, InitError> {
-    let manifest: Manifest = serde_json::from_str(manifest).map_err(|error| {
-        InitError(format!(
-            "not an MCP `tools/list` result (`{{\"tools\":[{{\"name\":...}}]}}`): {error}"
-        ))
-    })?;
+    let manifest: Manifest = serde_json::from_str(manifest).map_err(InitError::parsing)?;
     if manifest.tools.is_empty() {
-        return Err(InitError("the manifest lists no tools".to_string()));
+        return Err(InitError::NoTools);
     }
     let mut tools: Vec<Tool> = Vec::with_capacity(manifest.tools.len());
     for entry in manifest.tools {
         if entry.name.is_empty() {
-            return Err(InitError("a tool has an empty name".to_string()));
+            return Err(InitError::EmptyName);
         }
         if tools.iter().any(|tool| tool.name == entry.name) {
-            return Err(InitError(format!("tool `{}` is listed twice", entry.name)));
+            return Err(InitError::ListedTwice(entry.name));
         }
         let arguments = entry
             .input_schema
@@ -700,5 +737,60 @@ mod tests {
         } else {
             ("deny", "reason no_rule".to_string())
         }
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use std::error::Error as _;
+
+    use super::{starter, Config, InitError};
+
+    fn config() -> Config {
+        Config {
+            manifest_path: "tools.json".to_string(),
+            policy_path: "toolgate.policy".to_string(),
+            tests_path: "toolgate.tests".to_string(),
+        }
+    }
+
+    #[test]
+    fn a_manifest_that_does_not_parse_has_the_json_error_as_source() {
+        let error = starter("{\"tools\": [", &config()).unwrap_err();
+        assert!(matches!(error, InitError::NotJson(_)), "{error:?}");
+        let json = error
+            .source()
+            .and_then(|s| s.downcast_ref::<serde_json::Error>());
+        assert!(json.is_some_and(serde_json::Error::is_eof));
+        assert!(error
+            .to_string()
+            .starts_with("not an MCP `tools/list` result"));
+
+        let error = starter(r#"{"tools": [{"title": "x"}]}"#, &config()).unwrap_err();
+        assert!(matches!(error, InitError::NotToolsList(_)), "{error:?}");
+        let json = error
+            .source()
+            .and_then(|s| s.downcast_ref::<serde_json::Error>());
+        assert!(json.is_some_and(serde_json::Error::is_data));
+    }
+
+    #[test]
+    fn what_the_manifest_says_wrong_has_no_source() {
+        for (text, message) in [
+            (r#"{"tools": []}"#, "the manifest lists no tools"),
+            (r#"{"tools": [{"name": ""}]}"#, "a tool has an empty name"),
+            (
+                r#"{"tools": [{"name": "a"}, {"name": "a"}]}"#,
+                "tool `a` is listed twice",
+            ),
+        ] {
+            let error = starter(text, &config()).unwrap_err();
+            assert_eq!(error.to_string(), message);
+            assert!(error.source().is_none());
+        }
+        assert!(matches!(
+            starter(r#"{"tools": [{"name": "a"}, {"name": "a"}]}"#, &config()),
+            Err(InitError::ListedTwice(name)) if name == "a"
+        ));
     }
 }

@@ -83,6 +83,7 @@ mod decide;
 pub mod diagnostic;
 pub mod eval;
 pub mod explain;
+mod fold;
 pub mod format;
 #[cfg(feature = "gate")]
 pub mod gate;

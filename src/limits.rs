@@ -23,9 +23,6 @@
 //! HTTP gate, which their own configurations set.
 #![deny(clippy::indexing_slicing)]
 
-use crate::diagnostic::{Code, Diagnostic};
-use crate::source::Span;
-
 /// The limits a policy is read and checked against. Every field is a maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -140,7 +137,7 @@ impl Limit {
     }
 
     /// What the limit counts, for messages: `bytes of policy text`, `statements`, ...
-    fn unit(self) -> &'static str {
+    pub(crate) fn unit(self) -> &'static str {
         match self {
             Limit::PolicyBytes => "bytes of policy text",
             Limit::Statements => "statements",
@@ -156,7 +153,7 @@ impl Limit {
     }
 
     /// How to get under the limit.
-    fn advice(self) -> &'static str {
+    pub(crate) fn advice(self) -> &'static str {
         match self {
             Limit::PolicyBytes | Limit::Statements | Limit::Roles | Limit::Scopes => {
                 "remove statements the policy does not need, or load it with a higher limit"
@@ -173,30 +170,11 @@ impl Limit {
             }
         }
     }
-
-    /// The E012 for `found` exceeding this limit at `span`; `found` is `None` when
-    /// counting stopped at the limit.
-    pub(crate) fn exceeded(self, limits: &Limits, span: Span, found: Option<usize>) -> Diagnostic {
-        let most = self.value(limits);
-        let message = match found {
-            Some(found) => format!(
-                "limit exceeded: {found} {}, the most is {most}",
-                self.unit()
-            ),
-            None => format!("limit exceeded: more than {most} {}", self.unit()),
-        };
-        Diagnostic::new(Code::E012, span, message).with_help(format!(
-            "{}; the limit is `{}` (see docs/limits.md)",
-            self.advice(),
-            self.name()
-        ))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::SourceId;
 
     #[test]
     fn the_depth_limit_can_only_be_lowered() {
@@ -210,22 +188,5 @@ mod tests {
             ..Limits::default()
         };
         assert_eq!(Limit::ConditionDepth.value(&shallow), 3);
-    }
-
-    #[test]
-    fn exceeding_names_the_limit() {
-        let span = Span::new(SourceId(0), 0, 1);
-        let diagnostic = Limit::PatternChars.exceeded(&Limits::DEFAULT, span, Some(2000));
-        assert_eq!(diagnostic.code, Code::E012);
-        assert_eq!(
-            diagnostic.message,
-            "limit exceeded: 2000 characters in a pattern, the most is 1024"
-        );
-        assert!(diagnostic
-            .help
-            .unwrap_or_default()
-            .contains("`pattern_chars`"));
-        let open = Limit::Statements.exceeded(&Limits::DEFAULT, span, None);
-        assert_eq!(open.message, "limit exceeded: more than 100000 statements");
     }
 }

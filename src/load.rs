@@ -25,7 +25,8 @@ pub struct Loaded {
 /// Why a policy did not load.
 #[derive(Debug)]
 pub enum PolicyError {
-    /// The files could not be read.
+    /// The files could not be read. The text is the [`LoadError`]'s, which
+    /// [`source`](std::error::Error::source) returns.
     Read(LoadError),
     /// The policy has errors; `diagnostics` holds every problem found, warnings included.
     Invalid {
@@ -63,7 +64,14 @@ impl fmt::Display for PolicyError {
     }
 }
 
-impl std::error::Error for PolicyError {}
+impl std::error::Error for PolicyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PolicyError::Read(error) => Some(error),
+            PolicyError::Invalid { .. } => None,
+        }
+    }
+}
 
 /// Parses, checks and compiles a policy within the default [`Limits`].
 pub fn load(sources: Sources) -> Result<Loaded, PolicyError> {
@@ -123,5 +131,30 @@ impl Loaded {
     /// Loads a policy given as text within `limits`.
     pub fn from_text_with(name: &str, text: &str, limits: &Limits) -> Result<Loaded, PolicyError> {
         load_with(Sources::from_text(name, text), limits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_read_error_is_the_source() {
+        let error = Loaded::from_path("/nonexistent/toolgate/x.policy").unwrap_err();
+        let source = error.source().expect("a source");
+        let read = source.downcast_ref::<LoadError>().expect("a LoadError");
+        assert!(matches!(read, LoadError::Io { .. }), "{read:?}");
+        assert_eq!(error.to_string(), read.to_string());
+        let io = read.source().expect("the io error");
+        assert!(io.downcast_ref::<std::io::Error>().is_some());
+    }
+
+    #[test]
+    fn an_invalid_policy_has_no_source() {
+        let error = Loaded::from_text("bad.policy", "allow\n").unwrap_err();
+        assert!(matches!(error, PolicyError::Invalid { .. }));
+        assert!(error.source().is_none());
     }
 }

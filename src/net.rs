@@ -62,28 +62,55 @@ fn unmap_network(network: IpNet) -> IpNet {
     }
 }
 
-/// A set of address ranges, merged and sorted for binary search.
+/// One range of a network as the policy writes it, with the range it denotes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenRange {
+    /// The text as written, e.g. `10.0.0.0/8`, `2001:db8::1` or `::ffff:10.0.0.0/104`.
+    pub text: String,
+    /// The range, normalised as [`parse_cidr`] gives it: host bits cleared, IPv4-mapped
+    /// IPv6 ranges as IPv4.
+    pub network: IpNet,
+}
+
+impl WrittenRange {
+    /// Whether `address` (unmapped first) is in the range, as [`Network::contains`] reads
+    /// a network of this range alone.
+    pub fn contains(&self, address: IpAddr) -> bool {
+        self.network.contains(&unmap(address))
+    }
+}
+
+/// A set of address ranges: the ranges as written, in order, and their union, merged and
+/// sorted for binary search.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Network {
+    ranges: Vec<WrittenRange>,
     v4: Vec<(u32, u32)>,
     v6: Vec<(u128, u128)>,
 }
 
 impl Network {
-    /// The union of `networks`.
-    pub fn new(networks: impl IntoIterator<Item = IpNet>) -> Network {
+    /// The union of `ranges`, which the network keeps as written.
+    pub fn new(ranges: impl IntoIterator<Item = WrittenRange>) -> Network {
+        let ranges: Vec<WrittenRange> = ranges.into_iter().collect();
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
-        for network in networks {
-            match network {
+        for range in &ranges {
+            match range.network {
                 IpNet::V4(net) => v4.push(v4_range(net)),
                 IpNet::V6(net) => v6.push(v6_range(net)),
             }
         }
         Network {
+            ranges,
             v4: merge(v4),
             v6: merge(v6),
         }
+    }
+
+    /// The ranges as the policy writes them, in order (repeats and overlaps kept).
+    pub fn ranges(&self) -> &[WrittenRange] {
+        &self.ranges
     }
 
     /// Whether `address` (unmapped first) is in one of the ranges.
@@ -134,12 +161,15 @@ fn in_ranges<T: Ord + Copy>(ranges: &[(T, T)], value: T) -> bool {
 mod tests {
     use super::*;
 
+    fn written(text: &str) -> WrittenRange {
+        WrittenRange {
+            text: text.to_string(),
+            network: parse_cidr(text).unwrap().network,
+        }
+    }
+
     fn network(cidrs: &[&str]) -> Network {
-        Network::new(
-            cidrs
-                .iter()
-                .map(|text| parse_cidr(text).map(|c| c.network).unwrap()),
-        )
+        Network::new(cidrs.iter().map(|text| written(text)))
     }
 
     fn ip(text: &str) -> IpAddr {
@@ -175,6 +205,47 @@ mod tests {
         let mapped = network(&["::ffff:10.0.0.0/104"]);
         assert!(mapped.contains(ip("10.2.3.4")));
         assert!(!mapped.contains(ip("11.2.3.4")));
+    }
+
+    #[test]
+    fn networks_keep_their_ranges_as_written() {
+        let office = network(&["10.0.0.1/8", "::ffff:10.0.0.0/104", "10.0.0.0/8"]);
+        let texts: Vec<&str> = office
+            .ranges()
+            .iter()
+            .map(|range| range.text.as_str())
+            .collect();
+        assert_eq!(texts, ["10.0.0.1/8", "::ffff:10.0.0.0/104", "10.0.0.0/8"]);
+        let networks: Vec<String> = office
+            .ranges()
+            .iter()
+            .map(|range| range.network.to_string())
+            .collect();
+        assert_eq!(networks, ["10.0.0.0/8", "10.0.0.0/8", "10.0.0.0/8"]);
+    }
+
+    #[test]
+    fn a_range_alone_matches_as_its_network() {
+        let cases = [
+            ("10.0.0.0/8", "::ffff:10.1.2.3", true),
+            ("::ffff:10.0.0.0/104", "10.1.2.3", true),
+            ("::/0", "::ffff:10.1.2.3", false),
+            ("::/0", "10.1.2.3", false),
+            ("0.0.0.0/0", "::1", false),
+            ("2001:db8::/32", "2001:db8::1", true),
+        ];
+        for (text, address, holds) in cases {
+            assert_eq!(
+                written(text).contains(ip(address)),
+                holds,
+                "{text} {address}"
+            );
+            assert_eq!(
+                network(&[text]).contains(ip(address)),
+                holds,
+                "{text} {address}"
+            );
+        }
     }
 
     #[test]

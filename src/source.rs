@@ -318,14 +318,17 @@ fn policy_files(directory: &Path) -> Result<Vec<std::path::PathBuf>, LoadError> 
 }
 
 /// Why a policy could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The text of [`LoadError::Io`] ends with the operating system's message, the text of
+/// the [`std::io::Error`] its [`source`](std::error::Error::source) returns.
+#[derive(Debug)]
 pub enum LoadError {
     /// The file or directory could not be read.
     Io {
         /// The path as given.
         path: String,
-        /// The operating system's message.
-        message: String,
+        /// The operating system's error.
+        source: std::io::Error,
     },
     /// A file is not UTF-8.
     NotUtf8(String),
@@ -342,10 +345,10 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    fn io(path: &Path, error: std::io::Error) -> LoadError {
+    fn io(path: &Path, source: std::io::Error) -> LoadError {
         LoadError::Io {
             path: path.display().to_string(),
-            message: error.to_string(),
+            source,
         }
     }
 }
@@ -353,7 +356,7 @@ impl LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LoadError::Io { path, message } => write!(f, "cannot read `{path}`: {message}"),
+            LoadError::Io { path, source } => write!(f, "cannot read `{path}`: {source}"),
             LoadError::NotUtf8(path) => write!(f, "`{path}` is not UTF-8 text"),
             LoadError::NoPolicyFiles(path) => write!(f, "`{path}` holds no `.policy` file"),
             LoadError::TooLarge { path, limit } => write!(
@@ -365,7 +368,16 @@ impl fmt::Display for LoadError {
     }
 }
 
-impl std::error::Error for LoadError {}
+impl std::error::Error for LoadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LoadError::Io { source, .. } => Some(source),
+            LoadError::NotUtf8(_) | LoadError::NoPolicyFiles(_) | LoadError::TooLarge { .. } => {
+                None
+            }
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -380,6 +392,34 @@ mod tests {
         assert_eq!(file.line_column(5), LineColumn { line: 2, column: 2 });
         assert_eq!(file.line_text(2), "\u{e9}x y");
         assert_eq!(file.line_column(99), LineColumn { line: 3, column: 1 });
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use std::error::Error as _;
+
+    use super::{LoadError, Sources};
+
+    #[test]
+    fn a_missing_file_has_the_io_error_as_source() {
+        let error = Sources::from_path("/nonexistent/toolgate/x.policy").unwrap_err();
+        assert!(matches!(error, LoadError::Io { .. }), "{error:?}");
+        let source = error.source().expect("a source");
+        let io = source
+            .downcast_ref::<std::io::Error>()
+            .expect("an io::Error");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        assert_eq!(
+            error.to_string(),
+            format!("cannot read `/nonexistent/toolgate/x.policy`: {io}")
+        );
+    }
+
+    #[test]
+    fn errors_made_here_have_no_source() {
+        let error = LoadError::NotUtf8("x.policy".to_string());
+        assert!(error.source().is_none());
     }
 }
 

@@ -42,6 +42,9 @@ pub struct Table {
     pub(crate) networks: Vec<Network>,
     pub(crate) windows: Vec<WindowSpec>,
     pub(crate) kinds: [NameIndex; 3],
+    /// Per kind, the patterns of the deny rules on its use action, for
+    /// [`crate::Engine::deny_spelled_like`].
+    pub(crate) deny_spellings: [Vec<DenySpelling>; 3],
 }
 
 impl Table {
@@ -145,6 +148,16 @@ pub(crate) enum Node {
     Not(Box<Node>),
     And(Box<[Node]>),
     Or(Box<[Node]>),
+}
+
+/// A deny rule's pattern as written and case-folded.
+#[derive(Debug)]
+pub(crate) struct DenySpelling {
+    pub written: Glob,
+    pub folded: Glob,
+    /// Whether folding changed the pattern.
+    pub changed: bool,
+    pub statement: StatementId,
 }
 
 /// What the decision needs of a rule or requirement.

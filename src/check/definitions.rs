@@ -7,7 +7,7 @@ use super::{graph, values, Checker, ClaimsMap, Role};
 use crate::ast::{self, StatementKind};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ids::{NetworkId, RoleId, ScopeId, WindowId};
-use crate::net::Network;
+use crate::net::{Network, WrittenRange};
 use crate::source::Span;
 use crate::window::WindowSpec;
 
@@ -194,7 +194,10 @@ impl<'a> Checker<'a> {
                     if let Some(warning) = values::host_bits_warning(cidr, &parsed) {
                         self.report(warning);
                     }
-                    ranges.push(parsed.network);
+                    ranges.push(WrittenRange {
+                        text: cidr.text.clone(),
+                        network: parsed.network,
+                    });
                 }
                 Err(diagnostic) => self.report(diagnostic),
             }

@@ -23,7 +23,8 @@ pub struct CheckedPolicy {
     pub roles: Vec<Role>,
     /// Every scope named anywhere, indexed by [`ScopeId`].
     pub scopes: Vec<Scope>,
-    /// Named and inline networks, indexed by [`NetworkId`].
+    /// Named and inline networks, indexed by [`NetworkId`], each keeping its ranges as
+    /// written ([`Network::ranges`]).
     pub networks: Vec<Network>,
     /// Named and inline windows, indexed by [`WindowId`].
     pub windows: Vec<WindowSpec>,

@@ -18,16 +18,47 @@ pub struct ToolManifest {
 }
 
 /// Why a manifest could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManifestError(pub String);
+///
+/// The text says what was expected; the JSON parser's error, with the line and column,
+/// is the [`source`](std::error::Error::source).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// The text is not JSON.
+    NotJson(serde_json::Error),
+    /// The text is JSON but not a `tools/list` result: no `tools` array, or a tool
+    /// without a string `name`.
+    NotToolsList(serde_json::Error),
+}
 
-impl fmt::Display for ManifestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+impl ManifestError {
+    fn of(error: serde_json::Error) -> ManifestError {
+        match error.classify() {
+            serde_json::error::Category::Data => ManifestError::NotToolsList(error),
+            serde_json::error::Category::Io
+            | serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof => ManifestError::NotJson(error),
+        }
     }
 }
 
-impl std::error::Error for ManifestError {}
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ManifestError::NotJson(_) | ManifestError::NotToolsList(_) => {
+                f.write_str("not an MCP `tools/list` result (`{\"tools\":[{\"name\":...}]}`)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ManifestError::NotJson(error) | ManifestError::NotToolsList(error) => Some(error),
+        }
+    }
+}
 
 #[derive(Deserialize)]
 struct ListResult {
@@ -55,11 +86,7 @@ impl ToolManifest {
     /// id the caller gives the manifest's text in its [`crate::source::Sources`], so that
     /// diagnostics can point at a tool's name.
     pub fn parse(text: &str, source: SourceId) -> Result<ToolManifest, ManifestError> {
-        let list: ListResult = serde_json::from_str(text).map_err(|error| {
-            ManifestError(format!(
-                "not an MCP `tools/list` result (`{{\"tools\":[{{\"name\":...}}]}}`): {error}"
-            ))
-        })?;
+        let list: ListResult = serde_json::from_str(text).map_err(ManifestError::of)?;
         let mut from = 0;
         let properties = list
             .tools
@@ -130,7 +157,26 @@ mod tests {
 
     #[test]
     fn rejects_other_documents() {
+        use std::error::Error as _;
         let error = ToolManifest::parse("[1, 2]", SourceId(0)).unwrap_err();
-        assert!(error.0.contains("tools/list"));
+        assert!(matches!(error, ManifestError::NotToolsList(_)), "{error:?}");
+        assert!(error.to_string().contains("tools/list"));
+        let json = error
+            .source()
+            .and_then(|s| s.downcast_ref::<serde_json::Error>());
+        assert!(json.is_some_and(serde_json::Error::is_data));
+        let nameless = ToolManifest::parse(r#"{"tools": [{"title": "x"}]}"#, SourceId(0));
+        assert!(matches!(nameless, Err(ManifestError::NotToolsList(_))));
+    }
+
+    #[test]
+    fn rejects_text_that_is_not_json() {
+        use std::error::Error as _;
+        let error = ToolManifest::parse("{\"tools\": [", SourceId(0)).unwrap_err();
+        assert!(matches!(error, ManifestError::NotJson(_)), "{error:?}");
+        let json = error
+            .source()
+            .and_then(|s| s.downcast_ref::<serde_json::Error>());
+        assert!(json.is_some_and(serde_json::Error::is_eof));
     }
 }

@@ -18,7 +18,8 @@ use crate::check::{Body, CheckedPolicy, Subjects};
 use crate::ids::{Bits, RoleId, ScopeId, StatementId};
 use crate::source::Sources;
 use crate::table::{
-    CompiledBody, CompiledStatement, Entry, RoleIndex, RuleSite, ScopeIndex, SubjectSet, Table,
+    CompiledBody, CompiledStatement, DenySpelling, Entry, RoleIndex, RuleSite, ScopeIndex,
+    SubjectSet, Table,
 };
 
 pub(crate) use names::{build_class, kind_index, matching};
@@ -74,7 +75,45 @@ pub fn compile(sources: &Sources, policy: &CheckedPolicy) -> Table {
         networks: policy.networks.clone(),
         windows: policy.windows.clone(),
         kinds,
+        deny_spellings: Kind::ALL.map(|kind| deny_spellings(policy, kind)),
     }
+}
+
+/// The patterns of `kind`'s deny rules on its use action, written and case-folded.
+fn deny_spellings(policy: &CheckedPolicy, kind: Kind) -> Vec<DenySpelling> {
+    // A folded pattern has the characters and wildcards of the written one, which
+    // passed the policy's limits when it was parsed.
+    let unbounded = crate::limits::Limits {
+        pattern_chars: usize::MAX,
+        pattern_wildcards: usize::MAX,
+        ..crate::limits::Limits::default()
+    };
+    let mut spellings = Vec::new();
+    for (index, statement) in policy.statements.iter().enumerate() {
+        let denies = matches!(
+            statement.body,
+            Body::Rule {
+                effect: Effect::Deny,
+                ..
+            }
+        );
+        if statement.kind != kind || !denies || !statement.actions.use_ {
+            continue;
+        }
+        for (written, _) in &statement.patterns {
+            let folded = crate::fold::fold(written.as_str());
+            let Ok(folded_glob) = crate::glob::Glob::parse_within(&folded, &unbounded) else {
+                continue;
+            };
+            spellings.push(DenySpelling {
+                changed: folded != written.as_str(),
+                written: written.clone(),
+                folded: folded_glob,
+                statement: StatementId::from_index(index),
+            });
+        }
+    }
+    spellings
 }
 
 fn subject_set(subjects: &Subjects) -> SubjectSet {

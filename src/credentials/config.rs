@@ -187,8 +187,9 @@ impl JwtConfig {
     /// The claims preset configured, if any.
     pub fn claims_preset(&self) -> Result<Option<ClaimsPreset>, ConfigError> {
         if let Some(claim) = &self.roles_claim {
-            ClaimPath::parse(claim)
-                .map_err(|error| ConfigError::new("jwt.roles_claim", error.to_string()))?;
+            ClaimPath::parse(claim).map_err(|error| {
+                ConfigError::with_source("jwt.roles_claim", error.to_string(), error)
+            })?;
         }
         let options = PresetOptions {
             roles_claim: self.roles_claim.clone(),
@@ -348,9 +349,8 @@ impl JwtConfig {
     }
 
     async fn keys(&self, source: &'static str) -> Result<Keys, ConfigError> {
-        let fixed = |text: Result<KeySet, String>| -> Result<Keys, ConfigError> {
-            text.map(Keys::from)
-                .map_err(|error| ConfigError::new(source, error))
+        let fail = |error: super::keys::KeyError| {
+            ConfigError::with_source(source, error.to_string(), error)
         };
         match source {
             "jwt.jwks_file" | "jwt.jwk_file" | "jwt.pem_file" => {
@@ -359,29 +359,26 @@ impl JwtConfig {
                     .find_map(Option::as_ref)
                     .cloned()
                     .unwrap_or_default();
-                let text = files::read_capped(&path, files::MAX_LIST_BYTES);
-                if source == "jwt.pem_file" {
-                    fixed(text.and_then(|text| {
-                        KeySet::from_pem(text.as_bytes()).map_err(|e| e.to_string())
-                    }))
+                let text = files::read_capped(&path, files::MAX_LIST_BYTES)
+                    .map_err(|error| ConfigError::with_source(source, error.to_string(), error))?;
+                let keys = if source == "jwt.pem_file" {
+                    KeySet::from_pem(text.as_bytes())
                 } else {
-                    fixed(
-                        text.and_then(|text| {
-                            KeySet::from_jwk_text(&text).map_err(|e| e.to_string())
-                        }),
-                    )
-                }
+                    KeySet::from_jwk_text(&text)
+                };
+                keys.map(Keys::from).map_err(fail)
             }
-            "jwt.jwks" => fixed(
-                KeySet::from_jwk_text(self.jwks.as_deref().unwrap_or_default())
-                    .map_err(|e| e.to_string()),
-            ),
+            "jwt.jwks" => KeySet::from_jwk_text(self.jwks.as_deref().unwrap_or_default())
+                .map(Keys::from)
+                .map_err(fail),
             _ => self.remote_keys(source).await,
         }
     }
 
     async fn remote_keys(&self, source: &'static str) -> Result<Keys, ConfigError> {
-        let fail = |error: super::keys::KeyError| ConfigError::new(source, error.to_string());
+        let fail = |error: super::keys::KeyError| {
+            ConfigError::with_source(source, error.to_string(), error)
+        };
         let timeout = Duration::from_secs(self.fetch_timeout_seconds.max(1));
         let url = match &self.jwks_url {
             Some(url) => url.clone(),
@@ -411,7 +408,8 @@ impl JwtConfig {
         };
         let key = "jwt.hs256_secret_file";
         let bytes = std::fs::read(path).map_err(|error| {
-            ConfigError::new(key, format!("cannot read `{}`: {error}", path.display()))
+            let message = format!("cannot read `{}`: {error}", path.display());
+            ConfigError::with_source(key, message, error)
         })?;
         let secret = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
         let secret = secret.strip_suffix(b"\r").unwrap_or(secret);

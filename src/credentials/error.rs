@@ -1,6 +1,7 @@
 //! The typed taxonomy of refused credentials, and configuration errors.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Why a presented credential was refused. Every variant becomes `401 invalid_token`;
 /// [`CredentialError::description`] is the short `error_description`, which names no
@@ -180,10 +181,16 @@ impl std::error::Error for CredentialError {}
 
 /// A configuration that cannot work, naming the key at fault
 /// (`` `jwt.algorithms`: unknown algorithm `RS999` ``).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// When another error caused it (a file that cannot be read, keys that do not parse or
+/// cannot be fetched), that error is the [`source`](std::error::Error::source), and the
+/// message ends with its text. Two configuration errors are equal when their keys and
+/// messages are.
+#[derive(Debug, Clone)]
 pub struct ConfigError {
     key: String,
     message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 impl ConfigError {
@@ -192,6 +199,21 @@ impl ConfigError {
         ConfigError {
             key: key.into(),
             message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An error about configuration key `key` caused by `source`; `message` says what
+    /// went wrong, ending with the source's text as this crate's messages do.
+    pub fn with_source(
+        key: impl Into<String>,
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> ConfigError {
+        ConfigError {
+            key: key.into(),
+            message: message.into(),
+            source: Some(Arc::new(source)),
         }
     }
 
@@ -212,4 +234,71 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl PartialEq for ConfigError {
+    fn eq(&self, other: &ConfigError) -> bool {
+        self.key == other.key && self.message == other.message
+    }
+}
+
+impl Eq for ConfigError {}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let source: &(dyn std::error::Error + 'static) = self.source.as_deref()?;
+        Some(source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::ConfigError;
+    use crate::credentials::keys::KeyError;
+    use crate::credentials::{JwtConfig, Revocations};
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_the_source() {
+        let error = Revocations::new()
+            .load_file(
+                std::path::Path::new("/nonexistent/toolgate/revoked.txt"),
+                "jwt.revoked_jti_file",
+            )
+            .unwrap_err();
+        assert_eq!(error.key(), "jwt.revoked_jti_file");
+        assert!(
+            error
+                .message()
+                .starts_with("cannot read `/nonexistent/toolgate/revoked.txt`: "),
+            "{error}"
+        );
+        let read = error.source().expect("a source");
+        let io = read
+            .source()
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .expect("the io error under the read error");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    }
+
+    #[tokio::test]
+    async fn keys_that_do_not_parse_are_the_source() {
+        let mut jwt = JwtConfig::new("https://issuer.example");
+        jwt.jwks = Some("{".to_string());
+        let Err(error) = jwt.scheme("https://mcp.example/mcp").await else {
+            panic!("keys that are not JSON are refused");
+        };
+        assert_eq!(error.key(), "jwt.jwks");
+        let keys = error.source().and_then(|s| s.downcast_ref::<KeyError>());
+        let json = keys
+            .and_then(|k| k.source())
+            .and_then(|s| s.downcast_ref::<serde_json::Error>());
+        assert!(json.is_some_and(serde_json::Error::is_eof), "{error:?}");
+    }
+
+    #[test]
+    fn messages_made_here_have_no_source() {
+        let error = ConfigError::new("jwt.issuer", "must not be empty");
+        assert!(error.source().is_none());
+        assert_eq!(error, ConfigError::new("jwt.issuer", "must not be empty"));
+    }
+}

@@ -26,15 +26,55 @@ pub(crate) const SETTLE: Duration = Duration::from_millis(50);
 /// check.
 const MAX_READINGS: usize = 40;
 
-/// Reads a UTF-8 file of at most `limit` bytes; the error names the path.
-pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<String, String> {
-    let shown = path.display();
-    let metadata =
-        std::fs::metadata(path).map_err(|error| format!("cannot read `{shown}`: {error}"))?;
-    if metadata.len() > limit {
-        return Err(format!("`{shown}` is larger than {limit} bytes"));
+/// Why [`read_capped`] failed; the text names the path.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The file could not be read (or is not UTF-8); the text ends with the operating
+    /// system's message, the text of the source.
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file holds more than the limit.
+    TooLarge { path: PathBuf, limit: u64 },
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Io { path, source } => {
+                write!(f, "cannot read `{}`: {source}", path.display())
+            }
+            ReadError::TooLarge { path, limit } => {
+                write!(f, "`{}` is larger than {limit} bytes", path.display())
+            }
+        }
     }
-    std::fs::read_to_string(path).map_err(|error| format!("cannot read `{shown}`: {error}"))
+}
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReadError::Io { source, .. } => Some(source),
+            ReadError::TooLarge { .. } => None,
+        }
+    }
+}
+
+/// Reads a UTF-8 file of at most `limit` bytes.
+pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<String, ReadError> {
+    let io = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let metadata = std::fs::metadata(path).map_err(io)?;
+    if metadata.len() > limit {
+        return Err(ReadError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        });
+    }
+    std::fs::read_to_string(path).map_err(io)
 }
 
 /// A file's modification stamp: time and length.
@@ -48,9 +88,11 @@ type Reading = Result<String, String>;
 
 async fn read(path: &Path) -> Reading {
     let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || read_capped(&path, MAX_LIST_BYTES))
-        .await
-        .unwrap_or_else(|error| Err(format!("the reading task failed: {error}")))
+    tokio::task::spawn_blocking(move || {
+        read_capped(&path, MAX_LIST_BYTES).map_err(|error| error.to_string())
+    })
+    .await
+    .unwrap_or_else(|error| Err(format!("the reading task failed: {error}")))
 }
 
 /// Reads until two readings `settle` apart agree; `None` if the file keeps changing.

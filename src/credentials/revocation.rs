@@ -81,7 +81,7 @@ impl Revocations {
     /// id); empty lines and lines starting with `#` are skipped.
     pub fn load_file(&self, path: &Path, key: &str) -> Result<(), ConfigError> {
         let text = files::read_capped(path, files::MAX_LIST_BYTES)
-            .map_err(|error| ConfigError::new(key, error))?;
+            .map_err(|error| ConfigError::with_source(key, error.to_string(), error))?;
         self.replace(parse_list(&text));
         Ok(())
     }

@@ -241,6 +241,28 @@ impl Engine {
         self.decision(verdict)
     }
 
+    /// A deny rule on `kind`'s use action whose pattern matches `name` once both are
+    /// case-folded (Unicode simple case folding) but does not match it as written:
+    /// `name` is another spelling of a name the policy denies, which a server that
+    /// matches names without regard to case (or a case-insensitive file system behind a
+    /// `file://` URI) would run. Decisions compare names exactly; the gate refuses such
+    /// uses with this rule.
+    pub fn deny_spelled_like(&self, kind: Kind, name: &str) -> Option<&RuleSite> {
+        if name.len() > self.name_bytes {
+            return None;
+        }
+        let spellings = self.table.deny_spellings.get(kind_index(kind))?;
+        let folded = crate::fold::fold(name);
+        // A name that folding leaves alone can only miss a pattern that folding changed.
+        let unchanged = folded == name;
+        let found = spellings.iter().find(|spelling| {
+            (spelling.changed || !unchanged)
+                && spelling.folded.is_match(&folded)
+                && !spelling.written.is_match(name)
+        })?;
+        self.table.sites.get(found.statement.index())
+    }
+
     /// The names of `names` whose `list` decision is allow, in their order.
     pub fn filter_listable<'n>(
         &self,

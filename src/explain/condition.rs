@@ -7,15 +7,14 @@ use jiff::Timestamp;
 
 use super::principal::Derived;
 use super::{words, ArgRead, Explainer, Node, NodeKind, Reading, ScopeHolding};
-use crate::ast::{self, Atom, ExprKind, NetworkRef, StatementKind};
 use crate::check::{Body, CheckedPolicy, Cond, CondKind, Statement, Subjects};
 use crate::claim_path::Found;
 use crate::decide;
 use crate::eval::Truth;
-use crate::ids::ScopeId;
-use crate::net::{parse_cidr, Network};
+use crate::ids::{NetworkId, ScopeId};
+use crate::net::Network;
 use crate::principal::claim_test;
-use crate::source::{Sources, Span};
+use crate::source::Span;
 use crate::window::LocalTime;
 use serde_json::Value;
 
@@ -59,48 +58,6 @@ pub(super) fn favourable_values(policy: &crate::check::CheckedPolicy) -> AHashMa
         }
     }
     values
-}
-
-/// For every `ip in` atom of the policy, by the atom's span, its ranges as written.
-pub(super) fn ranges_as_written(sources: &Sources) -> AHashMap<Span, Vec<String>> {
-    let parsed = crate::parse::parse(sources);
-    let mut named: AHashMap<&str, Vec<String>> = AHashMap::new();
-    for statement in &parsed.policy.statements {
-        if let StatementKind::Network(network) = &statement.kind {
-            let cidrs = network.cidrs.iter().map(|cidr| cidr.text.clone()).collect();
-            named.entry(network.name.name.as_str()).or_insert(cidrs);
-        }
-    }
-    let mut ranges = AHashMap::new();
-    for statement in &parsed.policy.statements {
-        if let StatementKind::Rule(rule) = &statement.kind {
-            if let Some(condition) = &rule.condition {
-                collect_ranges(&condition.expr, &named, &mut ranges);
-            }
-        }
-    }
-    ranges
-}
-
-fn collect_ranges(
-    expr: &ast::Expr,
-    named: &AHashMap<&str, Vec<String>>,
-    into: &mut AHashMap<Span, Vec<String>>,
-) {
-    match &expr.kind {
-        ExprKind::Or(items) | ExprKind::And(items) => items
-            .iter()
-            .for_each(|item| collect_ranges(item, named, into)),
-        ExprKind::Not(inner) => collect_ranges(inner, named, into),
-        ExprKind::Atom(Atom::IpIn(NetworkRef::Named(name))) => {
-            let cidrs = named.get(name.name.as_str()).cloned().unwrap_or_default();
-            into.insert(expr.span, cidrs);
-        }
-        ExprKind::Atom(Atom::IpIn(NetworkRef::Inline(cidrs))) => {
-            into.insert(expr.span, cidrs.iter().map(|c| c.text.clone()).collect());
-        }
-        ExprKind::Atom(_) => {}
-    }
 }
 
 impl Context<'_, '_> {
@@ -241,7 +198,7 @@ impl Context<'_, '_> {
                     },
                 },
             },
-            CondKind::Ip(_) => self.ip_reading(cond.span),
+            CondKind::Ip(network) => self.ip_reading(*network),
             CondKind::Window(window) => self.window_reading(window.index()),
             CondKind::Before(instant) | CondKind::After(instant) => Reading::Instant {
                 instant: *instant,
@@ -252,22 +209,19 @@ impl Context<'_, '_> {
         }
     }
 
-    fn ip_reading(&self, span: Span) -> Reading {
-        let ranges = self
-            .explainer
-            .ranges
-            .get(&span)
-            .cloned()
-            .unwrap_or_default();
-        let range = self.ip.and_then(|ip| {
-            ranges.iter().find(|text| {
-                parse_cidr(text).is_ok_and(|cidr| Network::new([cidr.network]).contains(ip))
-            })
-        });
+    /// The ranges of `network` as written, and the first holding the request's address.
+    fn ip_reading(&self, network: NetworkId) -> Reading {
+        let networks = &self.explainer.policy.networks;
+        let ranges = networks
+            .get(network.index())
+            .map_or(&[][..], Network::ranges);
+        let range = self
+            .ip
+            .and_then(|ip| ranges.iter().find(|range| range.contains(ip)));
         Reading::Ip {
             address: self.ip,
-            range: range.cloned(),
-            ranges,
+            range: range.map(|range| range.text.clone()),
+            ranges: ranges.iter().map(|range| range.text.clone()).collect(),
         }
     }
 

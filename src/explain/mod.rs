@@ -55,8 +55,6 @@ pub use words::{one_line, truth_word};
 pub struct Explainer<'p> {
     sources: &'p Sources,
     policy: &'p CheckedPolicy,
-    /// For each `ip in` atom (by its span), the ranges as written.
-    ranges: AHashMap<Span, Vec<String>>,
     /// Each role with every role it inherits, nearest first.
     role_closure: Vec<Vec<usize>>,
     /// Each scope with every scope it implies, nearest first.
@@ -81,7 +79,6 @@ impl<'p> Explainer<'p> {
         Explainer {
             sources,
             policy,
-            ranges: condition::ranges_as_written(sources),
             role_closure,
             scope_closure,
             favourable: condition::favourable_values(policy),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 use super::audit::{AuditRecord, AuditSink};
 use super::config::ListAudit;
@@ -104,7 +105,23 @@ impl Caller {
             time: self.time,
             arguments: target.arguments,
         };
-        self.policy.engine().decide(&self.principal, &request)
+        let engine = self.policy.engine();
+        let decision = engine.decide(&self.principal, &request);
+        if target.action == Action::List || !decision.is_allowed() {
+            return decision;
+        }
+        // Another spelling of a denied name is refused: the server may run the name
+        // the deny rule names (docs/gate.md, "Names").
+        match engine.deny_spelled_like(target.kind, target.name) {
+            Some(site) => Decision {
+                effect: Effect::Deny,
+                reason: Reason::Denied,
+                rule: Some(site),
+                missing_scopes: SmallVec::new(),
+                required_scopes: SmallVec::new(),
+            },
+            None => decision,
+        }
     }
 
     fn audited(&self, action: Action, decision: &Decision<'_>) -> bool {

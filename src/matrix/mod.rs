@@ -182,7 +182,7 @@ pub fn build(
         policy,
         sources,
         closure: Closure::new(policy),
-        ip: network::ip_states(sources, policy),
+        ip: network::ip_states(policy),
         time: clock::TimeStates::new(policy),
         config: *config,
     };

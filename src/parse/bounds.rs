@@ -25,7 +25,12 @@ pub(super) fn text_size(sources: &Sources, limits: &Limits) -> Option<Diagnostic
     }
     let source = crossing?;
     let span = Span::new(source, 0, 0);
-    Some(Limit::PolicyBytes.exceeded(limits, span, Some(total)))
+    Some(Diagnostic::limit_exceeded(
+        Limit::PolicyBytes,
+        limits,
+        span,
+        Some(total),
+    ))
 }
 
 /// The E012s for more distinct roles or scopes than allowed, at the first name over.
@@ -36,7 +41,7 @@ pub(super) fn totals(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let over = |limit: Limit, span: Span, count: usize, found: &mut Vec<Diagnostic>| {
         if count == limit.value(limits).saturating_add(1) {
-            found.push(limit.exceeded(limits, span, None));
+            found.push(Diagnostic::limit_exceeded(limit, limits, span, None));
         }
     };
     for statement in &policy.statements {
@@ -152,8 +157,12 @@ struct Check<'a> {
 impl Check<'_> {
     fn exceeded(&mut self, limit: Limit, span: Span, found: usize) {
         if found > limit.value(self.limits) {
-            self.out
-                .push(limit.exceeded(self.limits, span, Some(found)));
+            self.out.push(Diagnostic::limit_exceeded(
+                limit,
+                self.limits,
+                span,
+                Some(found),
+            ));
         }
     }
 

@@ -39,7 +39,7 @@ impl<'out> Builder<'out> {
     }
 
     /// The span of `pair`, up to the end of its last token.
-    pub fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let start = pair.as_span().start();
         Span::new(
             self.source,
@@ -302,15 +302,6 @@ impl<'out> Builder<'out> {
         })
     }
 
-    /// The expression of an `atom` pair, spanning `span`.
-    pub fn atom_expr(&mut self, atom: Pair<'_, Rule>, span: Span) -> Option<ast::Expr> {
-        let atom = self.atom(atom.into_inner().next()?)?;
-        Some(ast::Expr {
-            kind: ast::ExprKind::Atom(atom),
-            span,
-        })
-    }
-
     fn atom(&mut self, pair: Pair<'_, Rule>) -> Option<ast::Atom> {
         Some(match pair.as_rule() {
             Rule::kw_true => ast::Atom::Bool(true),
@@ -543,4 +534,18 @@ fn token_end(pair: &Pair<'_, Rule>) -> usize {
         current = last;
     }
     current.as_span().end()
+}
+
+impl super::condition::Atoms for Builder<'_> {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        Builder::span(self, pair)
+    }
+
+    fn atom_expr(&mut self, atom: Pair<'_, Rule>, span: Span) -> Option<ast::Expr> {
+        let atom = self.atom(atom.into_inner().next()?)?;
+        Some(ast::Expr {
+            kind: ast::ExprKind::Atom(atom),
+            span,
+        })
+    }
 }

@@ -6,13 +6,21 @@
 
 use pest::iterators::{Pair, Pairs};
 
-use super::build::Builder;
 use super::grammar::Rule;
 use crate::ast::{Expr, ExprKind};
 use crate::source::Span;
 
+/// What building a condition needs from the statement builder: spans, and the atoms
+/// (whose forms are the statements' business: literals, windows, networks).
+pub(super) trait Atoms {
+    /// The span of `pair`.
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span;
+    /// The expression of an `atom` pair, spanning `span`.
+    fn atom_expr(&mut self, atom: Pair<'_, Rule>, span: Span) -> Option<Expr>;
+}
+
 /// The expression of a `disjunction` pair.
-pub(super) fn build(builder: &mut Builder<'_>, disjunction: Pair<'_, Rule>) -> Option<Expr> {
+pub(super) fn build<A: Atoms>(builder: &mut A, disjunction: Pair<'_, Rule>) -> Option<Expr> {
     let mut walk = Walk {
         builder,
         frames: Vec::new(),
@@ -56,12 +64,12 @@ enum Frame<'i> {
 }
 
 /// The state of one walk over a condition's pairs.
-struct Walk<'b, 'out, 'i> {
-    builder: &'b mut Builder<'out>,
+struct Walk<'b, 'i, A> {
+    builder: &'b mut A,
     frames: Vec<Frame<'i>>,
 }
 
-impl<'i> Walk<'_, '_, 'i> {
+impl<'i, A: Atoms> Walk<'_, 'i, A> {
     /// Opens a frame for `pair`, or builds it when it is an atom.
     fn enter(&mut self, pair: Pair<'i, Rule>) -> Option<Step<'i>> {
         let span = self.builder.span(&pair);

@@ -60,7 +60,7 @@ pub(super) fn from_pest(error: &Error<Rule>, place: Place<'_>) -> SyntaxError {
 pub(super) fn nesting(token: &Token<'_>, place: Place<'_>, limits: &Limits) -> SyntaxError {
     let span = place.span(token.start, token.end);
     SyntaxError {
-        diagnostic: Limit::ConditionDepth.exceeded(limits, span, None),
+        diagnostic: Diagnostic::limit_exceeded(Limit::ConditionDepth, limits, span, None),
         position: token.start,
     }
 }

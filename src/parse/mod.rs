@@ -113,7 +113,8 @@ impl FileParser<'_, '_> {
                     .next()
                     .map_or(position, |token| token.end);
                 let span = Span::new(self.source, position, end);
-                let diagnostic = Limit::Statements.exceeded(self.limits, span, None);
+                let diagnostic =
+                    Diagnostic::limit_exceeded(Limit::Statements, self.limits, span, None);
                 self.parsed.diagnostics.push(diagnostic);
                 return None;
             }

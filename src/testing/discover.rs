@@ -14,14 +14,17 @@ use super::TestFile;
 use crate::source::{SourceId, Span};
 
 /// Why tests files could not be found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The text of [`DiscoverError::Io`] ends with the operating system's message, the text
+/// of the [`std::io::Error`] its [`source`](std::error::Error::source) returns.
+#[derive(Debug)]
 pub enum DiscoverError {
     /// The path could not be read.
     Io {
         /// The path as given.
         path: String,
-        /// The operating system's message.
-        message: String,
+        /// The operating system's error.
+        source: std::io::Error,
     },
     /// A directory holds no `.tests` file.
     NoTestsFiles(String),
@@ -37,7 +40,7 @@ pub enum DiscoverError {
 impl fmt::Display for DiscoverError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DiscoverError::Io { path, message } => write!(f, "cannot read `{path}`: {message}"),
+            DiscoverError::Io { path, source } => write!(f, "cannot read `{path}`: {source}"),
             DiscoverError::NoTestsFiles(path) => write!(f, "`{path}` holds no `.tests` file"),
             DiscoverError::NoTestsBeside { policy, tests } => {
                 write!(
@@ -49,11 +52,18 @@ impl fmt::Display for DiscoverError {
     }
 }
 
-impl std::error::Error for DiscoverError {}
+impl std::error::Error for DiscoverError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DiscoverError::Io { source, .. } => Some(source),
+            DiscoverError::NoTestsFiles(_) | DiscoverError::NoTestsBeside { .. } => None,
+        }
+    }
+}
 
 /// The tests files `path` stands for.
 pub fn tests_files(path: &Path) -> Result<Vec<PathBuf>, DiscoverError> {
-    let metadata = std::fs::metadata(path).map_err(|error| io(path, &error))?;
+    let metadata = std::fs::metadata(path).map_err(|error| io(path, error))?;
     if metadata.is_dir() {
         return directory(path);
     }
@@ -74,10 +84,10 @@ pub fn tests_files(path: &Path) -> Result<Vec<PathBuf>, DiscoverError> {
 }
 
 fn directory(path: &Path) -> Result<Vec<PathBuf>, DiscoverError> {
-    let entries = std::fs::read_dir(path).map_err(|error| io(path, &error))?;
+    let entries = std::fs::read_dir(path).map_err(|error| io(path, error))?;
     let mut found = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|error| io(path, &error))?;
+        let entry = entry.map_err(|error| io(path, error))?;
         let file = entry.path();
         if file.extension().is_some_and(|e| e == "tests") && file.is_file() {
             found.push(file);
@@ -90,10 +100,10 @@ fn directory(path: &Path) -> Result<Vec<PathBuf>, DiscoverError> {
     Ok(found)
 }
 
-fn io(path: &Path, error: &std::io::Error) -> DiscoverError {
+fn io(path: &Path, source: std::io::Error) -> DiscoverError {
     DiscoverError::Io {
         path: path.display().to_string(),
-        message: error.to_string(),
+        source,
     }
 }
 
@@ -136,5 +146,33 @@ pub fn policy_path(
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_missing_path_has_the_io_error_as_source() {
+        let error = tests_files(Path::new("/nonexistent/toolgate/x.tests")).unwrap_err();
+        assert!(matches!(error, DiscoverError::Io { .. }), "{error:?}");
+        let source = error.source().expect("a source");
+        let io = source
+            .downcast_ref::<std::io::Error>()
+            .expect("an io::Error");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        assert!(error
+            .to_string()
+            .starts_with("cannot read `/nonexistent/toolgate/x.tests`: "));
+    }
+
+    #[test]
+    fn errors_made_here_have_no_source() {
+        assert!(DiscoverError::NoTestsFiles("d".to_string())
+            .source()
+            .is_none());
     }
 }

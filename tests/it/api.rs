@@ -180,3 +180,42 @@ fn memoised_names_stay_correct_when_the_memo_overflows() {
         }
     }
 }
+
+/// `Engine::deny_spelled_like` finds the deny rules a differently-cased spelling of a
+/// name escapes (what the gate refuses), and nothing for names spelled as the policy
+/// spells them, for allowed names, or for denies on `list` only.
+#[test]
+fn spellings_of_denied_names_are_found() {
+    let text = "role admin\n\
+        allow admin to call tools \"*\"\n\
+        allow admin to read resources \"*\"\n\
+        deny anyone to call tools \"db.drop_*\"\n\
+        deny anyone to call tools \"GitHub.Delete*\"\n\
+        deny anyone to list tools \"hidden.*\"\n\
+        deny anyone to read resources \"file:///workspace/secrets/*\"\n";
+    let engine = toolgate::load(toolgate::Sources::from_text("p.policy", text))
+        .unwrap()
+        .engine;
+    let line = |kind, name| engine.deny_spelled_like(kind, name).map(|site| site.line);
+    assert_eq!(line(Kind::Tool, "DB.DROP_users"), Some(4));
+    assert_eq!(line(Kind::Tool, "dB.drop_users"), Some(4));
+    // The star takes any spelling: the decision itself denies `db.drop_Users`.
+    assert_eq!(line(Kind::Tool, "db.drop_Users"), None);
+    assert_eq!(line(Kind::Tool, "github.delete_repo"), Some(5));
+    assert_eq!(line(Kind::Tool, "GITHUB.DELETEREPO"), Some(5));
+    assert_eq!(
+        line(Kind::Resource, "FILE:///workspace/secrets/key"),
+        Some(7)
+    );
+    assert_eq!(
+        line(Kind::Resource, "file:///WORKSPACE/Secrets/key"),
+        Some(7)
+    );
+    // Spelled as the policy spells it: the decision itself denies; not a near miss.
+    assert_eq!(line(Kind::Tool, "db.drop_users"), None);
+    assert_eq!(line(Kind::Tool, "GitHub.DeleteRepo"), None);
+    // Names no deny rule covers in any spelling, and denies on `list` only.
+    assert_eq!(line(Kind::Tool, "GitHub.list_issues"), None);
+    assert_eq!(line(Kind::Tool, "HIDDEN.tool"), None);
+    assert_eq!(line(Kind::Prompt, "DB.DROP_users"), None);
+}

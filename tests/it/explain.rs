@@ -584,3 +584,85 @@ fn ambiguous_claim_paths_are_unknown_or_refused() {
     let error = explainer.explain(&refused, &request).unwrap_err();
     assert!(error.to_string().contains("`roles.x`"), "{error}");
 }
+
+/// The `ip in` atoms' readings of the only rule of `explanation`, in order.
+fn ip_readings(explanation: &Explanation) -> Vec<&Reading> {
+    let rule = &explanation.evaluations[0].statements[0];
+    let StatementBody::Rule {
+        condition: Some(condition),
+        ..
+    } = &rule.body
+    else {
+        panic!("a rule with a condition")
+    };
+    let NodeKind::And { of } = &condition.tree.kind else {
+        panic!("an `and`")
+    };
+    of.iter()
+        .map(|node| match &node.kind {
+            NodeKind::Atom(reading) => reading,
+            other => panic!("an atom, not {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn ip_atoms_show_the_ranges_as_written_of_named_and_inline_networks() {
+    let policy = "network office = [10.0.0.1/8, ::ffff:192.168.0.0/112, 2001:db8::/32]\n\
+        allow anyone to call tools \"t\" if ip in office and ip in [192.168.1.0/24, 2001:db8:0::1]\n";
+    let sources = Sources::from_text("ranges.policy", policy);
+    let policy = checked(&sources);
+    let explainer = Explainer::new(&sources, &policy);
+    let office = ["10.0.0.1/8", "::ffff:192.168.0.0/112", "2001:db8::/32"].map(String::from);
+    let inline = ["192.168.1.0/24", "2001:db8:0::1"].map(String::from);
+    let request = |ip: &str| {
+        json!({"claims": {"sub": "u"}, "action": "call", "tool": "t", "ip": ip,
+            "time": "2026-11-26T10:00:00Z"})
+    };
+
+    let explanation = explain(&explainer, &request("192.168.1.7"));
+    assert_eq!(explanation.decision.reason, Reason::Allowed);
+    let address = Some("192.168.1.7".parse().unwrap());
+    assert_eq!(
+        ip_readings(&explanation),
+        [
+            &Reading::Ip {
+                address,
+                range: Some("::ffff:192.168.0.0/112".to_string()),
+                ranges: office.to_vec(),
+            },
+            &Reading::Ip {
+                address,
+                range: Some("192.168.1.0/24".to_string()),
+                ranges: inline.to_vec(),
+            },
+        ]
+    );
+
+    let explanation = explain(&explainer, &request("::ffff:10.2.3.4"));
+    assert_eq!(explanation.decision.reason, Reason::NoRule);
+    let address = Some("::ffff:10.2.3.4".parse().unwrap());
+    assert_eq!(
+        ip_readings(&explanation),
+        [
+            &Reading::Ip {
+                address,
+                range: Some("10.0.0.1/8".to_string()),
+                ranges: office.to_vec(),
+            },
+            &Reading::Ip {
+                address,
+                range: None,
+                ranges: inline.to_vec(),
+            },
+        ]
+    );
+
+    let explanation = explain(&explainer, &request("2001:db8::1"));
+    assert_eq!(explanation.decision.reason, Reason::Allowed);
+    let readings = ip_readings(&explanation);
+    assert!(
+        matches!(readings[1], Reading::Ip { range: Some(range), .. } if range == "2001:db8:0::1"),
+        "{readings:?}"
+    );
+}

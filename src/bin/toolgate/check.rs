@@ -27,7 +27,7 @@ pub fn read_manifest(path: &Path) -> Result<ManifestFile, String> {
         text,
     };
     ToolManifest::parse(&file.text, toolgate::source::SourceId(0))
-        .map_err(|error| format!("`{}`: {error}", file.path))?;
+        .map_err(|error| format!("`{}`: {}", file.path, chain(&error)))?;
     Ok(file)
 }
 
@@ -65,7 +65,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     for path in &args.paths {
         let mut sources = match Sources::from_path(path) {
             Ok(sources) => sources,
-            Err(error) => return fail(&error.to_string()),
+            Err(error) => return fail(&chain(&error)),
         };
         let (diagnostics, _) = check_policy(&mut sources, manifest.as_ref());
         checked.push((sources, diagnostics));
@@ -117,4 +117,55 @@ fn print(format: Format, checked: &[(Sources, Vec<Diagnostic>)]) -> std::io::Res
 pub fn fail(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(2)
+}
+
+/// An error's text followed by its causes' (`top: cause: cause`), each cause only when
+/// the text so far does not already hold it: most of the library's errors end with their
+/// cause's text.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let more = next.to_string();
+        if !more.is_empty() && !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = next.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain;
+
+    /// An error with a message and maybe a cause.
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|layer| layer as _)
+        }
+    }
+
+    #[test]
+    fn causes_are_appended_unless_already_said() {
+        let io = Layer("no such file", None);
+        let said = Layer("cannot read `x`: no such file", Some(Box::new(io)));
+        let top = Layer("cannot read `x`: no such file", Some(Box::new(said)));
+        assert_eq!(chain(&top), "cannot read `x`: no such file");
+        let unsaid = Layer(
+            "not a tools/list result",
+            Some(Box::new(Layer("EOF at line 1", None))),
+        );
+        assert_eq!(chain(&unsaid), "not a tools/list result: EOF at line 1");
+    }
 }

@@ -15,7 +15,7 @@ use toolgate::eval::{json, Decision, Engine};
 use toolgate::source::Sources;
 use toolgate::{compile, Principal};
 
-use crate::check::{check_policy, fail, read_manifest};
+use crate::check::{chain, check_policy, fail, read_manifest};
 use crate::render;
 use crate::EvalArgs;
 
@@ -61,7 +61,7 @@ pub fn run(args: &EvalArgs) -> ExitCode {
 /// Loads the policy; on errors prints the diagnostics to standard error (exit 2).
 fn load(path: &Path, tools: Option<&Path>) -> Result<Engine, ExitCode> {
     let manifest = tools.map(read_manifest).transpose().map_err(|m| fail(&m))?;
-    let mut sources = Sources::from_path(path).map_err(|error| fail(&error.to_string()))?;
+    let mut sources = Sources::from_path(path).map_err(|error| fail(&chain(&error)))?;
     let (diagnostics, policy) = check_policy(&mut sources, manifest.as_ref());
     let colour = render::use_colour(render::stderr_is_terminal());
     if !diagnostics.is_empty() {

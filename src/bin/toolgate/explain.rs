@@ -24,7 +24,7 @@ use toolgate::explain::{
 use toolgate::source::Sources;
 use toolgate::visible::visible;
 
-use crate::check::{check_policy, fail};
+use crate::check::{chain, check_policy, fail};
 use crate::render;
 
 /// Arguments of `toolgate explain`.
@@ -54,7 +54,7 @@ enum ExplainFormat {
 pub fn run(args: &Args) -> ExitCode {
     let mut sources = match Sources::from_path(&args.policy) {
         Ok(sources) => sources,
-        Err(error) => return fail(&error.to_string()),
+        Err(error) => return fail(&chain(&error)),
     };
     let Some(policy) = load(&mut sources) else {
         return ExitCode::from(2);

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use toolgate::init::{self, Config};
 
-use crate::check::fail;
+use crate::check::{chain, fail};
 
 /// Arguments of `toolgate init`.
 #[derive(Debug, clap::Args)]
@@ -58,7 +58,7 @@ pub fn run(args: &Args) -> ExitCode {
     };
     let starter = match init::starter(&manifest, &config) {
         Ok(starter) => starter,
-        Err(error) => return fail(&format!("`{}`: {error}", args.tools.display())),
+        Err(error) => return fail(&format!("`{}`: {}", args.tools.display(), chain(&error))),
     };
     for (path, text) in [
         (&policy_path, &starter.policy),

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use toolgate::gate::serve::{self, ServeConfig};
 
+use crate::check::chain;
+
 /// Arguments of `toolgate serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,8 +36,9 @@ pub fn run(args: &Args) -> ExitCode {
     }
 }
 
-fn fail(error: &dyn std::fmt::Display) -> ExitCode {
-    eprintln!("toolgate: {error}");
+/// Prints `toolgate: ERROR: CAUSE...` (see [`chain`]) and returns exit status 1.
+fn fail(error: &dyn std::error::Error) -> ExitCode {
+    eprintln!("toolgate: {}", chain(error));
     ExitCode::from(1)
 }
 

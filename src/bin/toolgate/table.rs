@@ -9,7 +9,7 @@ use toolgate::check::ToolManifest;
 use toolgate::matrix::{self, render, Config, Matrix};
 use toolgate::source::{SourceId, Sources};
 
-use crate::check::{check_policy, fail};
+use crate::check::{chain, check_policy, fail};
 
 /// Arguments of `toolgate table`.
 #[derive(Debug, clap::Args)]
@@ -48,7 +48,7 @@ pub fn run(args: &Args) -> ExitCode {
     };
     let mut sources = match Sources::from_path(&args.policy) {
         Ok(sources) => sources,
-        Err(error) => return fail(&error.to_string()),
+        Err(error) => return fail(&chain(&error)),
     };
     let digest = digest(&sources);
     let (diagnostics, policy) = check_policy(&mut sources, None);
@@ -105,7 +105,7 @@ fn tool_names(path: &std::path::Path) -> Result<Vec<String>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
     let manifest = ToolManifest::parse(&text, SourceId(0))
-        .map_err(|error| format!("`{}`: {error}", path.display()))?;
+        .map_err(|error| format!("`{}`: {}", path.display(), chain(&error)))?;
     let mut names: Vec<String> = Vec::new();
     for (name, _) in manifest.tools {
         if !names.contains(&name) {

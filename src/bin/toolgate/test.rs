@@ -13,7 +13,7 @@ use toolgate::eval::Engine;
 use toolgate::source::{SourceId, Sources};
 use toolgate::testing::{self, discover, Summary, TestFile};
 
-use crate::check::{check_policy, fail};
+use crate::check::{chain, check_policy, fail};
 use crate::{render, render_tests};
 
 /// Arguments of `toolgate test`.
@@ -40,7 +40,7 @@ pub fn run(args: &Args) -> ExitCode {
                     }
                 }
             }
-            Err(error) => return fail(&error.to_string()),
+            Err(error) => return fail(&chain(&error)),
         }
     }
     let runner = Runner {
@@ -86,7 +86,7 @@ impl Runner {
     fn file(&self, path: &Path) -> (String, Option<Summary>) {
         let tests = match Sources::from_path(path) {
             Ok(sources) => sources,
-            Err(error) => return (format!("error: {error}\n\n"), None),
+            Err(error) => return (format!("error: {}\n\n", chain(&error)), None),
         };
         let source = SourceId(0);
         let parsed = testing::parse(&tests, source);
@@ -111,7 +111,7 @@ impl Runner {
     /// The policy's sources and engine, or the report of why it did not load.
     fn load(&self, path: &Path) -> Result<(Sources, Engine), String> {
         let mut sources =
-            Sources::from_path(path).map_err(|error| format!("error: {error}\n\n"))?;
+            Sources::from_path(path).map_err(|error| format!("error: {}\n\n", chain(&error)))?;
         let (diagnostics, policy) = check_policy(&mut sources, None);
         match policy {
             Some(policy) => {

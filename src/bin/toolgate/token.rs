@@ -18,7 +18,7 @@ use toolgate::principal::PrincipalError;
 use toolgate::visible::visible;
 use toolgate::Loaded;
 
-use crate::check::fail;
+use crate::check::{chain, fail};
 
 /// `toolgate token` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -126,7 +126,7 @@ fn inspect(args: &InspectArgs) -> Result<Value, String> {
         }
         return Ok(report);
     };
-    let loaded = Loaded::from_path(policy).map_err(|error| error.to_string())?;
+    let loaded = Loaded::from_path(policy).map_err(|error| chain(&error))?;
     let preset = preset(args)?;
     let derived = derive(
         &loaded.engine,

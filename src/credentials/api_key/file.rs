@@ -92,7 +92,8 @@ impl KeyFile {
 
     /// Reads and parses a key file.
     pub fn load(path: &Path) -> Result<KeyFile, String> {
-        let text = files::read_capped(path, files::MAX_LIST_BYTES)?;
+        let text =
+            files::read_capped(path, files::MAX_LIST_BYTES).map_err(|error| error.to_string())?;
         KeyFile::parse(&text).map_err(|error| format!("`{}`: {error}", path.display()))
     }
 

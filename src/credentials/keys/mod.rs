@@ -140,22 +140,57 @@ pub fn algorithm_from_name(name: &str) -> Option<Algorithm> {
 }
 
 /// Why key text could not give keys. The message names no key material.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyError(String);
+///
+/// When another error caused it (JSON that does not parse, a URL, an HTTP request),
+/// that error is the [`source`](std::error::Error::source), and the message ends with
+/// its text. Two key errors are equal when their messages are.
+#[derive(Debug, Clone)]
+pub struct KeyError {
+    message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
+}
 
 impl KeyError {
+    /// An error this crate found itself.
     pub(crate) fn new(message: impl Into<String>) -> KeyError {
-        KeyError(message.into())
+        KeyError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An error caused by `source`; `message` ends with its text.
+    pub(crate) fn caused(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> KeyError {
+        KeyError {
+            message: message.into(),
+            source: Some(Arc::new(source)),
+        }
     }
 }
+
+impl PartialEq for KeyError {
+    fn eq(&self, other: &KeyError) -> bool {
+        self.message == other.message
+    }
+}
+
+impl Eq for KeyError {}
 
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for KeyError {}
+impl std::error::Error for KeyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let source: &(dyn std::error::Error + 'static) = self.source.as_deref()?;
+        Some(source)
+    }
+}
 
 /// Verification keys by `kid`, each parsed once into a `jsonwebtoken` key with the
 /// algorithms it may verify.
@@ -272,5 +307,45 @@ impl KeySet {
             (Some(key), None) => Selected::Key(key),
             _ => Selected::Unknown,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn text_that_is_not_json_has_the_json_error_as_source() {
+        let error = KeySet::from_jwk_text("{").unwrap_err();
+        assert!(error.to_string().starts_with("not JSON: "), "{error}");
+        let json = error
+            .source()
+            .and_then(|s| s.downcast_ref::<serde_json::Error>());
+        assert!(json.is_some_and(serde_json::Error::is_eof));
+    }
+
+    /// `error` as the type of `like` (the `url` crate's error type has no path here).
+    fn downcast_like<'e, T: std::error::Error + 'static>(
+        _like: &T,
+        error: &'e (dyn std::error::Error + 'static),
+    ) -> Option<&'e T> {
+        error.downcast_ref::<T>()
+    }
+
+    #[test]
+    fn a_bad_url_has_the_parse_error_as_source() {
+        let error = remote::checked_url("not a url").unwrap_err();
+        let expected = reqwest::Url::parse("not a url").unwrap_err();
+        let parse = error.source().and_then(|s| downcast_like(&expected, s));
+        assert_eq!(parse, Some(&expected));
+    }
+
+    #[test]
+    fn errors_found_here_have_no_source() {
+        let error = KeySet::from_jwk_text("[]").unwrap_err();
+        assert_eq!(error.to_string(), "not a JWK or JWKS object");
+        assert!(error.source().is_none());
     }
 }

@@ -17,8 +17,8 @@ const RSA: [Algorithm; 6] = [
 
 /// The keys of a JWKS document or of one JWK.
 pub(super) fn jwk_text(text: &str) -> Result<KeySet, KeyError> {
-    let document: Value =
-        serde_json::from_str(text).map_err(|error| KeyError::new(format!("not JSON: {error}")))?;
+    let document: Value = serde_json::from_str(text)
+        .map_err(|error| KeyError::caused(format!("not JSON: {error}"), error))?;
     let Some(object) = document.as_object() else {
         return Err(KeyError::new("not a JWK or JWKS object"));
     };

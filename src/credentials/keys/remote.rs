@@ -162,7 +162,7 @@ impl Inner {
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let response = self.fetcher.get(&self.url).await?;
         let keys = KeySet::from_jwk_text(&response.body)
-            .map_err(|error| KeyError::new(format!("`{}`: {error}", self.url)))?;
+            .map_err(|error| KeyError::caused(format!("`{}`: {error}", self.url), error))?;
         let mut body = self.body.lock().unwrap_or_else(PoisonError::into_inner);
         if *body != response.body {
             *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
@@ -210,7 +210,7 @@ fn spawn_background(inner: Weak<Inner>, first_max_age: Option<Duration>) {
 /// A URL keys may be fetched from: `https`, or `http` to a loopback host.
 pub(crate) fn checked_url(text: &str) -> Result<Url, KeyError> {
     let url = Url::parse(text)
-        .map_err(|error| KeyError::new(format!("`{text}` is not a URL: {error}")))?;
+        .map_err(|error| KeyError::caused(format!("`{text}` is not a URL: {error}"), error))?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
@@ -268,7 +268,9 @@ impl Fetcher {
             .redirect(redirects)
             .user_agent(concat!("toolgate/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|error| KeyError::new(format!("cannot build an HTTP client: {error}")))?;
+            .map_err(|error| {
+                KeyError::caused(format!("cannot build an HTTP client: {error}"), error)
+            })?;
         Ok(Fetcher { client, max_bytes })
     }
 
@@ -277,13 +279,16 @@ impl Fetcher {
         let failed = |error: &dyn std::fmt::Display| {
             KeyError::new(format!("fetching `{url}` failed: {error}"))
         };
+        let broken = |error: reqwest::Error| {
+            KeyError::caused(format!("fetching `{url}` failed: {error}"), error)
+        };
         let mut response = self
             .client
             .get(url.clone())
             .header(http::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|error| failed(&error))?;
+            .map_err(broken)?;
         if response.status() != reqwest::StatusCode::OK {
             return Err(failed(&format!("status {}", response.status())));
         }
@@ -293,7 +298,7 @@ impl Fetcher {
             .and_then(|value| value.to_str().ok())
             .and_then(max_age);
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|error| failed(&error))? {
+        while let Some(chunk) = response.chunk().await.map_err(broken)? {
             if body.len() + chunk.len() > self.max_bytes {
                 return Err(failed(&format!(
                     "the response is over {} bytes",
@@ -350,7 +355,7 @@ pub(crate) async fn discover_jwks_uri(fetcher: &Fetcher, issuer: &str) -> Result
 async fn metadata_jwks_uri(fetcher: &Fetcher, url: &Url, issuer: &str) -> Result<String, KeyError> {
     let fetched = fetcher.get(url).await?;
     let document: serde_json::Value = serde_json::from_str(&fetched.body)
-        .map_err(|error| KeyError::new(format!("`{url}` is not JSON: {error}")))?;
+        .map_err(|error| KeyError::caused(format!("`{url}` is not JSON: {error}"), error))?;
     let named = document.get("issuer").and_then(serde_json::Value::as_str);
     if named != Some(issuer) {
         return Err(KeyError::new(format!(

@@ -13,6 +13,7 @@ mod proxy;
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,20 +23,60 @@ pub use config::{AuditTarget, ServeConfig, ServeConfigError};
 
 use super::{
     AuditSink, GateLayer, JsonLinesAudit, Limits, PolicyHandle, TracingAudit, WatchConfig,
+    WatchError,
 };
-use crate::credentials::Authenticator;
+use crate::credentials::{Authenticator, ConfigError};
+use crate::load::PolicyError;
 use proxy::Upstream;
 
 /// How long open connections (event streams) get to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Why `toolgate serve` stopped or did not start.
+///
+/// Each variant holds the error that stopped it, which
+/// [`source`](std::error::Error::source) returns; the text names the configuration file
+/// (and key) and ends with that error's text.
 #[derive(Debug)]
 pub enum ServeError {
     /// The configuration cannot work.
     Config(ServeConfigError),
-    /// The policy does not load: the rendered diagnostics.
-    Policy(String),
+    /// The policy does not load; the text lists its errors, one a line.
+    Policy {
+        /// The configuration file's name.
+        file: String,
+        /// The policy file or directory.
+        policy: PathBuf,
+        /// Why it does not load.
+        source: PolicyError,
+    },
+    /// The credential settings (`jwt`, `api_keys`) cannot work.
+    Credentials {
+        /// The configuration file's name.
+        file: String,
+        /// The key at fault and what is wrong with it.
+        source: ConfigError,
+    },
+    /// The address of `listen` cannot be listened on.
+    Listen {
+        /// The configuration file's name.
+        file: String,
+        /// The address.
+        address: SocketAddr,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The audit file of `audit.file` cannot be opened.
+    Audit {
+        /// The configuration file's name.
+        file: String,
+        /// The audit file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The policy files cannot be watched.
+    Watch(WatchError),
     /// Listening or serving failed.
     Io(std::io::Error),
 }
@@ -44,13 +85,44 @@ impl fmt::Display for ServeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ServeError::Config(error) => write!(f, "{error}"),
-            ServeError::Policy(error) => f.write_str(error),
+            ServeError::Policy {
+                file,
+                policy,
+                source,
+            } => write!(
+                f,
+                "{file}: the policy `{}` does not load:\n{source}",
+                policy.display()
+            ),
+            ServeError::Credentials { file, source } => write!(f, "{file}: {source}"),
+            ServeError::Listen {
+                file,
+                address,
+                source,
+            } => write!(f, "{file}: `listen`: cannot listen on {address}: {source}"),
+            ServeError::Audit { file, path, source } => write!(
+                f,
+                "{file}: `audit.file`: cannot open `{}`: {source}",
+                path.display()
+            ),
+            ServeError::Watch(error) => write!(f, "{error}"),
             ServeError::Io(error) => write!(f, "{error}"),
         }
     }
 }
 
-impl std::error::Error for ServeError {}
+impl std::error::Error for ServeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ServeError::Config(error) => Some(error),
+            ServeError::Policy { source, .. } => Some(source),
+            ServeError::Credentials { source, .. } => Some(source),
+            ServeError::Listen { source, .. } | ServeError::Audit { source, .. } => Some(source),
+            ServeError::Watch(error) => Some(error),
+            ServeError::Io(error) => Some(error),
+        }
+    }
+}
 
 /// Runs the proxy until `shutdown` completes, then lets open connections finish (at
 /// most ten seconds) and flushes the audit log.
@@ -58,28 +130,23 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let policy = PolicyHandle::load(&config.policy).map_err(|error| {
-        ServeError::Policy(format!(
-            "{}: the policy `{}` does not load:\n{error}",
-            config.name,
-            config.policy.display()
-        ))
+    let policy = PolicyHandle::load(&config.policy).map_err(|source| ServeError::Policy {
+        file: config.name.clone(),
+        policy: config.policy.clone(),
+        source,
     })?;
     let authenticator = Authenticator::from_config(&config.credentials)
         .await
-        .map_err(|error| {
-            ServeError::Config(ServeConfigError {
-                file: config.name.clone(),
-                key: error.key().to_string(),
-                message: error.message().to_string(),
-            })
+        .map_err(|source| ServeError::Credentials {
+            file: config.name.clone(),
+            source,
         })?;
     let (layer, file_audit) = gate_layer(&config, policy.clone(), authenticator)?;
     let _watcher = match config.watch {
         Some(debounce) => Some(
             policy
                 .watch(WatchConfig::default().with_debounce(debounce))
-                .map_err(|error| ServeError::Io(std::io::Error::other(error.to_string())))?,
+                .map_err(ServeError::Watch)?,
         ),
         None => None,
     };
@@ -87,12 +154,10 @@ pub async fn serve(
     let _hangups = policy.reload_on_sighup().map_err(ServeError::Io)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|error| {
-            ServeError::Config(ServeConfigError {
-                file: config.name.clone(),
-                key: "listen".to_string(),
-                message: format!("cannot listen on {}: {error}", config.listen),
-            })
+        .map_err(|source| ServeError::Listen {
+            file: config.name.clone(),
+            address: config.listen,
+            source,
         })?;
     let address = listener.local_addr().map_err(ServeError::Io)?;
     announce(address, &config.gate.mcp_path);
@@ -115,12 +180,10 @@ fn gate_layer(
         AuditTarget::Off => Ok((layer, None)),
         AuditTarget::Tracing => Ok((layer.with_audit(Arc::new(TracingAudit)), None)),
         AuditTarget::File(path) => {
-            let audit = JsonLinesAudit::open(path).map_err(|error| {
-                ServeError::Config(ServeConfigError {
-                    file: config.name.clone(),
-                    key: "audit.file".to_string(),
-                    message: format!("cannot open `{}`: {error}", path.display()),
-                })
+            let audit = JsonLinesAudit::open(path).map_err(|source| ServeError::Audit {
+                file: config.name.clone(),
+                path: path.clone(),
+                source,
             })?;
             let sink: Arc<dyn AuditSink> = Arc::new(audit.clone());
             Ok((layer.with_audit(sink), Some(audit)))
@@ -227,5 +290,81 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_policy_that_does_not_load_is_the_source() {
+        let source = crate::Loaded::from_text("bad.policy", "allow\n").unwrap_err();
+        let error = ServeError::Policy {
+            file: "toolgate.toml".to_string(),
+            policy: PathBuf::from("bad.policy"),
+            source,
+        };
+        let text = error.to_string();
+        assert!(
+            text.starts_with(
+                "toolgate.toml: the policy `bad.policy` does not load:\nbad.policy:1:"
+            ),
+            "{text}"
+        );
+        let policy = error.source().expect("a source");
+        assert!(matches!(
+            policy.downcast_ref::<PolicyError>(),
+            Some(PolicyError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn credential_listen_and_watch_errors_are_sources() {
+        let credentials = ServeError::Credentials {
+            file: "toolgate.toml".to_string(),
+            source: ConfigError::new("jwt.issuer", "must not be empty"),
+        };
+        assert_eq!(
+            credentials.to_string(),
+            "toolgate.toml: `jwt.issuer`: must not be empty"
+        );
+        let config = credentials
+            .source()
+            .and_then(|s| s.downcast_ref::<ConfigError>());
+        assert_eq!(config.map(ConfigError::key), Some("jwt.issuer"));
+
+        let listen = ServeError::Listen {
+            file: "toolgate.toml".to_string(),
+            address: SocketAddr::from(([127, 0, 0, 1], 1)),
+            source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+        };
+        let io = listen
+            .source()
+            .and_then(|s| s.downcast_ref::<std::io::Error>());
+        assert_eq!(
+            io.map(std::io::Error::kind),
+            Some(std::io::ErrorKind::AddrInUse)
+        );
+        assert!(listen
+            .to_string()
+            .starts_with("toolgate.toml: `listen`: cannot listen on 127.0.0.1:1: "));
+
+        let watch = ServeError::Watch(WatchError::NoPath);
+        assert!(watch
+            .source()
+            .and_then(|s| s.downcast_ref::<WatchError>())
+            .is_some());
+        let config = ServeError::Config(ServeConfigError {
+            file: "toolgate.toml".to_string(),
+            key: String::new(),
+            message: "bad".to_string(),
+        });
+        assert!(config
+            .source()
+            .and_then(|s| s.downcast_ref::<ServeConfigError>())
+            .is_some());
     }
 }

@@ -9,7 +9,8 @@ one wins. This server decodes every message (the envelope, `params`, and the arg
 for a path without a method check does. Stateless, no sessions.
 
 Methods: `initialize`, `ping`, `tools/list`, `tools/call`; notifications and responses
-are accepted (202). Bodies may be batches.
+are accepted (202). Tool names are looked up as a `strings.EqualFold` lookup would
+(`DB.DROP_TABLE` runs `db.drop_table`), as some servers match names loosely. Bodies may be batches.
 
 How it answers is chosen per request by headers (the test client sends them through the
 gate):
@@ -130,6 +131,8 @@ def handle(message: Any, framing: str, decoded: list[Any]) -> dict[str, Any] | N
         else:
             arguments = plain(params.get("arguments")) or {}
         arguments = {key: plain(value) for key, value in arguments.items()}
+        if isinstance(name, str):
+            name = next((tool for tool in TOOL_NAMES if fold(tool) == fold(name)), name)
         if name not in TOOL_NAMES:
             return {"jsonrpc": "2.0", "id": request_id, "error": {"code": -32602, "message": f"unknown tool {name}"}}
         record({"kind": "executed", "executed": "tools/call", "tool": name, "arguments": arguments, "id": request_id})

@@ -106,6 +106,75 @@ fn case_folded_member_names_execute_nothing() {
     findings.finish();
 }
 
+/// Another spelling of a denied tool name: the Go-like upstream looks tool names up
+/// without regard to case (as `strings.EqualFold` does), so `DB.DROP_TABLE` runs
+/// `db.drop_table`, which the policy denies to an admin outside the office network while
+/// its `allow admin to call tools "*"` matches the other spelling. The gate denies
+/// every spelling that folds to a denied name (403, reason `denied`) and the
+/// upstream runs nothing; the name as the policy spells it is denied as before.
+#[test]
+fn other_spellings_of_a_denied_name_execute_nothing() {
+    let dir = scratch("spellings");
+    let upstream = Upstream::start(Kind::GoLike, &dir.0);
+    let call = |id: &str, name: &str| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":"{id}","method":"tools/call","params":{{"name":"{name}"}}}}"#
+        )
+    };
+    let spellings = [
+        "DB.DROP_TABLE",
+        "Db.Drop_Table",
+        "db.drop_tablE",
+        "DB.DROP_\\u0054ABLE",
+    ];
+
+    let direct = Endpoint::direct(&upstream);
+    for spelling in spellings {
+        let mark = upstream.mark();
+        let reply = direct.post(call("direct", spelling).as_bytes(), &[]);
+        let executed = upstream.executed_since(mark);
+        assert_eq!(
+            naming(&executed, "db.drop_table").len(),
+            1,
+            "baseline `{spelling}`: the upstream did not run `db.drop_table` ({}): {executed:?}",
+            reply.describe()
+        );
+    }
+
+    let mut gate = Gate::start(&upstream, &dir.0, &GateOptions::default());
+    let mut findings = Findings::new("other spellings of a denied name");
+    for spelling in spellings.iter().chain(&["db.drop_table"]) {
+        let mark = upstream.mark();
+        let reply = gate
+            .endpoint(Who::Admin)
+            .post(call("spelled", spelling).as_bytes(), &[]);
+        let executed = upstream.executed_since(mark);
+        findings.check(executed.is_empty(), || {
+            format!("`{spelling}`: the upstream executed {executed:?}")
+        });
+        findings.check(reply.status == 403, || {
+            format!("`{spelling}`: expected 403, got {}", reply.describe())
+        });
+        let reason = reply
+            .json()
+            .and_then(|body| body["error"]["data"]["reason"].as_str().map(str::to_string));
+        findings.check(reason.as_deref() == Some("denied"), || {
+            format!("`{spelling}`: expected a denial, got {}", reply.describe())
+        });
+    }
+    // A name the policy allows still runs, in its own spelling.
+    let mark = upstream.mark();
+    let reply = gate
+        .endpoint(Who::Admin)
+        .post(call("allowed", "github.list_issues").as_bytes(), &[]);
+    let executed = upstream.executed_since(mark);
+    findings.check(naming(&executed, "github.list_issues").len() == 1, || {
+        format!("an allowed call did not run: {}", reply.describe())
+    });
+    gate.service.assert_running();
+    findings.finish();
+}
+
 /// The Kelvin variant's body with the Kelvin sign (U+212A) in place of `K`.
 fn kelvin(body: &str) -> String {
     if body.contains("fold-kelvin") {
