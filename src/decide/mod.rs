@@ -45,6 +45,8 @@ pub(crate) trait Facts {
     fn held(&self, scope: ScopeId) -> bool;
     /// A hypothesis holding exactly the principal's scopes.
     fn hypothesis(&self) -> Self::Hypothesis;
+    /// Resets `hypothesis` to the principal's scopes, reusing its storage.
+    fn reset(&self, hypothesis: &mut Self::Hypothesis);
     /// Adds `scope` and every scope it implies to `hypothesis`.
     fn grant(&self, hypothesis: &mut Self::Hypothesis, scope: ScopeId);
     /// The same facts with every `arg` atom at the value that favours the caller in its
@@ -131,9 +133,24 @@ pub(crate) struct Listing<'p, R, Q> {
 }
 
 impl<'p, R, Q> Listing<'p, R, Q> {
+    /// Whether use decides the listing: listing followed use, and use allows.
+    #[inline]
+    pub fn decided_by_use(&self) -> bool {
+        self.using.as_ref().is_some_and(Verdict::is_allowed)
+    }
+
     /// Whether the request is allowed.
     pub fn is_allowed(&self) -> bool {
-        self.listing.is_allowed() || self.using.as_ref().is_some_and(Verdict::is_allowed)
+        self.listing.is_allowed() || self.decided_by_use()
+    }
+
+    /// The request's verdict: the use's when it decides, else the listing's.
+    #[inline]
+    pub fn verdict(self) -> Verdict<'p, R, Q> {
+        match self.using {
+            Some(using) if using.is_allowed() => using,
+            _ => self.listing,
+        }
     }
 }
 
@@ -149,26 +166,6 @@ pub(crate) fn list<'p, F: Facts>(
     let listing = decide(facts, list);
     let using = follows_use(&listing).then(|| decide(&facts.favourable(), using));
     Listing { listing, using }
-}
-
-/// The verdict of a `list` request, as [`list`] decides it, without keeping the
-/// listing's verdict when use decides (the engine's path: nothing is moved twice).
-#[inline]
-pub(crate) fn list_verdict<'p, F: Facts>(
-    facts: &F,
-    list: Program<'p, F::Rule, F::Requirement>,
-    using: Program<'p, F::Rule, F::Requirement>,
-) -> Verdict<'p, F::Rule, F::Requirement> {
-    let listing = decide(facts, list);
-    if !follows_use(&listing) {
-        return listing;
-    }
-    let using = decide(&facts.favourable(), using);
-    if using.is_allowed() {
-        using
-    } else {
-        listing
-    }
 }
 
 /// Whether a listing that ended in `listing` follows use: only `no_rule` does.

@@ -56,15 +56,20 @@ fn smallest<F: Facts>(
         .copied()
         .filter(|scope| !facts.held(*scope))
         .collect();
+    let sizes = 1..=candidates.len().min(limit);
+    if sizes.is_empty() {
+        return None;
+    }
+    let mut hypothesis = facts.hypothesis();
     let mut tries = 0;
-    for size in 1..=candidates.len().min(limit) {
+    for size in sizes {
         let mut chosen: SmallVec<[usize; 8]> = (0..size).collect();
         loop {
             tries += 1;
             if tries > MAX_TRIES {
                 return None;
             }
-            let mut hypothesis = facts.hypothesis();
+            facts.reset(&mut hypothesis);
             let scopes = chosen.iter().filter_map(|index| candidates.get(*index));
             for scope in scopes.clone() {
                 facts.grant(&mut hypothesis, *scope);

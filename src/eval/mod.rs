@@ -232,7 +232,7 @@ impl Engine {
         };
         let verdict = memo.with(&self.table, index, request.name, |class| {
             let verdict = if request.action == Action::List {
-                decide::list_verdict(&facts, class.list.view(), class.use_.view())
+                decide::list(&facts, class.list.view(), class.use_.view()).verdict()
             } else {
                 decide::decide(&facts, class.use_.view())
             };

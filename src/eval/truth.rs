@@ -121,6 +121,10 @@ impl decide::Facts for Facts<'_> {
         self.scopes.clone()
     }
 
+    fn reset(&self, hypothesis: &mut Bits) {
+        hypothesis.clone_from(self.scopes);
+    }
+
     fn grant(&self, hypothesis: &mut Bits, scope: ScopeId) {
         if let Some(closure) = self.table.scopes.closure.get(scope.index()) {
             hypothesis.union_with(closure);

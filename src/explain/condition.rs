@@ -336,6 +336,10 @@ impl<'a> decide::Facts for Context<'a, '_> {
         self.principal.scopes.clone()
     }
 
+    fn reset(&self, hypothesis: &mut Vec<bool>) {
+        hypothesis.clone_from(&self.principal.scopes);
+    }
+
     fn grant(&self, hypothesis: &mut Vec<bool>, scope: ScopeId) {
         let closure = self.explainer.scope_closure.get(scope.index());
         for implied in closure.into_iter().flatten() {

@@ -83,7 +83,7 @@ fn decide_request(
     };
     let second = evaluation(&context.favourable(), kind, name, &using, used);
     let why = words::listing_follows_use(use_action, &second.decision);
-    let decision = if used.is_allowed() {
+    let decision = if verdicts.decided_by_use() {
         second.decision.clone()
     } else {
         first.decision.clone()

@@ -98,6 +98,11 @@ impl decide::Facts for Assignment<'_> {
         self.env.scopes.to_vec()
     }
 
+    fn reset(&self, hypothesis: &mut Vec<bool>) {
+        hypothesis.clear();
+        hypothesis.extend_from_slice(self.env.scopes);
+    }
+
     fn grant(&self, hypothesis: &mut Vec<bool>, scope: ScopeId) {
         for implied in self.closure.of(scope) {
             if let Some(slot) = hypothesis.get_mut(implied.index()) {
