@@ -20,7 +20,8 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use crate::check::{ManifestError, ToolManifest};
+use crate::source::SourceId;
 
 /// What [`starter`] needs besides the manifest: paths to mention in comments.
 #[derive(Debug, Clone)]
@@ -57,11 +58,9 @@ pub struct Starter {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum InitError {
-    /// The manifest is not JSON.
-    NotJson(serde_json::Error),
-    /// The manifest is JSON but not a `tools/list` result: no `tools` array, a tool
-    /// without a string `name`, an annotation of the wrong type.
-    NotToolsList(serde_json::Error),
+    /// The manifest is not a `tools/list` result (not JSON, or no `tools` array, a tool
+    /// without a string `name`, an annotation of the wrong type).
+    Manifest(ManifestError),
     /// The manifest lists no tools.
     NoTools,
     /// A tool's name is empty.
@@ -70,23 +69,10 @@ pub enum InitError {
     ListedTwice(String),
 }
 
-impl InitError {
-    fn parsing(error: serde_json::Error) -> InitError {
-        match error.classify() {
-            serde_json::error::Category::Data => InitError::NotToolsList(error),
-            serde_json::error::Category::Io
-            | serde_json::error::Category::Syntax
-            | serde_json::error::Category::Eof => InitError::NotJson(error),
-        }
-    }
-}
-
 impl fmt::Display for InitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            InitError::NotJson(_) | InitError::NotToolsList(_) => {
-                f.write_str("not an MCP `tools/list` result (`{\"tools\":[{\"name\":...}]}`)")
-            }
+            InitError::Manifest(error) => error.fmt(f),
             InitError::NoTools => f.write_str("the manifest lists no tools"),
             InitError::EmptyName => f.write_str("a tool has an empty name"),
             InitError::ListedTwice(name) => write!(f, "tool `{name}` is listed twice"),
@@ -97,7 +83,7 @@ impl fmt::Display for InitError {
 impl std::error::Error for InitError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            InitError::NotJson(error) | InitError::NotToolsList(error) => Some(error),
+            InitError::Manifest(error) => std::error::Error::source(error),
             InitError::NoTools | InitError::EmptyName | InitError::ListedTwice(_) => None,
         }
     }
@@ -135,37 +121,6 @@ impl Access {
     }
 
     const ALL: [Access; 3] = [Access::Read, Access::Write, Access::Destructive];
-}
-
-#[derive(Deserialize)]
-struct Manifest {
-    tools: Vec<ToolEntry>,
-}
-
-#[derive(Deserialize)]
-struct ToolEntry {
-    name: String,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    annotations: Option<Annotations>,
-    #[serde(default, rename = "inputSchema")]
-    input_schema: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Annotations {
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    read_only_hint: Option<bool>,
-    #[serde(default)]
-    destructive_hint: Option<bool>,
-    #[serde(default)]
-    idempotent_hint: Option<bool>,
-    #[serde(default)]
-    open_world_hint: Option<bool>,
 }
 
 /// One tool as the generator sees it.
@@ -211,7 +166,7 @@ pub fn starter(manifest: &str, config: &Config) -> Result<Starter, InitError> {
 }
 
 fn read_tools(manifest: &str) -> Result<Vec<Tool>, InitError> {
-    let manifest: Manifest = serde_json::from_str(manifest).map_err(InitError::parsing)?;
+    let manifest = ToolManifest::parse(manifest, SourceId(0)).map_err(InitError::Manifest)?;
     if manifest.tools.is_empty() {
         return Err(InitError::NoTools);
     }
@@ -224,28 +179,18 @@ fn read_tools(manifest: &str) -> Result<Vec<Tool>, InitError> {
             return Err(InitError::ListedTwice(entry.name));
         }
         let arguments = entry
-            .input_schema
-            .as_ref()
-            .and_then(|schema| schema.get("properties"))
-            .and_then(serde_json::Value::as_object)
-            .map(|properties| {
-                properties
-                    .iter()
-                    .map(|(name, property)| {
-                        let kind = property.get("type").and_then(serde_json::Value::as_str);
-                        (name.clone(), kind.map(str::to_string))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let annotated = entry.annotations.is_some();
+            .properties
+            .unwrap_or_default()
+            .into_iter()
+            .map(|property| (property.name, property.kind))
+            .collect();
         let hints = entry.annotations.unwrap_or_default();
         tools.push(Tool {
             access: Access::of(hints.read_only_hint, hints.destructive_hint),
-            annotated,
+            annotated: entry.annotations.is_some(),
             idempotent: hints.idempotent_hint == Some(true),
             open_world: hints.open_world_hint != Some(false),
-            title: entry.title.or(hints.title),
+            title: entry.title,
             name: entry.name,
             arguments,
         });
@@ -744,7 +689,7 @@ mod tests {
 mod error_tests {
     use std::error::Error as _;
 
-    use super::{starter, Config, InitError};
+    use super::{starter, Config, InitError, ManifestError};
 
     fn config() -> Config {
         Config {
@@ -757,7 +702,10 @@ mod error_tests {
     #[test]
     fn a_manifest_that_does_not_parse_has_the_json_error_as_source() {
         let error = starter("{\"tools\": [", &config()).unwrap_err();
-        assert!(matches!(error, InitError::NotJson(_)), "{error:?}");
+        assert!(
+            matches!(error, InitError::Manifest(ManifestError::NotJson(_))),
+            "{error:?}"
+        );
         let json = error
             .source()
             .and_then(|s| s.downcast_ref::<serde_json::Error>());
@@ -767,7 +715,10 @@ mod error_tests {
             .starts_with("not an MCP `tools/list` result"));
 
         let error = starter(r#"{"tools": [{"title": "x"}]}"#, &config()).unwrap_err();
-        assert!(matches!(error, InitError::NotToolsList(_)), "{error:?}");
+        assert!(
+            matches!(error, InitError::Manifest(ManifestError::NotToolsList(_))),
+            "{error:?}"
+        );
         let json = error
             .source()
             .and_then(|s| s.downcast_ref::<serde_json::Error>());

@@ -229,16 +229,20 @@ fn strings_at<'c>(
     claims: &'c Map<String, Value>,
     paths: &'c [ClaimPath],
 ) -> impl Iterator<Item = &'c str> {
-    paths.iter().flat_map(move |path| {
-        let value = path.find(claims).value();
-        let single = value.and_then(Value::as_str);
-        let many = value.and_then(Value::as_array).into_iter().flatten();
-        single.into_iter().chain(many.filter_map(Value::as_str))
-    })
+    paths
+        .iter()
+        .flat_map(move |path| role_values(path.find(claims).value()))
+}
+
+/// Role values at one path: a string, or each string of an array.
+pub(crate) fn role_values(value: Option<&Value>) -> impl Iterator<Item = &str> {
+    let single = value.and_then(Value::as_str);
+    let many = value.and_then(Value::as_array).into_iter().flatten();
+    single.into_iter().chain(many.filter_map(Value::as_str))
 }
 
 /// Scopes at one path: a string split on ASCII whitespace, or an array's strings.
-fn scope_values(value: Option<&Value>) -> impl Iterator<Item = &str> {
+pub(crate) fn scope_values(value: Option<&Value>) -> impl Iterator<Item = &str> {
     let split = value
         .and_then(Value::as_str)
         .into_iter()

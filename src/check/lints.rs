@@ -37,19 +37,20 @@ pub fn lint(policy: &CheckedPolicy, config: &Config<'_>) -> Vec<Diagnostic> {
         let names: Vec<&str> = manifest
             .tools
             .iter()
-            .map(|(name, _)| name.as_str())
+            .map(|tool| tool.name.as_str())
             .collect();
         linter.unmatched_patterns(&names, &mut found);
         found.extend(super::schema::undeclared_arguments(
             policy.statements.as_slice(),
             manifest,
         ));
-        for (name, span) in &manifest.tools {
+        for tool in &manifest.tools {
+            let name = &tool.name;
             if !linter.callable(name) {
                 found.push(
                     Diagnostic::new(
                         Code::W007,
-                        *span,
+                        tool.span,
                         format!("no principal can call tool `{name}`"),
                     )
                     .with_help("allow some role to call it, or remove it from the server"),

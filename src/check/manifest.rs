@@ -6,15 +6,55 @@ use serde::Deserialize;
 
 use crate::source::{SourceId, Span};
 
-/// The tools a server offers, each with where its name is written in the manifest file.
+/// The tools a server offers (an MCP `tools/list` result): the one reader of a tool list,
+/// for the checker (W006, W007, W009), `toolgate init` and `toolgate table --tools`.
 #[derive(Debug, Clone, Default)]
 pub struct ToolManifest {
-    /// Tool names and their spans in the manifest's source.
-    pub tools: Vec<(String, Span)>,
-    /// For each tool of [`ToolManifest::tools`], in the same order, the names of the
-    /// top-level `properties` of its `inputSchema`; `None` when it declares no
-    /// `inputSchema` (enables W009).
-    pub properties: Vec<Option<Vec<String>>>,
+    /// The tools, in the manifest's order.
+    pub tools: Vec<ListedTool>,
+}
+
+/// One tool of a [`ToolManifest`].
+#[derive(Debug, Clone)]
+pub struct ListedTool {
+    /// Its name.
+    pub name: String,
+    /// Where its name is written in the manifest's source (empty without a file).
+    pub span: Span,
+    /// Its `title`, or else its annotations' `title`.
+    pub title: Option<String>,
+    /// Its MCP annotations; `None` when it has none.
+    pub annotations: Option<ToolAnnotations>,
+    /// The top-level `properties` of its `inputSchema`, in order; `None` when it declares
+    /// no `inputSchema` (W009 judges only tools that declare one).
+    pub properties: Option<Vec<Property>>,
+}
+
+/// A tool's MCP annotations (hints; absent ones are `None`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolAnnotations {
+    /// `readOnlyHint`.
+    #[serde(default)]
+    pub read_only_hint: Option<bool>,
+    /// `destructiveHint`.
+    #[serde(default)]
+    pub destructive_hint: Option<bool>,
+    /// `idempotentHint`.
+    #[serde(default)]
+    pub idempotent_hint: Option<bool>,
+    /// `openWorldHint`.
+    #[serde(default)]
+    pub open_world_hint: Option<bool>,
+}
+
+/// A top-level property of a tool's `inputSchema`: what `arg` conditions can constrain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Property {
+    /// Its name.
+    pub name: String,
+    /// Its JSON type, when the schema names one as a string.
+    pub kind: Option<String>,
 }
 
 /// Why a manifest could not be read.
@@ -68,51 +108,86 @@ struct ListResult {
 #[derive(Deserialize)]
 struct ToolEntry {
     name: String,
-    #[serde(rename = "inputSchema")]
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    annotations: Option<AnnotationsEntry>,
+    #[serde(default, rename = "inputSchema")]
     input_schema: Option<serde_json::Value>,
 }
 
-/// The top-level property names of an `inputSchema`, in their order.
-fn property_names(schema: &serde_json::Value) -> Vec<String> {
+#[derive(Deserialize)]
+struct AnnotationsEntry {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(flatten)]
+    hints: ToolAnnotations,
+}
+
+/// The top-level properties of an `inputSchema`, in their order.
+fn properties(schema: &serde_json::Value) -> Vec<Property> {
     schema
         .get("properties")
         .and_then(serde_json::Value::as_object)
-        .map(|properties| properties.keys().cloned().collect())
+        .map(|properties| {
+            properties
+                .iter()
+                .map(|(name, property)| Property {
+                    name: name.clone(),
+                    kind: property
+                        .get("type")
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_string),
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 impl ToolManifest {
-    /// Reads `{"tools":[{"name":"..."},...]}` (other fields are ignored). `source` is the
-    /// id the caller gives the manifest's text in its [`crate::source::Sources`], so that
+    /// Reads `{"tools":[{"name":"..."},...]}` (a `title`, `annotations` and
+    /// `inputSchema` are read when present, other fields ignored). `source` is the id the
+    /// caller gives the manifest's text in its [`crate::source::Sources`], so that
     /// diagnostics can point at a tool's name.
     pub fn parse(text: &str, source: SourceId) -> Result<ToolManifest, ManifestError> {
         let list: ListResult = serde_json::from_str(text).map_err(ManifestError::of)?;
         let mut from = 0;
-        let properties = list
-            .tools
-            .iter()
-            .map(|tool| tool.input_schema.as_ref().map(property_names))
-            .collect();
         let tools = list
             .tools
             .into_iter()
             .map(|tool| {
                 let (start, end) = find_name(text, &tool.name, from).unwrap_or((0, 0));
                 from = end.max(from);
-                (tool.name, Span::new(source, start, end))
+                let (annotation_title, annotations) = match tool.annotations {
+                    Some(entry) => (entry.title, Some(entry.hints)),
+                    None => (None, None),
+                };
+                ListedTool {
+                    span: Span::new(source, start, end),
+                    title: tool.title.or(annotation_title),
+                    annotations,
+                    properties: tool.input_schema.as_ref().map(properties),
+                    name: tool.name,
+                }
             })
             .collect();
-        Ok(ToolManifest { tools, properties })
+        Ok(ToolManifest { tools })
     }
 
     /// A manifest of names without a file (spans are empty).
     pub fn from_names(names: impl IntoIterator<Item = String>) -> ToolManifest {
         let nowhere = Span::new(SourceId(u32::MAX), 0, 0);
-        let tools: Vec<(String, Span)> = names.into_iter().map(|name| (name, nowhere)).collect();
-        ToolManifest {
-            properties: vec![None; tools.len()],
-            tools,
-        }
+        let tools = names
+            .into_iter()
+            .map(|name| ListedTool {
+                name,
+                span: nowhere,
+                title: None,
+                annotations: None,
+                properties: None,
+            })
+            .collect();
+        ToolManifest { tools }
     }
 }
 
@@ -148,10 +223,10 @@ mod tests {
         let names: Vec<&str> = manifest
             .tools
             .iter()
-            .map(|(name, _)| name.as_str())
+            .map(|tool| tool.name.as_str())
             .collect();
         assert_eq!(names, ["fs.read", "db.drop"]);
-        let span = manifest.tools[1].1;
+        let span = manifest.tools[1].span;
         assert_eq!(&text[span.range()], "\"db.drop\"");
     }
 

@@ -19,7 +19,7 @@ pub use ir::{
     ActionSet, ArgOp, ArgTest, Body, CheckedPolicy, ClaimLines, ClaimTest, ClaimsMap, Cond,
     CondKind, Role, Scope, Statement, Subjects,
 };
-pub use manifest::{ManifestError, ToolManifest};
+pub use manifest::{ListedTool, ManifestError, Property, ToolAnnotations, ToolManifest};
 
 use crate::ast;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};

@@ -2,6 +2,7 @@
 //! (docs/language.md, "Arguments"). Only tool rules are judged, only against listed tools
 //! that declare an `inputSchema`; a rule matching none of those is not judged.
 
+use super::manifest::Property;
 use super::{Body, Cond, Statement, ToolManifest};
 use crate::ast::Kind;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
@@ -23,12 +24,16 @@ pub(super) fn undeclared_arguments(
         if statement.kind != Kind::Tool {
             continue;
         }
-        let declared: Vec<&[String]> = manifest
+        let declared: Vec<&[Property]> = manifest
             .tools
             .iter()
-            .zip(&manifest.properties)
-            .filter(|((name, _), _)| statement.patterns.iter().any(|(g, _)| g.is_match(name)))
-            .filter_map(|(_, properties)| properties.as_deref())
+            .filter(|tool| {
+                statement
+                    .patterns
+                    .iter()
+                    .any(|(glob, _)| glob.is_match(&tool.name))
+            })
+            .filter_map(|tool| tool.properties.as_deref())
             .collect();
         if declared.is_empty() {
             continue;
@@ -38,7 +43,7 @@ pub(super) fn undeclared_arguments(
             let names = candidates(path);
             let known = declared
                 .iter()
-                .any(|properties| properties.iter().any(|p| names.contains(&p.as_str())));
+                .any(|properties| properties.iter().any(|p| names.contains(&p.name.as_str())));
             if !known {
                 found.push(diagnostic(atom, path, &declared));
             }
@@ -61,11 +66,11 @@ fn candidates(path: &crate::claim_path::ClaimPath) -> Vec<&str> {
 fn diagnostic(
     atom: &Cond,
     path: &crate::claim_path::ClaimPath,
-    declared: &[&[String]],
+    declared: &[&[Property]],
 ) -> Diagnostic {
     let mut properties: Vec<&str> = declared
         .iter()
-        .flat_map(|properties| properties.iter().map(String::as_str))
+        .flat_map(|properties| properties.iter().map(|property| property.name.as_str()))
         .collect();
     properties.sort_unstable();
     properties.dedup();

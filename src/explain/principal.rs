@@ -6,6 +6,7 @@ use super::{
     ClaimSource, EffectiveScope, Explainer, GrantedRole, Holding, PrincipalFacts, TokenScope,
 };
 use crate::claim_path::ClaimPath;
+use crate::principal::{role_values, scope_values};
 
 /// A derived principal: the facts shown, and the sets conditions read.
 pub(super) struct Derived<'c> {
@@ -57,24 +58,6 @@ fn source(value: &str, path: &ClaimPath) -> ClaimSource {
     }
 }
 
-/// Every string at a role path: a string, or each string of an array.
-fn role_values<'c>(claims: &'c Map<String, Value>, path: &ClaimPath) -> Vec<&'c str> {
-    match path.find(claims).value() {
-        Some(Value::String(value)) => vec![value.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Scopes at a path: a string split on ASCII whitespace, or an array's strings.
-fn scope_values<'c>(claims: &'c Map<String, Value>, path: &ClaimPath) -> Vec<&'c str> {
-    match path.find(claims).value() {
-        Some(Value::String(value)) => value.split_ascii_whitespace().collect(),
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn grant_roles(
     explainer: &Explainer<'_>,
     claims: &Map<String, Value>,
@@ -83,7 +66,7 @@ fn grant_roles(
     let policy = explainer.policy;
     let mut granted: Vec<usize> = Vec::new();
     for path in &policy.claims.roles {
-        for value in role_values(claims, path) {
+        for value in role_values(path.find(claims).value()) {
             let mut any = false;
             for (index, role) in policy.roles.iter().enumerate() {
                 if role.name != value && !role.aka.iter().any(|aka| aka == value) {
@@ -133,7 +116,7 @@ fn hold_scopes(
     let policy = explainer.policy;
     let mut carried: Vec<usize> = Vec::new();
     for path in &policy.claims.scopes {
-        for value in scope_values(claims, path) {
+        for value in scope_values(path.find(claims).value()) {
             let known = policy.scopes.iter().position(|scope| scope.name == value);
             facts.token_scopes.push(TokenScope {
                 source: source(value, path),

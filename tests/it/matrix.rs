@@ -364,7 +364,7 @@ fn cells_agree_with_the_engine_on_the_corpus_and_examples() {
         let (mut names, contexts) = requests(text.unwrap().lines().map(str::to_string));
         let tools = std::fs::read_to_string(root().join("policies/mcp-server.tools.json")).unwrap();
         let manifest = check::ToolManifest::parse(&tools, toolgate::source::SourceId(0)).unwrap();
-        names.extend(manifest.tools.into_iter().map(|(name, _)| name));
+        names.extend(manifest.tools.into_iter().map(|tool| tool.name));
         names.sort();
         names.dedup();
         let loaded = load(Sources::from_path(&path).unwrap());

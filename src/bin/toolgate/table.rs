@@ -107,9 +107,9 @@ fn tool_names(path: &std::path::Path) -> Result<Vec<String>, String> {
     let manifest = ToolManifest::parse(&text, SourceId(0))
         .map_err(|error| format!("`{}`: {}", path.display(), chain(&error)))?;
     let mut names: Vec<String> = Vec::new();
-    for (name, _) in manifest.tools {
-        if !names.contains(&name) {
-            names.push(name);
+    for tool in manifest.tools {
+        if !names.contains(&tool.name) {
+            names.push(tool.name);
         }
     }
     Ok(names)
