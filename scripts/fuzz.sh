@@ -43,7 +43,19 @@ if [[ "$sanitizer" != none ]]; then
   export RUSTC_BOOTSTRAP=1
 fi
 if [[ ${#targets[@]} -eq 0 ]]; then
-  mapfile -t targets < <(cargo fuzz list)
+  # Not `mapfile < <(cargo fuzz list)`: a failing command there goes unseen, and an
+  # empty list would pass having fuzzed nothing.
+  if ! listed="$(cargo fuzz list)"; then
+    echo "error: \`cargo fuzz list\` failed" >&2
+    exit 2
+  fi
+  for target in $listed; do
+    targets+=("$target")
+  done
+  if [[ ${#targets[@]} -eq 0 ]]; then
+    echo "error: \`cargo fuzz list\` listed no target" >&2
+    exit 2
+  fi
 fi
 
 # The longest input each target is given: enough to pass every size limit of what it

@@ -1,8 +1,9 @@
 //! Any bytes as the body of a POST to the gate's MCP endpoint, through the public tower
 //! service (`GateLayer` in front of a server that records what reaches it): never a
-//! panic, and never a bypass. Whatever the gate forwards must be JSON whose every use
-//! (`tools/call`, `resources/read`, `resources/subscribe`, `prompts/get`, a prompt's
-//! `completion/complete`) the engine allows for the caller; everything else is refused.
+//! panic, and never a bypass. Whatever the gate forwards must be JSON whose every use,
+//! as the server behind the gate reads it (its own parser and its own list of the MCP
+//! methods that run or read something, `upstream_reading.rs`, never the gate's method
+//! table), the engine allows for the caller; everything else is refused.
 //!
 //! The first byte picks the caller (a reader, a writer, someone with no role, nobody)
 //! and whether `Mcp-Method` / `Mcp-Name` headers are sent.
@@ -16,47 +17,13 @@ use http_body_util::BodyExt;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use tower::{Layer, ServiceExt};
-use toolgate::Kind;
 
 #[path = "gate_fixture.rs"]
 mod gate_fixture;
-use gate_fixture::{fixture, parts, server, Fixture, Forwarded, CALLERS};
-
-/// The uses a message asks for, as serde_json reads it (what an MCP server would see).
-fn uses(message: &Value) -> Vec<(Kind, String)> {
-    let params = &message["params"];
-    let name = |field: &str| params[field].as_str().map(str::to_string);
-    let found = match message["method"].as_str() {
-        Some("tools/call") => name("name").map(|name| (Kind::Tool, name)),
-        Some("resources/read" | "resources/subscribe") => name("uri").map(|uri| (Kind::Resource, uri)),
-        Some("prompts/get") => name("name").map(|name| (Kind::Prompt, name)),
-        Some("completion/complete") if params["ref"]["type"] == "ref/prompt" => {
-            params["ref"]["name"].as_str().map(|name| (Kind::Prompt, name.to_string()))
-        }
-        _ => None,
-    };
-    found.into_iter().collect()
-}
-
-fn check_forwarded(fixture: &Fixture, caller: Option<&str>, sent: &[u8], got: &[u8]) {
-    let caller = caller.unwrap_or_else(|| panic!("forwarded a request without credentials"));
-    let value: Value = serde_json::from_slice(got).unwrap_or_else(|error| panic!("forwarded a body that is not JSON ({error}): {:?}", String::from_utf8_lossy(sent)));
-    let messages = match &value {
-        Value::Array(batch) => batch.iter().collect(),
-        one => vec![one],
-    };
-    let principal = fixture.engine.principal_from_parts(&parts(caller).unwrap_or_default());
-    let now = jiff::Timestamp::now();
-    for message in messages {
-        // The arguments as a server reads them: `params.arguments`, an object or `{}`.
-        let arguments = message["params"]["arguments"].as_object();
-        for (kind, name) in uses(message) {
-            let request = toolgate::Request { kind, action: kind.use_action(), name: &name, ip: None, time: now, arguments };
-            let decision = fixture.engine.decide(&principal, &request);
-            assert!(decision.is_allowed(), "the gate let {caller} use {kind:?} `{name}`, which the policy denies ({:?}); body: {value}", decision.reason);
-        }
-    }
-}
+#[path = "upstream_reading.rs"]
+mod upstream_reading;
+use gate_fixture::{fixture, server, Forwarded, CALLERS};
+use upstream_reading::check_forwarded;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&choice, body)) = data.split_first() else { return };

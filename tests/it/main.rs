@@ -29,4 +29,5 @@ mod matrix;
 mod reference;
 mod regressions;
 mod sarif;
+mod scripts;
 mod testing;
