@@ -390,12 +390,12 @@ impl JwtConfig {
             }
         };
         let config = RemoteKeysConfig {
-            url,
             min_refresh_interval: Duration::from_secs(self.min_refresh_seconds),
             refresh_interval: Duration::from_secs(self.refresh_seconds),
             fetch_timeout: timeout,
             max_response_bytes: self.max_jwks_bytes,
             clock: self.clock.clone(),
+            ..RemoteKeysConfig::new(url)
         };
         let remote = RemoteKeys::start(config).await.map_err(fail)?;
         Ok(Keys::from(remote))

@@ -64,10 +64,12 @@ impl ListFilter {
     pub fn filter_body(&self, body: &mut Value) -> bool {
         match body {
             Value::Array(messages) => {
-                // Every message is filtered: no short-circuit.
+                // Every message is filtered: no short-circuit. A batch within a batch is
+                // no message, but a client that flattens it must find nothing unfiltered
+                // (nesting is bounded by the reader's recursion limit).
                 let mut found = false;
                 for message in messages {
-                    found |= self.filter_message(message);
+                    found |= self.filter_body(message);
                 }
                 found
             }

@@ -7,8 +7,10 @@
 //! UTF-8, a field other than `data`, `event`, `id` and `retry`, a member name twice) is
 //! dropped and the stream ended there: clients that read it another way never see it.
 //! A leading byte order mark is removed, as clients remove it. An event larger than the
-//! limit ends the stream with an error rather than pass unfiltered; an incomplete last
-//! event is dropped, as clients drop it.
+//! limit ends the stream with an error (after the events before it) rather than pass
+//! unfiltered, however the stream is cut into frames; an incomplete last event is
+//! dropped, as clients drop it (the end of the stream ends a line: a last event ended by
+//! `\r\r` is complete).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -30,6 +32,17 @@ enum Event {
     Unreadable,
 }
 
+/// Where the stream is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Passing events on.
+    Open,
+    /// An event exceeds the limit: the error is the next frame.
+    TooLarge,
+    /// Ended: by the service, by an unreadable event, or by the error.
+    Ended,
+}
+
 /// A `text/event-stream` body with its list responses filtered.
 pub(crate) struct SseFilter {
     inner: Body,
@@ -38,8 +51,7 @@ pub(crate) struct SseFilter {
     limit: usize,
     /// Whether the start of the stream (and any byte order mark) is behind us.
     started: bool,
-    /// Whether an unreadable event ended the stream.
-    ended: bool,
+    state: State,
 }
 
 impl SseFilter {
@@ -50,13 +62,14 @@ impl SseFilter {
             pending: BytesMut::new(),
             limit,
             started: false,
-            ended: false,
+            state: State::Open,
         }
     }
 
     /// Takes the complete events off the front of `pending`, rewritten where needed,
-    /// stopping at an unreadable one.
-    fn complete_events(&mut self) -> BytesMut {
+    /// stopping at an unreadable one or one larger than the limit (whole or not yet
+    /// complete). `at_end`: the stream has ended, and with it the last line.
+    fn complete_events(&mut self, at_end: bool) -> BytesMut {
         if !self.started {
             const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
             if self.pending.len() < BOM.len() && BOM.starts_with(&self.pending) {
@@ -68,18 +81,27 @@ impl SseFilter {
             self.started = true;
         }
         let mut output = BytesMut::new();
-        while let Some(length) = event_length(&self.pending) {
+        while let Some(length) = event_length(&self.pending, at_end) {
+            if length > self.limit {
+                self.state = State::TooLarge;
+                self.pending.clear();
+                return output;
+            }
             let event = self.pending.split_to(length);
             match self.read_event(&event) {
                 Event::Unchanged => output.extend_from_slice(&event),
                 Event::Rewritten(rewritten) => output.extend_from_slice(rewritten.as_bytes()),
                 Event::Unreadable => {
                     tracing::warn!("an upstream event could not be read one way: stream ended");
-                    self.ended = true;
+                    self.state = State::Ended;
                     self.pending.clear();
-                    break;
+                    return output;
                 }
             }
+        }
+        if self.pending.len() > self.limit {
+            self.state = State::TooLarge;
+            self.pending.clear();
         }
         output
     }
@@ -137,12 +159,31 @@ impl HttpBody for SseFilter {
         context: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
         loop {
-            if self.ended {
-                return Poll::Ready(None);
+            match self.state {
+                State::Open => {}
+                State::TooLarge => {
+                    self.state = State::Ended;
+                    let message = format!("a server-sent event exceeds {} bytes", self.limit);
+                    return Poll::Ready(Some(Err(axum::Error::new(std::io::Error::other(
+                        message,
+                    )))));
+                }
+                State::Ended => return Poll::Ready(None),
             }
             let frame = match Pin::new(&mut self.inner).poll_frame(context) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(None) => {
+                    let output = self.complete_events(true);
+                    if self.state == State::Open {
+                        self.state = State::Ended;
+                    }
+                    // What remains is an incomplete event: dropped.
+                    self.pending.clear();
+                    if output.is_empty() {
+                        continue;
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(output.freeze()))));
+                }
                 Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error))),
                 Poll::Ready(Some(Ok(frame))) => frame,
             };
@@ -151,12 +192,7 @@ impl HttpBody for SseFilter {
                 Err(frame) => return Poll::Ready(Some(Ok(frame))),
             };
             self.pending.extend_from_slice(&data);
-            let output = self.complete_events();
-            if self.pending.len() > self.limit {
-                let message = format!("a server-sent event exceeds {} bytes", self.limit);
-                self.ended = true;
-                return Poll::Ready(Some(Err(axum::Error::new(std::io::Error::other(message)))));
-            }
+            let output = self.complete_events(false);
             if !output.is_empty() {
                 return Poll::Ready(Some(Ok(Frame::data(output.freeze()))));
             }
@@ -164,7 +200,11 @@ impl HttpBody for SseFilter {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.ended || (self.pending.is_empty() && self.inner.is_end_stream())
+        match self.state {
+            State::Open => self.pending.is_empty() && self.inner.is_end_stream(),
+            State::TooLarge => false,
+            State::Ended => true,
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -173,8 +213,9 @@ impl HttpBody for SseFilter {
 }
 
 /// The length of the first complete event (through the blank line ending it), if the
-/// buffer holds one. A `\r` at the very end may start a `\r\n`: wait for more.
-fn event_length(buffer: &[u8]) -> Option<usize> {
+/// buffer holds one. A `\r` at the very end may start a `\r\n`: wait for more, unless
+/// the stream has ended (`at_end`).
+fn event_length(buffer: &[u8], at_end: bool) -> Option<usize> {
     let mut line_start = 0;
     let mut index = 0;
     while let Some(byte) = buffer.get(index) {
@@ -183,6 +224,7 @@ fn event_length(buffer: &[u8]) -> Option<usize> {
             b'\r' => match buffer.get(index + 1) {
                 Some(b'\n') => index + 2,
                 Some(_) => index + 1,
+                None if at_end => index + 1,
                 None => return None,
             },
             _ => {
@@ -223,12 +265,17 @@ mod tests {
 
     #[test]
     fn events_end_at_a_blank_line() {
-        assert_eq!(event_length(b"data: x\n\nrest"), Some(9));
-        assert_eq!(event_length(b"data: x\r\n\r\nrest"), Some(11));
-        assert_eq!(event_length(b"data: x\r\rrest"), Some(9));
-        assert_eq!(event_length(b"data: x\n"), None);
-        assert_eq!(event_length(b"data: x\r"), None);
-        assert_eq!(event_length(b"\n"), Some(1));
+        for at_end in [false, true] {
+            assert_eq!(event_length(b"data: x\n\nrest", at_end), Some(9));
+            assert_eq!(event_length(b"data: x\r\n\r\nrest", at_end), Some(11));
+            assert_eq!(event_length(b"data: x\r\rrest", at_end), Some(9));
+            assert_eq!(event_length(b"data: x\n", at_end), None);
+            assert_eq!(event_length(b"data: x\r", at_end), None);
+            assert_eq!(event_length(b"\n", at_end), Some(1));
+        }
+        assert_eq!(event_length(b"data: x\r\r", false), None);
+        assert_eq!(event_length(b"data: x\r\r", true), Some(9));
+        assert_eq!(event_length(b"data: x\n\r", true), Some(9));
     }
 
     #[test]

@@ -314,11 +314,7 @@ fn check_spec(dir: &Path, spec: &Value) {
 }
 
 /// Decides a corpus request with the reference interpreter.
-fn decide_with_reference(
-    sources: &Sources,
-    policy: &toolgate::ast::Policy,
-    request: &Value,
-) -> Outcome {
+fn decide_with_reference(policy: &crate::reference::Policy, request: &Value) -> Outcome {
     let line = serde_json::to_string(request).unwrap();
     let parsed = json::parse_request(&line).unwrap();
     let reference_request = crate::reference::RefRequest {
@@ -330,7 +326,7 @@ fn decide_with_reference(
         time: parsed.time.expect("corpus requests carry a time"),
         arguments: parsed.arguments.clone().map(serde_json::Value::Object),
     };
-    let decision = crate::reference::decide(sources, policy, &reference_request);
+    let decision = crate::reference::decide_policy(policy, &reference_request);
     Outcome {
         decision: if decision.allow { "allow" } else { "deny" }.to_string(),
         reason: decision.reason.to_string(),
@@ -339,12 +335,17 @@ fn decide_with_reference(
     }
 }
 
+/// A case's policy (a file or a folder) read by the reference interpreter's own parser.
+fn reference_policy(path: &std::path::Path) -> crate::reference::Policy {
+    let sources = Sources::from_path(path).unwrap();
+    crate::reference::parse(&sources).unwrap_or_else(|error| panic!("{path:?}: {error}"))
+}
+
 #[test]
 fn every_case_is_decided_as_expected_by_the_reference_interpreter() {
     assert_corpus_agrees(|case_dir| {
-        let sources = Sources::from_path(&case_dir.policy).unwrap();
-        let policy = toolgate::parse::parse(&sources).policy;
-        move |request: &Value| decide_with_reference(&sources, &policy, request)
+        let policy = reference_policy(&case_dir.policy);
+        move |request: &Value| decide_with_reference(&policy, request)
     });
 }
 
@@ -365,8 +366,7 @@ fn refused_cases_give_no_principal() {
     let (mut refused, mut invalid) = (0, 0);
     for case_dir in case_dirs() {
         let engine = engine(&case_dir);
-        let sources = Sources::from_path(&case_dir.policy).unwrap();
-        let policy = toolgate::parse::parse(&sources).policy;
+        let policy = reference_policy(&case_dir.policy);
         for case in &case_dir.refused {
             let line = serde_json::to_string(&case.request).unwrap();
             let parsed = json::parse_request(&line);

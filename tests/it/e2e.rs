@@ -13,7 +13,7 @@ mod principals;
 pub(crate) mod process;
 pub(crate) mod servers;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::cli::Scratch;
 use clients::{Credential, Report, Scenario, Sdk, ALL_SDKS};
@@ -30,6 +30,80 @@ const UPSTREAM_TOOLS: [&str; 7] = [
     "github.list_repos",
     "logs.tail",
 ];
+
+/// What each principal may list of a server's tools under tests/e2e/e2e.policy, written
+/// out by hand from its rules (never asked of the engine, which is under test), sorted.
+struct Lists {
+    /// `readonly`, or anyone without `tool:write`: the `github.*` list rule only (no call
+    /// rule holds without `tool:write`, so listing follows no use).
+    reader: &'static [&'static str],
+    /// `user`: plus what it may call, `fs.read_*` and `github.list_*`.
+    user: &'static [&'static str],
+    /// `developer`: plus `github.*`, `fs.*`, `logs.*`.
+    developer: &'static [&'static str],
+    /// `admin`: everything but `db.drop_*` (denied off the office network).
+    admin: &'static [&'static str],
+}
+
+impl Lists {
+    /// The list of one of [`principals::ALL`].
+    fn of(&self, principal: Principal) -> &'static [&'static str] {
+        match principal.id {
+            "reader" => self.reader,
+            "user" => self.user,
+            "developer" => self.developer,
+            "admin" => self.admin,
+            other => panic!("no list written for `{other}`"),
+        }
+    }
+}
+
+const UPSTREAM_LISTS: Lists = Lists {
+    reader: &["github.create_issue", "github.list_repos"],
+    user: &["fs.read_file", "github.create_issue", "github.list_repos"],
+    developer: &[
+        "fs.read_file",
+        "fs.write_file",
+        "github.create_issue",
+        "github.list_repos",
+        "logs.tail",
+    ],
+    admin: &[
+        "db.query",
+        "fs.read_file",
+        "fs.write_file",
+        "github.create_issue",
+        "github.list_repos",
+        "logs.tail",
+    ],
+};
+
+const EXAMPLE_LISTS: Lists = Lists {
+    reader: &["github.create_issue", "github.list_issues"],
+    user: &[
+        "fs.read_file",
+        "fs.read_identity",
+        "github.create_issue",
+        "github.list_issues",
+    ],
+    developer: &[
+        "fs.read_file",
+        "fs.read_identity",
+        "fs.write_file",
+        "github.create_issue",
+        "github.list_issues",
+        "logs.tail",
+    ],
+    admin: &[
+        "fs.read_file",
+        "fs.read_identity",
+        "fs.write_file",
+        "github.create_issue",
+        "github.list_issues",
+        "logs.tail",
+        "shell.exec",
+    ],
+};
 
 /// Which tool each case of the scenario calls, on one server: `NAME`, or `NAME=JSON` to
 /// call it with those arguments.
@@ -92,52 +166,97 @@ enum Witness {
 struct Target<'a> {
     /// The MCP endpoint the clients connect to (the canonical resource URI).
     resource: &'a str,
-    /// Every tool of the server behind the gate.
-    tools: &'a [&'a str],
+    /// What each principal may list of the server's tools.
+    lists: &'a Lists,
     calls: &'a Calls,
     witness: Witness,
+    /// The record of the server behind the gate, if it keeps one (upstream_server.py).
+    upstream: Option<&'a servers::Upstream>,
 }
 
-/// What tests/e2e/e2e.policy lets each principal list, read off its rules: the engine
-/// agrees, so the gated tests can ask the engine for any server's tool set.
+impl Target<'_> {
+    /// A mark in the upstream's record (0 without one).
+    fn mark(&self) -> usize {
+        self.upstream.map_or(0, |upstream| upstream.log.mark())
+    }
+
+    /// Nothing reached the upstream after `mark`: not a request, let alone a call.
+    fn assert_untouched(&self, mark: usize, what: &str) {
+        if let Some(upstream) = self.upstream {
+            let records = upstream.log.since(mark);
+            assert!(
+                records.is_empty(),
+                "{what}: refused, yet the upstream received {records:#?}"
+            );
+        }
+    }
+
+    /// After `mark` the upstream ran exactly the calls `ran` (`NAME` or `NAME=JSON`), in
+    /// order, each with the arguments the client sent, for `subject`, with no credential;
+    /// and no other `tools/call` reached it at all.
+    fn assert_ran(&self, mark: usize, subject: &str, ran: &[&str], what: &str) {
+        let Some(upstream) = self.upstream else {
+            return;
+        };
+        let executed = upstream.log.kind_since("executed", mark);
+        let names: Vec<&str> = executed
+            .iter()
+            .map(|record| record["tool"].as_str().unwrap_or(""))
+            .collect();
+        let expected: Vec<&str> = ran.iter().map(|call| clients::name_of(call)).collect();
+        assert_eq!(names, expected, "{what}: the upstream ran {executed:#?}");
+        for (record, call) in executed.iter().zip(ran) {
+            let sent = call.split_once('=').map_or(json!({}), |(_, arguments)| {
+                serde_json::from_str(arguments).unwrap()
+            });
+            let arguments = match &record["arguments"] {
+                Value::Null => json!({}),
+                arguments => arguments.clone(),
+            };
+            assert_eq!(arguments, sent, "{what}: {record}");
+            assert_eq!(
+                record["principal"]["x-toolgate-subject"], subject,
+                "{what}: {record}"
+            );
+            assert_eq!(
+                record["credentials_forwarded"],
+                json!([]),
+                "{what}: {record}"
+            );
+        }
+        let received: Vec<String> = upstream
+            .log
+            .kind_since("request", mark)
+            .iter()
+            .filter(|request| request["decoded"]["method"] == "tools/call")
+            .map(|request| {
+                request["decoded"]["params"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            received, expected,
+            "{what}: the calls that reached the upstream (refused ones must not)"
+        );
+    }
+}
+
+/// What tests/e2e/e2e.policy lets each principal list, read off its rules by hand: the
+/// engine must agree.
 #[test]
 fn the_e2e_policy_lists_what_its_rules_say() {
-    let expected: [(Principal, &[&str]); 4] = [
-        // `allow readonly to list tools "github.*"`; nothing callable without `tool:write`.
-        (READER, &["github.create_issue", "github.list_repos"]),
-        // plus what `user` may call: `fs.read_*`, `github.list_*`.
-        (
-            USER,
-            &["fs.read_file", "github.create_issue", "github.list_repos"],
-        ),
-        // plus `github.*`, `fs.*`, `logs.*`.
-        (
-            DEVELOPER,
-            &[
-                "fs.read_file",
-                "fs.write_file",
-                "github.create_issue",
-                "github.list_repos",
-                "logs.tail",
-            ],
-        ),
-        // everything but `db.drop_*`, denied off the office network.
-        (
-            ADMIN,
-            &[
-                "db.query",
-                "fs.read_file",
-                "fs.write_file",
-                "github.create_issue",
-                "github.list_repos",
-                "logs.tail",
-            ],
-        ),
-    ];
-    for (principal, names) in expected {
+    for principal in principals::ALL {
         assert_eq!(
             principals::listable(principal, &UPSTREAM_TOOLS),
-            names,
+            UPSTREAM_LISTS.of(principal),
+            "{}",
+            principal.id
+        );
+        assert_eq!(
+            principals::listable(principal, &EXAMPLE_TOOLS),
+            EXAMPLE_LISTS.of(principal),
             "{}",
             principal.id
         );
@@ -148,11 +267,13 @@ fn the_e2e_policy_lists_what_its_rules_say() {
 /// narrow, and proof that the clients and the upstream speak MCP to each other.
 #[test]
 fn every_sdk_lists_and_calls_everything_on_the_unprotected_upstream() {
-    let upstream = servers::start_upstream();
+    let dir = Scratch::new("e2e-unprotected");
+    let upstream = servers::start_upstream(&dir.0);
     for sdk in ALL_SDKS {
+        let mark = upstream.log.mark();
         let report = clients::run(
             sdk,
-            &upstream.url,
+            &upstream.service.url,
             &Credential::None,
             &Scenario::list_and_call(&["db.drop_table", "fs.read_file"]),
         );
@@ -169,6 +290,14 @@ fn every_sdk_lists_and_calls_everything_on_the_unprotected_upstream() {
             assert_eq!(seen["tool"], name);
             assert_eq!(seen["principal"]["x-toolgate-subject"], Value::Null);
         }
+        // The record sees both calls run: the oracle the gated tests rely on.
+        let ran: Vec<Value> = upstream
+            .log
+            .kind_since("executed", mark)
+            .iter()
+            .map(|record| record["tool"].clone())
+            .collect();
+        assert_eq!(ran, ["db.drop_table", "fs.read_file"], "{sdk:?}");
     }
 }
 
@@ -198,23 +327,40 @@ fn through_toolgate_serve(sdk: Sdk, name: &str, client: &'static str) {
     let dir = Scratch::new(&format!("e2e-{name}"));
     let keys = Keys::make(&dir.0);
     let idp = Idp::start();
-    let upstream = servers::start_upstream();
+    let upstream = servers::start_upstream(&dir.0);
     let mut gate = servers::start_serve(&servers::ServeSetup {
-        upstream: &upstream.url,
+        upstream: &upstream.service.url,
         api_keys: Some(&keys.file),
         issuer: Some(&idp.issuer),
         dir: &dir.0,
     });
     let target = Target {
         resource: &gate.resource,
-        tools: &UPSTREAM_TOOLS,
+        lists: &UPSTREAM_LISTS,
         calls: &UPSTREAM_CALLS,
         witness: Witness::Upstream,
+        upstream: Some(&upstream),
     };
     check_gate(sdk, &target, &keys);
     check_idp_tokens(sdk, &target, &idp, client);
     gate.service.assert_running();
     check_audit(&gate.audit, &keys, UPSTREAM_CALLS.admin_denied);
+    // No credential ever reached the upstream, in any request.
+    let requests = upstream.log.kind_since("request", 0);
+    assert!(!requests.is_empty());
+    for request in &requests {
+        for header in request["headers"].as_array().unwrap() {
+            let name = header[0].as_str().unwrap().to_ascii_lowercase();
+            assert!(
+                name != "authorization" && name != "x-api-key",
+                "a credential reached the upstream: {request}"
+            );
+        }
+    }
+    let text = std::fs::read_to_string(&upstream.log.0).unwrap();
+    for secret in keys.secrets() {
+        assert!(!text.contains(secret), "a key reached the upstream");
+    }
 }
 
 #[test]
@@ -239,9 +385,10 @@ fn against_the_rmcp_example(sdk: Sdk) {
     let keys = Keys::from_example(&example.preamble);
     let target = Target {
         resource: &example.url,
-        tools: &EXAMPLE_TOOLS,
+        lists: &EXAMPLE_LISTS,
         calls: &EXAMPLE_CALLS,
         witness: Witness::Tool("fs.read_identity"),
+        upstream: None,
     };
     check_gate(sdk, &target, &keys);
     check_example_tokens(sdk, &target, &example.preamble);
@@ -264,22 +411,26 @@ fn check_example_tokens(sdk: Sdk, target: &Target, preamble: &[String]) {
         sdk,
         target,
         &token("developer"),
-        DEVELOPER,
-        &[calls.developer_allowed],
+        DEVELOPER.id,
+        Expected {
+            listed: target.lists.developer,
+            calls: &[calls.developer_allowed],
+            ran: &[calls.developer_allowed],
+        },
     );
     developer.call(calls.developer_allowed).assert_ok();
 
-    let without_write = Principal {
-        id: "user-without-write",
-        roles: &["user"],
-        scopes: &["tool:read"],
-    };
+    // A user without `tool:write` lists what a reader lists: no call rule holds for it.
     let report = connect(
         sdk,
         target,
         &token("user-without-write"),
-        without_write,
-        &[calls.user_allowed],
+        "user-without-write",
+        Expected {
+            listed: target.lists.reader,
+            calls: &[calls.user_allowed],
+            ran: &[],
+        },
     );
     let step_up = report.call(calls.user_allowed);
     step_up.assert_refused(403);
@@ -293,7 +444,8 @@ fn check_gate(sdk: Sdk, target: &Target, keys: &Keys) {
     check_bad_key(sdk, target);
     let calls = target.calls;
 
-    let reader = as_principal(sdk, target, keys, READER, &[calls.step_up]);
+    // The step-up is refused before the upstream: it never runs there.
+    let reader = as_principal(sdk, target, keys, READER, &[calls.step_up], &[]);
     let step_up = reader.call(calls.step_up);
     step_up.assert_refused(403);
     step_up.assert_challenge_has(r#"error="insufficient_scope""#);
@@ -306,11 +458,12 @@ fn check_gate(sdk: Sdk, target: &Target, keys: &Keys) {
         keys,
         USER,
         &[calls.user_allowed, calls.user_denied],
+        &[calls.user_allowed],
     );
     check_allowed(&user, calls.user_allowed, USER, target);
     check_denied(&user, calls.user_denied);
     if let Witness::Tool(tool) = target.witness {
-        let report = as_principal(sdk, target, keys, USER, &[tool]);
+        let report = as_principal(sdk, target, keys, USER, &[tool], &[tool]);
         let call = report.call(tool);
         call.assert_ok();
         let identity: Value = serde_json::from_str(call.text()).unwrap();
@@ -318,7 +471,14 @@ fn check_gate(sdk: Sdk, target: &Target, keys: &Keys) {
         assert!(identity["roles"].to_string().contains("user"), "{identity}");
     }
 
-    let developer = as_principal(sdk, target, keys, DEVELOPER, &[calls.developer_allowed]);
+    let developer = as_principal(
+        sdk,
+        target,
+        keys,
+        DEVELOPER,
+        &[calls.developer_allowed],
+        &[calls.developer_allowed],
+    );
     check_allowed(&developer, calls.developer_allowed, DEVELOPER, target);
 
     let admin = as_principal(
@@ -327,49 +487,66 @@ fn check_gate(sdk: Sdk, target: &Target, keys: &Keys) {
         keys,
         ADMIN,
         &[calls.admin_allowed, calls.admin_denied],
+        &[calls.admin_allowed],
     );
     check_allowed(&admin, calls.admin_allowed, ADMIN, target);
     check_denied(&admin, calls.admin_denied);
 }
 
+/// What one client run must observe: the tools listed (written out by hand), the calls it
+/// makes, and which of those the server behind the gate runs (the others must not even
+/// reach it).
+struct Expected<'a> {
+    listed: &'a [&'a str],
+    calls: &'a [&'a str],
+    ran: &'a [&'a str],
+}
+
 /// Connects as `principal` (with the key in `X-API-Key` for some, `Authorization: Bearer`
-/// for the others), lists the tools, asserts the list, and calls `calls`.
+/// for the others), lists the tools, asserts the list, calls `calls`, and asserts that
+/// the upstream ran exactly `ran` of them.
 fn as_principal(
     sdk: Sdk,
     target: &Target,
     keys: &Keys,
     principal: Principal,
     calls: &[&str],
+    ran: &[&str],
 ) -> Report {
     let secret = keys.secret(principal).to_string();
     let credential = match principal.id {
         "reader" | "developer" => Credential::ApiKey(secret),
         _ => Credential::Bearer(secret),
     };
-    connect(sdk, target, &credential, principal, calls)
+    let expected = Expected {
+        listed: target.lists.of(principal),
+        calls,
+        ran,
+    };
+    connect(sdk, target, &credential, principal.id, expected)
 }
 
-/// Connects with `credential`, lists the tools, asserts the list is what `principal` may
-/// list, and calls `calls`.
+/// Connects with `credential` (whose subject is `subject`), lists the tools, asserts the
+/// list, calls the expected calls, and asserts what the upstream ran.
 fn connect(
     sdk: Sdk,
     target: &Target,
     credential: &Credential,
-    principal: Principal,
-    calls: &[&str],
+    subject: &str,
+    expected: Expected,
 ) -> Report {
+    let mark = target.mark();
     let report = clients::run(
         sdk,
         target.resource,
         credential,
-        &Scenario::list_and_call(calls),
+        &Scenario::list_and_call(expected.calls),
     );
     report.initialize().assert_ok();
     assert_eq!(
         report.tool_names(),
-        principals::listable(principal, target.tools),
-        "{sdk:?} as `{}`: {}",
-        principal.id,
+        expected.listed,
+        "{sdk:?} as `{subject}`: {}",
         report.value
     );
     // The filtered list is this caller's: no shared cache may keep it.
@@ -378,6 +555,12 @@ fn connect(
         cache_control.contains("private"),
         "{sdk:?}: tools/list not marked private: {}",
         report.value
+    );
+    target.assert_ran(
+        mark,
+        subject,
+        expected.ran,
+        &format!("{sdk:?} as `{subject}` calling {:?}", expected.calls),
     );
     report
 }
@@ -396,23 +579,28 @@ fn check_idp_tokens(sdk: Sdk, target: &Target, idp: &Idp, client: &'static str) 
         sdk,
         target,
         &Credential::Bearer(token),
-        principal,
-        &[calls.developer_allowed, calls.admin_allowed],
+        client,
+        Expected {
+            listed: target.lists.developer,
+            calls: &[calls.developer_allowed, calls.admin_allowed],
+            ran: &[calls.developer_allowed],
+        },
     );
     check_allowed(&developer, calls.developer_allowed, principal, target);
     check_denied(&developer, calls.admin_allowed);
 
-    let read_only = Principal {
-        scopes: &["tools:read"],
-        ..principal
-    };
+    // Without `tools:write` a developer lists what a reader lists, and runs nothing.
     let token = idp.token(client, "tools:read", target.resource);
     let report = connect(
         sdk,
         target,
         &Credential::Bearer(token),
-        read_only,
-        &[calls.developer_allowed],
+        client,
+        Expected {
+            listed: target.lists.reader,
+            calls: &[calls.developer_allowed],
+            ran: &[],
+        },
     );
     let step_up = report.call(calls.developer_allowed);
     step_up.assert_refused(403);
@@ -428,18 +616,21 @@ fn check_idp_tokens(sdk: Sdk, target: &Target, idp: &Idp, client: &'static str) 
     assert_invalid_token(sdk, target, elsewhere);
 }
 
-/// No credentials: `401` naming the metadata document, which describes the resource.
+/// No credentials: `401` naming the metadata document, which describes the resource;
+/// nothing reaches the upstream.
 fn check_no_credentials(sdk: Sdk, target: &Target) {
     let scenario = Scenario {
         list_tools: true,
         metadata: true,
         ..Scenario::default()
     };
+    let mark = target.mark();
     let report = clients::run(sdk, target.resource, &Credential::None, &scenario);
     let initialize = report.initialize();
     initialize.assert_refused(401);
     initialize.assert_challenge_has("resource_metadata=");
     initialize.assert_challenge_lacks("error=");
+    target.assert_untouched(mark, &format!("{sdk:?} without credentials"));
     let metadata = &report.value["metadata"];
     let origin = target.resource.trim_end_matches("/mcp");
     assert_eq!(
@@ -468,8 +659,10 @@ fn check_bad_key(sdk: Sdk, target: &Target) {
     assert_invalid_token(sdk, target, ghost);
 }
 
-/// Initializing with `credential` is refused: `401 invalid_token` naming the metadata.
+/// Initializing with `credential` is refused: `401 invalid_token` naming the metadata;
+/// nothing reaches the upstream.
 fn assert_invalid_token(sdk: Sdk, target: &Target, credential: String) {
+    let mark = target.mark();
     let report = clients::run(
         sdk,
         target.resource,
@@ -480,6 +673,7 @@ fn assert_invalid_token(sdk: Sdk, target: &Target, credential: String) {
     initialize.assert_refused(401);
     initialize.assert_challenge_has(r#"error="invalid_token""#);
     initialize.assert_challenge_has("resource_metadata=");
+    target.assert_untouched(mark, &format!("{sdk:?} with an invalid token"));
 }
 
 fn check_allowed(report: &Report, name: &str, principal: Principal, target: &Target) {

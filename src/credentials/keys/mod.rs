@@ -10,7 +10,9 @@ use std::sync::Arc;
 use ahash::AHashMap;
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-pub use remote::{RemoteKeys, RemoteKeysConfig};
+pub use remote::{
+    RemoteKeys, RemoteKeysConfig, DEFAULT_MIN_BACKGROUND_INTERVAL, MAX_BACKGROUND_INTERVAL,
+};
 
 pub(crate) use remote::{discover_jwks_uri, Fetcher};
 

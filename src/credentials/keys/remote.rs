@@ -12,10 +12,17 @@ use reqwest::Url;
 use super::{KeyError, KeySet};
 use crate::credentials::clock::Clock;
 
-/// The shortest and longest background refresh intervals, whatever a server's
+/// The default shortest wait between background refreshes
+/// ([`RemoteKeysConfig::min_background_interval`]).
+pub const DEFAULT_MIN_BACKGROUND_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The longest wait between background refreshes, whatever a server's
 /// `Cache-Control: max-age` says.
-const BACKGROUND_BOUNDS: (Duration, Duration) =
-    (Duration::from_secs(10), Duration::from_secs(24 * 60 * 60));
+pub const MAX_BACKGROUND_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The shortest wait between background refreshes whatever the configuration says, so
+/// that a zero never makes a busy loop.
+const BACKGROUND_FLOOR: Duration = Duration::from_millis(1);
 
 /// How remote keys are fetched and kept fresh.
 #[derive(Debug, Clone)]
@@ -30,6 +37,12 @@ pub struct RemoteKeysConfig {
     pub fetch_timeout: Duration,
     /// A response body longer than this fails (default 512 KiB).
     pub max_response_bytes: usize,
+    /// The shortest wait between two background refreshes, whatever the server's
+    /// `max-age`, `refresh_interval` or `min_refresh_interval` say (default 10 s, see
+    /// [`DEFAULT_MIN_BACKGROUND_INTERVAL`]; at least 1 ms). The longest is
+    /// [`MAX_BACKGROUND_INTERVAL`] (or this, when it is longer). Tests lower it to see the
+    /// background refresh act within a second.
+    pub min_background_interval: Duration,
     /// The clock the refresh rate limit reads.
     pub clock: Clock,
 }
@@ -43,6 +56,7 @@ impl RemoteKeysConfig {
             refresh_interval: Duration::from_secs(300),
             fetch_timeout: Duration::from_secs(5),
             max_response_bytes: 512 * 1024,
+            min_background_interval: DEFAULT_MIN_BACKGROUND_INTERVAL,
             clock: Clock::system(),
         }
     }
@@ -89,7 +103,7 @@ impl RemoteKeys {
             config,
         });
         let max_age = inner.fetch().await?;
-        spawn_background(Arc::downgrade(&inner), max_age);
+        spawn_background(Arc::downgrade(&inner), Last::Fetched(max_age));
         Ok(RemoteKeys { inner })
     }
 
@@ -173,22 +187,38 @@ impl Inner {
         Ok(response.max_age)
     }
 
-    fn background_interval(&self, max_age: Option<Duration>) -> Duration {
-        let wanted = max_age
-            .map(|age| age.mul_f64(0.9))
-            .unwrap_or(self.config.refresh_interval);
-        wanted.clamp(BACKGROUND_BOUNDS.0, BACKGROUND_BOUNDS.1)
+    /// The wait before the next background refresh: after a fetch, 90 % of the server's
+    /// `max-age`, else `refresh_interval`; after a failed fetch, `min_refresh_interval`
+    /// (the unknown-`kid` rate limit). Always between `min_background_interval` and
+    /// [`MAX_BACKGROUND_INTERVAL`].
+    fn background_interval(&self, last: Last) -> Duration {
+        let wanted = match last {
+            Last::Fetched(Some(age)) => age.min(MAX_BACKGROUND_INTERVAL * 2).mul_f64(0.9),
+            Last::Fetched(None) => self.config.refresh_interval,
+            Last::Failed => self.config.min_refresh_interval,
+        };
+        let floor = self.config.min_background_interval.max(BACKGROUND_FLOOR);
+        wanted.min(MAX_BACKGROUND_INTERVAL).max(floor)
     }
 }
 
-fn spawn_background(inner: Weak<Inner>, first_max_age: Option<Duration>) {
+/// How the last fetch went, for the background schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Last {
+    /// It installed keys (or found them unchanged); the server's `max-age`, if any.
+    Fetched(Option<Duration>),
+    /// It failed; the keys stayed.
+    Failed,
+}
+
+fn spawn_background(inner: Weak<Inner>, first: Last) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
     runtime.spawn(async move {
-        let mut max_age = first_max_age;
+        let mut last = first;
         loop {
-            let Some(interval) = inner.upgrade().map(|i| i.background_interval(max_age)) else {
+            let Some(interval) = inner.upgrade().map(|i| i.background_interval(last)) else {
                 return;
             };
             tokio::time::sleep(interval).await;
@@ -196,13 +226,13 @@ fn spawn_background(inner: Weak<Inner>, first_max_age: Option<Duration>) {
                 return;
             };
             let _one = strong.fetching.lock().await;
-            match strong.fetch().await {
-                Ok(age) => max_age = age,
+            last = match strong.fetch().await {
+                Ok(age) => Last::Fetched(age),
                 Err(error) => {
                     tracing::warn!(url = %strong.url, %error, "background key refresh failed; keeping the last good keys");
-                    max_age = Some(strong.config.min_refresh_interval);
+                    Last::Failed
                 }
-            }
+            };
         }
     });
 }
@@ -383,6 +413,78 @@ mod tests {
         );
         assert_eq!(max_age("no-cache"), None);
         assert_eq!(max_age("max-age=abc"), None);
+    }
+
+    /// An `Inner` for schedule checks only: nothing is fetched.
+    fn schedule(configure: impl FnOnce(&mut RemoteKeysConfig)) -> Inner {
+        let mut config = RemoteKeysConfig::new("http://127.0.0.1:9/keys");
+        configure(&mut config);
+        Inner {
+            url: checked_url(&config.url).unwrap(),
+            fetcher: Fetcher::new(config.fetch_timeout, config.max_response_bytes).unwrap(),
+            keys: RwLock::new(Arc::new(KeySet::new())),
+            body: Mutex::new(String::new()),
+            generation: AtomicU64::new(0),
+            last_attempt: Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
+            fetches: AtomicU64::new(0),
+            config,
+        }
+    }
+
+    #[test]
+    fn the_background_interval_follows_max_age_within_its_bounds() {
+        let secs = Duration::from_secs;
+        let defaults = schedule(|_| {});
+        let interval = |last| defaults.background_interval(last);
+        // 90 % of max-age; the configured interval without one.
+        assert_eq!(interval(Last::Fetched(Some(secs(600)))), secs(540));
+        assert_eq!(interval(Last::Fetched(None)), secs(300));
+        // Bounded to 10 s .. 24 h, whatever the server says.
+        assert_eq!(interval(Last::Fetched(Some(secs(0)))), secs(10));
+        assert_eq!(interval(Last::Fetched(Some(secs(11)))), secs(10));
+        assert_eq!(
+            interval(Last::Fetched(Some(secs(2 * 86_400)))),
+            secs(86_400)
+        );
+        assert_eq!(interval(Last::Fetched(Some(secs(u64::MAX)))), secs(86_400));
+        // A failure retries after the unknown-kid rate limit, not sooner.
+        assert_eq!(interval(Last::Failed), secs(30));
+
+        let configured = schedule(|config| {
+            config.refresh_interval = secs(1);
+            config.min_refresh_interval = secs(100_000);
+        });
+        assert_eq!(
+            configured.background_interval(Last::Fetched(None)),
+            secs(10)
+        );
+        assert_eq!(configured.background_interval(Last::Failed), secs(86_400));
+
+        let fast = schedule(|config| {
+            config.min_background_interval = Duration::from_millis(200);
+            config.refresh_interval = Duration::from_millis(300);
+        });
+        let interval = |last| fast.background_interval(last);
+        assert_eq!(interval(Last::Fetched(None)), Duration::from_millis(300));
+        assert_eq!(
+            interval(Last::Fetched(Some(secs(0)))),
+            Duration::from_millis(200)
+        );
+        assert_eq!(
+            interval(Last::Fetched(Some(secs(1)))),
+            Duration::from_millis(900)
+        );
+        let zero = schedule(|config| {
+            config.min_background_interval = Duration::ZERO;
+            config.refresh_interval = Duration::ZERO;
+        });
+        assert_eq!(
+            zero.background_interval(Last::Fetched(None)),
+            BACKGROUND_FLOOR
+        );
+        let long = schedule(|config| config.min_background_interval = secs(2 * 86_400));
+        assert_eq!(long.background_interval(Last::Failed), secs(2 * 86_400));
     }
 
     #[test]

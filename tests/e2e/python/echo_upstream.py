@@ -7,7 +7,12 @@ answer every POSTed request with a result: `tools/list` lists a few tools, anyth
 gets a one-line text content. No sessions, no SDK, no validation: not an MCP server, a
 stopwatch target.
 
-Usage: echo_upstream.py [--host 127.0.0.1] [--port 0]
+With `--log FILE` it records, as the other e2e upstreams do, every request it received
+({"kind": "request", "method", "path", "headers", "raw"}) and every JSON-RPC message it
+executed ({"kind": "executed", "executed": METHOD, "tool": params.name or null, "id",
+"params"}), one JSON line each; without it, nothing (the benchmark's default).
+
+Usage: echo_upstream.py [--host 127.0.0.1] [--port 0] [--log FILE]
 Prints `{"listening": "http://HOST:PORT/mcp"}` once the socket listens.
 """
 
@@ -25,6 +30,14 @@ TOOLS = {
 }
 CALL = {"content": [{"type": "text", "text": "ok"}], "isError": False}
 MAX_BODY = 1024 * 1024
+LOG_FILE = ""
+
+
+def record(entry: dict) -> None:
+    """Appends one JSON line to the log, if there is one."""
+    if LOG_FILE:
+        with open(LOG_FILE, "a", encoding="utf-8") as log:
+            log.write(json.dumps(entry, sort_keys=True) + "\n")
 
 
 def answer(body: bytes) -> bytes:
@@ -34,6 +47,10 @@ def answer(body: bytes) -> bytes:
         method = message.get("method")
     except (ValueError, AttributeError):
         return response(400, b'{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}')
+    if LOG_FILE:
+        params = message.get("params")
+        tool = params.get("name") if isinstance(params, dict) else None
+        record({"kind": "executed", "executed": method, "tool": tool, "id": request_id, "params": params})
     if request_id is None:
         return response(202, b"")
     result = TOOLS if method == "tools/list" else CALL
@@ -61,6 +78,16 @@ async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamW
             if length > MAX_BODY:
                 break
             body = await reader.readexactly(length) if length else b""
+            if LOG_FILE:
+                record(
+                    {
+                        "kind": "request",
+                        "method": method,
+                        "path": lines[0].split(" ")[1] if " " in lines[0] else "",
+                        "headers": [[key, value] for key, value in headers.items()],
+                        "raw": body.decode("latin-1"),
+                    }
+                )
             writer.write(answer(body) if method == "POST" else response(405, b""))
             await writer.drain()
             if headers.get("connection", "").lower() == "close":
@@ -72,10 +99,13 @@ async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamW
 
 
 async def main() -> None:
+    global LOG_FILE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--log", default="", help="record requests and executed messages in this file")
     options = parser.parse_args()
+    LOG_FILE = options.log
     server = await asyncio.start_server(serve_connection, options.host, options.port, backlog=512)
     host, port = server.sockets[0].getsockname()[:2]
     print(json.dumps({"listening": f"http://{host}:{port}/mcp"}), flush=True)

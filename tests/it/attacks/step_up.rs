@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
 
-use super::harness::{scratch, Endpoint, Findings, Gate, GateOptions, Kind, Upstream};
+use super::harness::{naming, scratch, Endpoint, Findings, Gate, GateOptions, Kind, Upstream};
 
 const SECRET: &str = "attack-suite-hs256-secret-of-at-least-32-bytes";
 const ISSUER: &str = "https://attack.test/";
@@ -57,6 +57,31 @@ fn step_up_challenges_name_only_what_the_operation_needs() {
     );
     let mut gate = Gate::start(&upstream, &dir.0, &GateOptions { extra: &extra });
 
+    let endpoint = |scopes: &str| Endpoint {
+        address: gate.address.clone(),
+        path: "/mcp".into(),
+        credential: Some((
+            "Authorization".into(),
+            format!("Bearer {}", token(&gate.resource, scopes)),
+        )),
+    };
+    let call = |tool: &str, id: &str| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":"{id}","method":"tools/call","params":{{"name":"{tool}","arguments":{{}}}}}}"#
+        )
+    };
+    // Control: with the scopes it needs, the call runs upstream (the record sees it).
+    for tool in ["github.list_issues", "public.echo"] {
+        let mark = upstream.mark();
+        let reply = endpoint("tool:read tool:write").post(call(tool, "control").as_bytes(), &[]);
+        let executed = upstream.executed_since(mark);
+        assert!(
+            reply.status == 200 && naming(&executed, tool).len() == 1 && executed.len() == 1,
+            "control: `{tool}` with its scopes did not run: {executed:?} {}",
+            reply.describe()
+        );
+    }
+
     let mut findings = Findings::new("step-up challenge");
     // (token scopes, tool, the scopes the call needs per attack.policy's requirements)
     let cases: [(&str, &str, &[&str]); 3] = [
@@ -72,19 +97,20 @@ fn step_up_challenges_name_only_what_the_operation_needs() {
         ),
         ("tool:read other:a", "public.echo", &["tool:write"]),
     ];
-    for (scopes, tool, needed) in cases {
-        let endpoint = Endpoint {
-            address: gate.address.clone(),
-            path: "/mcp".into(),
-            credential: Some((
-                "Authorization".into(),
-                format!("Bearer {}", token(&gate.resource, scopes)),
-            )),
-        };
-        let body = format!(
-            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"{tool}","arguments":{{}}}}}}"#
-        );
-        let reply = endpoint.post(body.as_bytes(), &[]);
+    for (index, (scopes, tool, needed)) in cases.into_iter().enumerate() {
+        let probe = format!("step-up-probe-{index}");
+        let mark = upstream.mark();
+        let reply = endpoint(scopes).post(call(tool, &probe).as_bytes(), &[]);
+        // A challenged call is not run, nor even received, upstream.
+        let executed = upstream.executed_since(mark);
+        findings.check(executed.is_empty(), || {
+            format!("token `{scopes}` calling `{tool}`: challenged, yet the upstream executed {executed:?}")
+        });
+        findings.check(!upstream.received(&probe), || {
+            format!(
+                "token `{scopes}` calling `{tool}`: challenged, yet the call reached the upstream"
+            )
+        });
         let challenge = reply.header("www-authenticate").unwrap_or_default();
         assert!(
             reply.status == 403 && challenge.contains(r#"error="insufficient_scope""#),

@@ -9,5 +9,6 @@ mod config;
 mod inspect;
 mod jwks;
 mod paths;
+mod refresh;
 mod rotation;
 mod support;

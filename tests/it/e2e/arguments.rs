@@ -23,7 +23,7 @@ use toolgate::ast::Kind;
 use super::clients::{require_python, Credential, Sdk};
 use super::principals::{Keys, Principal, ADMIN, DEVELOPER, READER, USER};
 use super::process::{run_bounded, Service};
-use super::servers::free_port;
+use super::servers::{free_port, Log};
 use crate::cli::Scratch;
 
 /// A client run is bounded inside the client (60 s); this is the outer safety net.
@@ -376,7 +376,7 @@ fn the_arguments_policy_lists_what_some_arguments_unlock() {
 /// arguments_upstream.py and its record.
 struct Upstream {
     service: Service,
-    log: PathBuf,
+    log: Log,
 }
 
 impl Upstream {
@@ -392,32 +392,21 @@ impl Upstream {
             command.arg("--json-response");
         }
         let service = Service::start("arguments_upstream.py", command);
-        Upstream { service, log }
-    }
-
-    /// Every complete record so far, in order (a line still being written is left out).
-    fn records(&self) -> Vec<Value> {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let complete = text.rfind('\n').map_or("", |end| &text[..end]);
-        complete
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
-            .collect()
+        Upstream {
+            service,
+            log: Log(log),
+        }
     }
 
     fn mark(&self) -> usize {
-        self.records().len()
-    }
-
-    fn since(&self, mark: usize) -> Vec<Value> {
-        self.records().into_iter().skip(mark).collect()
+        self.log.mark()
     }
 
     /// `(method, name, arguments)` of every tool and prompt run after `mark`.
     fn executed_since(&self, mark: usize) -> Vec<(String, String, Value)> {
-        self.since(mark)
+        self.log
+            .kind_since("executed", mark)
             .into_iter()
-            .filter(|record| record["kind"] == "executed")
             .map(|record| {
                 let name = record["tool"].as_str().or(record["prompt"].as_str());
                 (
@@ -432,9 +421,9 @@ impl Upstream {
     /// `(method, name, arguments)` of every `tools/call` and `prompts/get` request that
     /// reached the upstream after `mark` (`arguments` as the body carried it).
     fn received_uses_since(&self, mark: usize) -> Vec<(String, String, Value)> {
-        self.since(mark)
+        self.log
+            .kind_since("request", mark)
             .into_iter()
-            .filter(|record| record["kind"] == "request")
             .filter_map(|record| {
                 let body = &record["decoded"];
                 let method = body["method"].as_str()?;
@@ -457,7 +446,7 @@ impl Upstream {
 
     /// Whether any request whose raw body contains `marker` reached the upstream.
     fn received(&self, marker: &str) -> bool {
-        self.records().iter().any(|record| {
+        self.log.records().iter().any(|record| {
             record["kind"] == "request" && record["raw"].as_str().unwrap_or("").contains(marker)
         })
     }

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde_json::Value;
+
 use super::clients::require_python;
 use super::principals::policy_path;
 use super::process::Service;
@@ -12,14 +14,64 @@ fn repository() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The plain (unprotected) Python MCP server, on an ephemeral loopback port.
-pub fn start_upstream() -> Service {
+/// The record an upstream of tests/e2e/python/ keeps with `--log FILE`: one JSON line per
+/// HTTP request it received (`"kind": "request"`, with its headers and raw body) and one
+/// per tool or prompt it ran (`"kind": "executed"`).
+pub struct Log(pub PathBuf);
+
+impl Log {
+    /// Every complete record so far, in order (a line still being written is left out).
+    pub fn records(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(&self.0).unwrap_or_default();
+        let complete = text.rfind('\n').map_or("", |end| &text[..end]);
+        complete
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+            .collect()
+    }
+
+    /// How many records there are now: a mark for [`Log::since`].
+    pub fn mark(&self) -> usize {
+        self.records().len()
+    }
+
+    /// The records after `mark`.
+    pub fn since(&self, mark: usize) -> Vec<Value> {
+        self.records().into_iter().skip(mark).collect()
+    }
+
+    /// The records of `kind` (`request`, `executed`) after `mark`.
+    pub fn kind_since(&self, kind: &str, mark: usize) -> Vec<Value> {
+        self.since(mark)
+            .into_iter()
+            .filter(|record| record["kind"] == kind)
+            .collect()
+    }
+}
+
+/// The plain (unprotected) Python MCP server and its record.
+pub struct Upstream {
+    /// The running server.
+    pub service: Service,
+    /// What it received and ran.
+    pub log: Log,
+}
+
+/// The plain (unprotected) Python MCP server, on an ephemeral loopback port, recording
+/// into `dir`/upstream.jsonl.
+pub fn start_upstream(dir: &Path) -> Upstream {
     require_python();
+    let log = dir.join("upstream.jsonl");
     let mut command = Command::new("python3");
     command
         .arg(repository().join("tests/e2e/python/upstream_server.py"))
-        .args(["--host", "127.0.0.1", "--port", "0"]);
-    Service::start("upstream_server.py", command)
+        .args(["--host", "127.0.0.1", "--port", "0"])
+        .arg("--log")
+        .arg(&log);
+    Upstream {
+        service: Service::start("upstream_server.py", command),
+        log: Log(log),
+    }
 }
 
 /// An ephemeral loopback port that was free a moment ago. `toolgate serve` must know its

@@ -41,6 +41,10 @@ async fn arguments_decide_the_call() {
         ))
         .await;
     assert_eq!(allowed.status, StatusCode::OK);
+    harness.upstream.assert_executed(
+        &[read_file(1, json!({"path": "docs/a.md"}))],
+        "the allowed read",
+    );
     for (id, arguments) in [
         (2, json!({"path": "docs/../etc/passwd"})),
         (3, json!({"path": "src/main.rs"})),
@@ -56,6 +60,9 @@ async fn arguments_decide_the_call() {
             ))
             .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{arguments}");
+        assert_eq!(reply.json()["id"], id, "{arguments}");
+        assert!(reply.json().get("result").is_none(), "{arguments}");
+        harness.upstream.assert_untouched(&arguments.to_string());
     }
     let absent = rpc(7, "tools/call", json!({"name": "fs.read_file"}));
     let reply = harness.send(post(Some("reader-token"), &absent)).await;
@@ -64,6 +71,7 @@ async fn arguments_decide_the_call() {
         StatusCode::FORBIDDEN,
         "absent arguments are `{{}}`"
     );
+    harness.upstream.assert_untouched("absent arguments");
 }
 
 #[tokio::test]
@@ -80,10 +88,15 @@ async fn prompt_arguments_decide_the_get() {
         .send(post(Some("reader-token"), &get(1, "rust")))
         .await;
     assert_eq!(reply.status, StatusCode::OK);
+    harness
+        .upstream
+        .assert_executed(&[get(1, "rust")], "the allowed get");
     let reply = harness
         .send(post(Some("reader-token"), &get(2, "cobol")))
         .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.json().get("result").is_none());
+    harness.upstream.assert_untouched("the denied get");
 }
 
 #[tokio::test]
@@ -100,6 +113,7 @@ async fn arguments_that_are_not_an_object_are_400() {
             1,
             "the refusal answers the request's id"
         );
+        harness.upstream.assert_untouched(&arguments.to_string());
     }
     assert!(
         harness.audit.take().is_empty(),
@@ -110,12 +124,14 @@ async fn arguments_that_are_not_an_object_are_400() {
 #[tokio::test]
 async fn the_audit_names_argument_paths_never_values() {
     let harness = harness();
-    harness
+    let reply = harness
         .send(post(
             Some("reader-token"),
             &read_file(1, json!({"path": "docs/top-secret-plan.md"})),
         ))
         .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    harness.upstream.assert_untouched("the denied read");
     let records = harness.audit.take();
     let record = records
         .iter()
@@ -148,6 +164,7 @@ async fn argument_members_the_policy_reads_must_be_spelled_as_it_reads_them() {
             .unwrap()
             .to_string();
         assert!(message.contains("must be spelled `path`"), "{message}");
+        harness.upstream.assert_untouched(&arguments.to_string());
     }
     // Members the policy does not read may be spelled any way.
     let reply = harness
@@ -157,4 +174,11 @@ async fn argument_members_the_policy_reads_must_be_spelled_as_it_reads_them() {
         ))
         .await;
     assert_eq!(reply.status, StatusCode::OK);
+    harness.upstream.assert_executed(
+        &[read_file(
+            10,
+            json!({"path": "docs/a.md", "Encoding": "utf-8"}),
+        )],
+        "members the policy does not read, spelled freely",
+    );
 }

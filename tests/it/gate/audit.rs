@@ -18,10 +18,18 @@ async fn each_decision_is_one_record_with_every_field() {
     request
         .headers_mut()
         .insert("x-forwarded-for", "10.0.0.1".parse().unwrap());
-    harness.send(request).await;
-    harness
+    let denied = harness.send(request).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    assert_eq!(denied.json()["id"], 41);
+    harness.upstream.assert_untouched("the denied call");
+    let allowed = harness
         .send(post(Some("writer-token"), &call(42, "fs.write_file")))
         .await;
+    assert_eq!(allowed.status, StatusCode::OK);
+    assert_eq!(allowed.json()["result"]["subject"], "bob");
+    harness
+        .upstream
+        .assert_executed(&[call(42, "fs.write_file")], "the allowed call");
     let records = harness.audit.take();
     assert_eq!(records.len(), 2);
     let policy = toolgate::Sources::from_text("gate.policy", POLICY).digest();
@@ -64,15 +72,22 @@ async fn records_are_written_as_json_lines_without_the_token() {
         authenticator(),
     )
     .with_audit(Arc::new(sink.clone()));
-    let service = tower::Layer::layer(&layer, echo_server());
-    for (id, tool) in [(1, "fs.read_file"), (2, "shell.exec"), (3, "fs.write_file")] {
+    let upstream = Upstream::new();
+    let service = tower::Layer::layer(&layer, upstream.router());
+    for (id, tool, status) in [
+        (1, "fs.read_file", StatusCode::OK),
+        (2, "shell.exec", StatusCode::FORBIDDEN),
+        (3, "fs.write_file", StatusCode::FORBIDDEN),
+    ] {
         let reply = service
             .clone()
             .oneshot(post(Some("reader-token"), &call(id, tool)))
             .await
             .unwrap();
-        assert_ne!(reply.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(reply.status(), status, "{tool}");
     }
+    // Only the allowed call reached the server, as sent.
+    assert_eq!(upstream.executed(), [call(1, "fs.read_file")]);
     sink.flush();
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<Value> = text

@@ -15,6 +15,7 @@ async fn malformed_json_is_400_parse_error() {
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json()["error"]["code"], -32700);
+    harness.upstream.assert_untouched("malformed JSON");
 }
 
 #[tokio::test]
@@ -30,6 +31,7 @@ async fn json_that_is_not_json_rpc_is_400_invalid_request() {
         let reply = harness.send(post(Some("reader-token"), &body)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(reply.json()["error"]["code"], -32600, "{body}");
+        harness.upstream.assert_untouched(&body.to_string());
     }
 }
 
@@ -40,6 +42,9 @@ async fn a_call_without_a_tool_name_is_400_invalid_params() {
     let reply = harness.send(post(Some("writer-token"), &body)).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json()["error"]["code"], -32602);
+    harness
+        .upstream
+        .assert_untouched("a call without a tool name");
 }
 
 #[tokio::test]
@@ -50,6 +55,7 @@ async fn deep_nesting_is_refused_not_overflowing() {
     let reply = harness.send(post_raw(Some("reader-token"), body)).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json()["error"]["code"], -32700);
+    harness.upstream.assert_untouched("deep nesting");
 }
 
 #[tokio::test]
@@ -64,12 +70,18 @@ async fn an_oversized_body_is_413_with_or_without_a_length() {
         .insert("content-length", length.parse().unwrap());
     let reply = harness.send(request).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    harness
+        .upstream
+        .assert_untouched("an oversized body with a length");
     // A streamed body without a length is cut at the limit too.
     let chunks = (0..2000).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024]));
     let stream = Body::from_stream(futures_util::stream::iter(chunks));
     let reply = harness.send(post_raw(Some("reader-token"), stream)).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(reply.json()["error"]["code"], -32600);
+    harness
+        .upstream
+        .assert_untouched("an oversized body without a length");
 }
 
 #[tokio::test]
@@ -82,9 +94,13 @@ async fn the_body_limit_is_configurable() {
         .send(post(Some("reader-token"), &rpc(1, "ping", json!({}))))
         .await;
     assert_eq!(small.status, StatusCode::OK);
+    harness
+        .upstream
+        .assert_executed(&[rpc(1, "ping", json!({}))], "a small body");
     let large = rpc(1, "ping", json!({"padding": "x".repeat(64)}));
     let reply = harness.send(post(Some("reader-token"), &large)).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    harness.upstream.assert_untouched("a body over the limit");
 }
 
 #[tokio::test]
@@ -100,6 +116,7 @@ async fn huge_headers_are_431() {
     let reply = harness.send(request).await;
     assert_eq!(reply.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
     assert_eq!(reply.json()["error"]["code"], -32600);
+    harness.upstream.assert_untouched("huge headers");
 }
 
 #[tokio::test]
@@ -119,6 +136,9 @@ async fn a_wrong_content_type_is_415() {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "{content_type:?}"
         );
+        harness
+            .upstream
+            .assert_untouched(&format!("content type {content_type:?}"));
     }
     let mut request = post(Some("reader-token"), &call(1, "fs.read_file"));
     request.headers_mut().insert(
@@ -126,6 +146,9 @@ async fn a_wrong_content_type_is_415() {
         "application/json; charset=utf-8".parse().unwrap(),
     );
     assert_eq!(harness.send(request).await.status, StatusCode::OK);
+    harness
+        .upstream
+        .assert_executed(&[call(1, "fs.read_file")], "JSON with a charset");
 }
 
 fn with_headers(body: &Value, headers: &[(&str, &str)]) -> http::Request<Body> {
@@ -148,9 +171,15 @@ async fn mcp_headers_must_match_the_body() {
         &[("mcp-method", "tools/call"), ("mcp-name", "fs.read_file")],
     );
     assert_eq!(harness.send(matching).await.status, StatusCode::OK);
+    harness
+        .upstream
+        .assert_executed(std::slice::from_ref(&body), "matching headers");
     // base64 form: "fs.read_file"
     let encoded = with_headers(&body, &[("mcp-name", "=?base64?ZnMucmVhZF9maWxl?=")]);
     assert_eq!(harness.send(encoded).await.status, StatusCode::OK);
+    harness
+        .upstream
+        .assert_executed(std::slice::from_ref(&body), "a base64 header");
     for headers in [
         vec![("mcp-method", "tools/list")],
         vec![("mcp-name", "fs.write_file")],
@@ -160,10 +189,60 @@ async fn mcp_headers_must_match_the_body() {
         let reply = harness.send(with_headers(&body, &headers)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{headers:?}");
         assert_eq!(reply.json()["error"]["code"], -32020, "{headers:?}");
+        harness.upstream.assert_untouched(&format!("{headers:?}"));
     }
     // A header naming an allowed tool cannot smuggle a denied call.
     let smuggled = with_headers(&call(1, "db.drop_table"), &[("mcp-name", "fs.read_file")]);
-    assert_eq!(harness.send(smuggled).await.status, StatusCode::BAD_REQUEST);
+    let reply = harness.send(smuggled).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.json().get("result").is_none(), "{:?}", reply.json());
+    harness
+        .upstream
+        .assert_untouched("a denied call under an allowed `mcp-name`");
+}
+
+#[tokio::test]
+async fn forged_principal_and_connection_headers_never_reach_the_server() {
+    let harness = Harness::new();
+    let body = call(1, "fs.read_file");
+    let forged = [
+        ("x-toolgate-subject", "mallory"),
+        ("x-toolgate-roles", "admin"),
+        ("X_Toolgate_Roles", "admin"),
+        ("x-toolgate_client", "forged-client"),
+        ("connection", "x-hop-secret"),
+        ("x-hop-secret", "hop"),
+        ("te", "trailers"),
+        ("upgrade", "h2c"),
+        ("proxy-authorization", "Basic bWFsbG9yeTp4"),
+        ("accept-encoding", "gzip"),
+    ];
+    let mut request = post(Some("reader-token"), &body);
+    for (name, value) in forged {
+        request.headers_mut().append(
+            http::HeaderName::try_from(name).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    let reply = harness.send(request).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    // The server saw the gate's principal, not the forged one...
+    assert_eq!(reply.json()["result"]["subject"], "alice");
+    assert_eq!(reply.json()["result"]["roles"], json!(["reader"]));
+    // ...and none of the forged or connection headers.
+    let received = harness
+        .upstream
+        .assert_executed(&[body], "the call carrying forged headers");
+    for (name, value) in forged {
+        let name = name.to_ascii_lowercase();
+        assert!(
+            received.headers.get(&name).is_none(),
+            "`{name}` reached the server: {:?}",
+            received.headers
+        );
+        let all = format!("{:?}", received.headers);
+        assert!(!all.contains(value), "`{value}` reached the server: {all}");
+    }
 }
 
 #[tokio::test]
@@ -173,6 +252,10 @@ async fn a_batch_is_decided_entry_by_entry_and_refused_whole() {
     let reply = harness.send(post(Some("writer-token"), &allowed)).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json().as_array().unwrap().len(), 2);
+    harness.upstream.assert_executed(
+        &[call(1, "fs.read_file"), call(2, "fs.write_file")],
+        "an allowed batch",
+    );
 
     let mixed = json!([call(1, "fs.read_file"), call(2, "db.drop_table"), {"jsonrpc": "2.0", "method": "notifications/initialized"}]);
     let reply = harness.send(post(Some("writer-token"), &mixed)).await;
@@ -187,6 +270,11 @@ async fn a_batch_is_decided_entry_by_entry_and_refused_whole() {
         .contains("not processed"));
     assert_eq!(errors[1]["id"], 2);
     assert_eq!(errors[1]["error"]["data"]["name"], "db.drop_table");
+    assert!(errors.iter().all(|error| error.get("result").is_none()));
+    // Refused whole: not even the allowed call or the notification was run.
+    harness
+        .upstream
+        .assert_untouched("a batch with a denied entry");
 }
 
 #[tokio::test]
@@ -199,6 +287,9 @@ async fn a_batch_needing_scopes_is_challenged_with_all_of_them() {
     assert!(reply
         .header("www-authenticate")
         .contains("scope=\"tool:write\""));
+    harness
+        .upstream
+        .assert_untouched("a batch needing a scope the token lacks");
 }
 
 #[tokio::test]
@@ -207,25 +298,55 @@ async fn batches_only_in_revision_2025_03_26() {
     let batch = json!([rpc(1, "ping", json!({})), rpc(2, "ping", json!({}))]);
     let old = with_headers(&batch, &[("mcp-protocol-version", "2025-03-26")]);
     assert_eq!(harness.send(old).await.status, StatusCode::OK);
+    harness.upstream.assert_executed(
+        &[rpc(1, "ping", json!({})), rpc(2, "ping", json!({}))],
+        "a batch in 2025-03-26",
+    );
     let new = with_headers(&batch, &[("mcp-protocol-version", "2025-06-18")]);
     let reply = harness.send(new).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json()["error"]["code"], -32600);
+    harness.upstream.assert_untouched("a batch in 2025-06-18");
     for bad in [
         json!([rpc(1, "ping", json!({})), rpc(1, "ping", json!({}))]),
         json!([rpc(1, "initialize", json!({}))]),
     ] {
         let reply = harness.send(post(Some("writer-token"), &bad)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+        harness.upstream.assert_untouched(&bad.to_string());
     }
     let headers = with_headers(&batch, &[("mcp-method", "ping")]);
     assert_eq!(harness.send(headers).await.status, StatusCode::BAD_REQUEST);
+    harness
+        .upstream
+        .assert_untouched("a batch with an `mcp-method` header");
 }
 
 fn net_call(peer: &str, forwarded: &[(&str, &str)]) -> http::Request<Body> {
     let mut request = with_headers(&call(1, "net.ping"), forwarded);
     from(&mut request, peer);
     request
+}
+
+/// Sends `request` (a `net.ping` call): allowed (the server ran exactly that call, told
+/// the client address `Some(ip)`) or, with `None`, denied (the server received nothing).
+async fn decided(harness: &Harness, request: http::Request<Body>, allowed_from: Option<&str>) {
+    let what = format!("{:?}", request.headers());
+    let reply = harness.send(request).await;
+    match allowed_from {
+        Some(ip) => {
+            assert_eq!(reply.status, StatusCode::OK, "{what}");
+            assert_eq!(reply.json()["result"]["client_ip"], ip, "{what}");
+            harness
+                .upstream
+                .assert_executed(&[call(1, "net.ping")], &what);
+        }
+        None => {
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{what}");
+            assert!(reply.json().get("result").is_none(), "{what}");
+            harness.upstream.assert_untouched(&what);
+        }
+    }
 }
 
 #[tokio::test]
@@ -235,38 +356,31 @@ async fn forwarded_addresses_only_from_trusted_proxies() {
         "192.168.0.0/16".parse().unwrap(),
     ]);
     let harness = Harness::with(config, policy_handle(POLICY));
-    let status = |reply: Reply| reply.status;
 
     // Direct from the office: allowed; from outside: denied.
-    assert_eq!(
-        status(harness.send(net_call("10.1.2.3:1", &[])).await),
-        StatusCode::OK
-    );
-    assert_eq!(
-        status(harness.send(net_call("203.0.113.9:1", &[])).await),
-        StatusCode::FORBIDDEN
-    );
+    decided(&harness, net_call("10.1.2.3:1", &[]), Some("10.1.2.3")).await;
+    decided(&harness, net_call("203.0.113.9:1", &[]), None).await;
     // An untrusted peer cannot claim an office address.
     let spoofed = net_call("203.0.113.9:1", &[("x-forwarded-for", "10.1.2.3")]);
-    assert_eq!(status(harness.send(spoofed).await), StatusCode::FORBIDDEN);
+    decided(&harness, spoofed, None).await;
     // A trusted proxy can; hops are walked right to left past trusted proxies.
     let proxied = net_call(
         "127.0.0.1:1",
         &[("x-forwarded-for", "10.1.2.3, 192.168.1.1")],
     );
-    assert_eq!(status(harness.send(proxied).await), StatusCode::OK);
+    decided(&harness, proxied, Some("10.1.2.3")).await;
     // The client's own claim left of an untrusted hop is not believed.
     let forged = net_call(
         "127.0.0.1:1",
         &[("x-forwarded-for", "10.1.2.3, 203.0.113.9")],
     );
-    assert_eq!(status(harness.send(forged).await), StatusCode::FORBIDDEN);
+    decided(&harness, forged, None).await;
     // `Forwarded` is not the configured header: a client's own is not believed.
     let forwarded = net_call("127.0.0.1:1", &[("forwarded", "for=10.9.9.9;proto=https")]);
-    assert_eq!(status(harness.send(forwarded).await), StatusCode::FORBIDDEN);
+    decided(&harness, forwarded, None).await;
     // An unknown hop leaves the address unknown: the `unless ip in` deny holds.
     let unknown = net_call("127.0.0.1:1", &[("x-forwarded-for", "10.1.2.3, unknown")]);
-    assert_eq!(status(harness.send(unknown).await), StatusCode::FORBIDDEN);
+    decided(&harness, unknown, None).await;
 }
 
 #[tokio::test]
@@ -276,18 +390,17 @@ async fn only_the_configured_client_ip_header_is_read() {
         .with_trusted_proxies(["127.0.0.1/32".parse().unwrap()])
         .with_client_ip_header(ClientIpHeader::Forwarded);
     let harness = Harness::with(config, policy_handle(POLICY));
-    let status = |reply: Reply| reply.status;
     let forwarded = net_call("127.0.0.1:1", &[("forwarded", "for=10.9.9.9;proto=https")]);
-    assert_eq!(status(harness.send(forwarded).await), StatusCode::OK);
+    decided(&harness, forwarded, Some("10.9.9.9")).await;
     // An IPv6 client written with a port.
     let v6 = net_call(
         "127.0.0.1:1",
         &[("forwarded", "for=\"[2001:db8::1]:4711\"")],
     );
-    assert_eq!(status(harness.send(v6).await), StatusCode::FORBIDDEN);
+    decided(&harness, v6, None).await;
     // `X-Forwarded-For` is now the header not read.
     let other = net_call("127.0.0.1:1", &[("x-forwarded-for", "10.1.2.3")]);
-    assert_eq!(status(harness.send(other).await), StatusCode::FORBIDDEN);
+    decided(&harness, other, None).await;
 
     let config = GateConfig::new(RESOURCE)
         .unwrap()
@@ -295,17 +408,16 @@ async fn only_the_configured_client_ip_header_is_read() {
         .with_client_ip_header(ClientIpHeader::XRealIp);
     let harness = Harness::with(config, policy_handle(POLICY));
     let real = net_call("127.0.0.1:1", &[("x-real-ip", "10.1.2.3")]);
-    assert_eq!(status(harness.send(real).await), StatusCode::OK);
+    decided(&harness, real, Some("10.1.2.3")).await;
     let forwarded = net_call("127.0.0.1:1", &[("x-forwarded-for", "10.1.2.3")]);
-    assert_eq!(status(harness.send(forwarded).await), StatusCode::FORBIDDEN);
+    decided(&harness, forwarded, None).await;
 }
 
 #[tokio::test]
 async fn without_trusted_proxies_forwarded_headers_are_ignored() {
     let harness = Harness::new();
     let proxied = net_call("127.0.0.1:1", &[("x-forwarded-for", "10.1.2.3")]);
-    let reply = harness.send(proxied).await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    decided(&harness, proxied, None).await;
     let records = harness.audit.take();
     assert_eq!(records[0].client_ip, Some("127.0.0.1".parse().unwrap()));
 }
@@ -328,11 +440,15 @@ async fn a_client_too_slow_to_send_its_body_is_408() {
         .await;
     assert_eq!(reply.status, StatusCode::REQUEST_TIMEOUT);
     assert_eq!(reply.json()["error"]["code"], -32600);
+    harness.upstream.assert_untouched("a stalled body");
     // The gate still answers.
     let reply = harness
         .send(post(Some("reader-token"), &call(1, "fs.read_file")))
         .await;
     assert_eq!(reply.status, StatusCode::OK);
+    harness
+        .upstream
+        .assert_executed(&[call(1, "fs.read_file")], "the next call");
 }
 
 #[tokio::test]

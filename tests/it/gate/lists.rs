@@ -41,6 +41,9 @@ async fn tools_list_shows_what_the_caller_may_call() {
     );
     assert_eq!(reply.header("cache-control"), "private, no-store");
     assert_eq!(reply.header("vary"), "Authorization, X-API-Key");
+    harness
+        .upstream
+        .assert_executed(&[list("tools/list")], "the reader's list");
 
     let reply = harness
         .send(post(Some("writer-token"), &list("tools/list")))
@@ -54,6 +57,13 @@ async fn tools_list_shows_what_the_caller_may_call() {
         .send(post(Some("nobody-token"), &list("tools/list")))
         .await;
     assert!(names(&reply.json()["result"], "tools", "name").is_empty());
+    // The server listed everything to the gate: the client saw none of it.
+    for tool in TOOLS {
+        assert!(
+            !String::from_utf8_lossy(&reply.body).contains(tool),
+            "{tool}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -130,6 +140,10 @@ async fn batched_lists_are_each_filtered() {
             ["review-code"]
         );
         assert!(messages[2]["result"]["tools"].is_null());
+        harness.upstream.assert_executed(
+            batch.as_array().unwrap(),
+            &format!("the batch, streamed: {streamed}"),
+        );
     }
 }
 
@@ -269,4 +283,5 @@ async fn the_mcp_endpoint_takes_get_post_and_delete_only() {
     let reply = harness.send(request).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(reply.header("allow"), "GET, POST, DELETE");
+    harness.upstream.assert_untouched("a PUT");
 }

@@ -40,6 +40,10 @@ async fn metadata_is_served_at_both_paths_without_credentials() {
         .send(get("/.well-known/oauth-protected-resource/other"))
         .await;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
+    // The gate answered all of these itself.
+    harness
+        .upstream
+        .assert_untouched("metadata requests without credentials");
 }
 
 #[tokio::test]

@@ -8,20 +8,32 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::Router;
 use http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
 use toolgate::gate::{GateConfig, GateLayer};
 use tower::ServiceExt;
 
 use super::support::*;
 
-/// A service that answers every path with a tool result, recording the paths.
-fn recorder(received: Arc<Mutex<Vec<String>>>) -> Router {
+/// What the service received: each request's path and body.
+type Received = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A service that answers every path with a tool result, recording each request's path
+/// (as the client sent it) and body (as JSON, or as a string if it is not JSON).
+fn recorder(received: Received) -> Router {
     let service = tower::service_fn(move |request: Request<Body>| {
         let received = Arc::clone(&received);
         async move {
-            received
-                .lock()
-                .unwrap()
-                .push(request.uri().path().to_string());
+            // The path the client sent (`nest_service` strips its prefix from the URI).
+            let path = request
+                .extensions()
+                .get::<axum::extract::OriginalUri>()
+                .map_or(request.uri().path(), |original| original.0.path())
+                .to_string();
+            let body = request.into_body().collect().await.unwrap().to_bytes();
+            let body = serde_json::from_slice(&body)
+                .unwrap_or_else(|_| Value::from(String::from_utf8_lossy(&body).into_owned()));
+            received.lock().unwrap().push((path, body));
             let body = r#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"executed"}]}}"#;
             let response = http::Response::builder()
                 .header("content-type", "application/json")
@@ -33,7 +45,7 @@ fn recorder(received: Arc<Mutex<Vec<String>>>) -> Router {
     Router::new().nest_service("/mcp", service)
 }
 
-fn app(received: &Arc<Mutex<Vec<String>>>) -> Router {
+fn app(received: &Received) -> Router {
     let layer = GateLayer::new(
         GateConfig::new(RESOURCE).unwrap(),
         policy_handle(POLICY),
@@ -86,7 +98,7 @@ async fn no_path_but_the_mcp_endpoint_reaches_the_service() {
         .await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
     }
-    assert_eq!(*received.lock().unwrap(), Vec::<String>::new());
+    assert_eq!(*received.lock().unwrap(), Vec::<(String, Value)>::new());
 
     // The endpoint itself: the denied call is refused, the allowed one executed.
     let reply = Reply::read(
@@ -97,7 +109,7 @@ async fn no_path_but_the_mcp_endpoint_reaches_the_service() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
-    assert_eq!(*received.lock().unwrap(), Vec::<String>::new());
+    assert_eq!(*received.lock().unwrap(), Vec::<(String, Value)>::new());
     let reply = Reply::read(
         app.clone()
             .oneshot(post_to("/mcp", "fs.read_file"))
@@ -106,5 +118,8 @@ async fn no_path_but_the_mcp_endpoint_reaches_the_service() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(received.lock().unwrap().len(), 1);
+    assert_eq!(
+        *received.lock().unwrap(),
+        [("/mcp".to_string(), call(1, "fs.read_file"))]
+    );
 }

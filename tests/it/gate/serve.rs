@@ -193,7 +193,7 @@ async fn an_allowed_call_is_proxied_with_the_principal_and_without_the_token() {
         let requests = recorder.requests.lock().unwrap();
         assert_eq!(requests.len(), 1);
         let (headers, message) = &requests[0];
-        assert_eq!(message["params"]["name"], "fs.read_file");
+        assert_eq!(*message, call(1, "fs.read_file"));
         assert_eq!(headers["x-toolgate-subject"], "reader-bot");
         assert_eq!(headers["x-toolgate-client"], "ci");
         assert_eq!(headers["x-toolgate-roles"], "reader");
@@ -204,11 +204,18 @@ async fn an_allowed_call_is_proxied_with_the_principal_and_without_the_token() {
             .map(|(name, value)| format!("{name}: {value:?}\n"))
             .collect();
         assert!(!all.contains(&key), "{all}");
+        // The client's own principal headers were replaced, not passed on beside them.
+        assert!(!all.contains("mallory"), "{all}");
+        assert!(!all.contains("admin"), "{all}");
     }
 
     // A denied call never reaches the upstream.
     let response = post(&served.url, Some(&key), &call(2, "db.drop_table")).await;
     assert_eq!(response.status(), 403);
+    let denial = response.json::<Value>().await.unwrap();
+    assert_eq!(denial["id"], 2);
+    assert!(denial.get("result").is_none(), "{denial}");
+    assert_eq!(recorder.requests.lock().unwrap().len(), 1);
     // Nor does a call without credentials.
     let response = post(&served.url, None, &call(3, "fs.read_file")).await;
     assert_eq!(response.status(), 401);
@@ -226,6 +233,11 @@ async fn an_allowed_call_is_proxied_with_the_principal_and_without_the_token() {
     assert_eq!(response.headers()["cache-control"], "private, no-store");
     let tools = response.json::<Value>().await.unwrap()["result"]["tools"].clone();
     assert_eq!(tools, json!([{"name": "fs.read_file"}]));
+    {
+        let requests = recorder.requests.lock().unwrap();
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[1].1, rpc(4, "tools/list", json!({})));
+    }
 
     // Every decision is audited, without the key.
     let audit_path = served.directory.join("audit.jsonl");
@@ -296,8 +308,15 @@ async fn jwt_access_tokens_signed_with_a_shared_secret_are_accepted() {
     .unwrap();
     let response = post(&served.url, Some(&token), &call(1, "fs.write_file")).await;
     assert_eq!(response.status(), 200);
-    let subject = recorder.requests.lock().unwrap()[0].0["x-toolgate-subject"].clone();
-    assert_eq!(subject, "erin");
+    {
+        let requests = recorder.requests.lock().unwrap();
+        assert_eq!(requests.len(), 1);
+        let (headers, message) = &requests[0];
+        assert_eq!(*message, call(1, "fs.write_file"));
+        assert_eq!(headers["x-toolgate-subject"], "erin");
+        assert_eq!(headers["x-toolgate-client"], "web");
+        assert!(headers.get("authorization").is_none());
+    }
     // A token for another audience is refused.
     let mut other = claims.clone();
     other["aud"] = json!("http://elsewhere.test/mcp");

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Extension};
 use axum::response::{IntoResponse, Response};
-use axum::routing;
 use axum::Router;
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -135,10 +134,12 @@ pub fn authenticator() -> Authenticator {
     Authenticator::new().with_scheme(TestScheme::new())
 }
 
-/// A gate in front of the echo server, with its audit records.
+/// A gate in front of the echo server, with its audit records and the server's record
+/// of what reached it.
 pub struct Harness {
     pub service: GateService<Router>,
     pub audit: Arc<MemoryAudit>,
+    pub upstream: Upstream,
 }
 
 impl Harness {
@@ -150,9 +151,11 @@ impl Harness {
         let audit = Arc::new(MemoryAudit::default());
         let layer = GateLayer::new(config, policy, authenticator())
             .with_audit(Arc::clone(&audit) as Arc<dyn AuditSink>);
+        let upstream = Upstream::new();
         Harness {
-            service: tower::Layer::layer(&layer, echo_server()),
+            service: tower::Layer::layer(&layer, upstream.router()),
             audit,
+            upstream,
         }
     }
 
@@ -240,25 +243,156 @@ pub fn from(request: &mut Request<Body>, peer: &str) {
     request.extensions_mut().insert(ConnectInfo(peer));
 }
 
-/// The small MCP server behind the gate: answers lists with everything it has, calls
-/// with what the gate told it, as JSON or (with `x-test-sse`) as server-sent events.
-pub fn echo_server() -> Router {
-    Router::new().route("/mcp", routing::post(echo))
+/// One HTTP request as the echo upstream received it, and what it executed of it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: http::Method,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// The JSON-RPC messages it parsed and executed (answered, or took as notifications),
+    /// in order, exactly as they arrived: none if it refused the request.
+    pub executed: Vec<Value>,
 }
 
-async fn echo(
+/// The small MCP server behind the gate: answers lists with everything it has, calls
+/// with what the gate told it, as JSON or (with `x-test-sse`) as server-sent events. It
+/// records every request it receives (headers, body) and every message it executes: the
+/// oracle of the gate tests, which must not trust the gate's own answer.
+#[derive(Clone, Default)]
+pub struct Upstream {
+    record: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Upstream {
+    pub fn new() -> Upstream {
+        Upstream::default()
+    }
+
+    /// The server, recording into this.
+    pub fn router(&self) -> Router {
+        let upstream = self.clone();
+        Router::new().fallback(
+            move |method: http::Method,
+                  uri: http::Uri,
+                  authorization: Option<Extension<Authorization>>,
+                  principal: Option<Extension<Arc<toolgate::Principal>>>,
+                  headers: HeaderMap,
+                  body: Bytes| {
+                let upstream = upstream.clone();
+                async move {
+                    let index = upstream.push(Received {
+                        method: method.clone(),
+                        path: uri.path().to_string(),
+                        headers: headers.clone(),
+                        body: body.clone(),
+                        executed: Vec::new(),
+                    });
+                    if uri.path() != "/mcp" {
+                        return StatusCode::NOT_FOUND.into_response();
+                    }
+                    if method != http::Method::POST {
+                        return (StatusCode::METHOD_NOT_ALLOWED, [("allow", "POST")])
+                            .into_response();
+                    }
+                    let (response, executed) = echo(authorization, principal, &headers, &body);
+                    upstream.record.lock().unwrap()[index].executed = executed;
+                    response
+                }
+            },
+        )
+    }
+
+    fn push(&self, received: Received) -> usize {
+        let mut record = self.record.lock().unwrap();
+        record.push(received);
+        record.len() - 1
+    }
+
+    /// Every request received so far, in order.
+    pub fn received(&self) -> Vec<Received> {
+        self.record.lock().unwrap().clone()
+    }
+
+    /// Every message executed so far, in order, as it arrived.
+    pub fn executed(&self) -> Vec<Value> {
+        self.received()
+            .into_iter()
+            .flat_map(|received| received.executed)
+            .collect()
+    }
+
+    /// The requests received since the last `take`, forgotten.
+    pub fn take(&self) -> Vec<Received> {
+        std::mem::take(&mut *self.record.lock().unwrap())
+    }
+
+    /// Panics unless no request at all reached the server since the last `take`.
+    #[track_caller]
+    pub fn assert_untouched(&self, what: &str) {
+        let received = self.take();
+        assert!(
+            received.is_empty(),
+            "{what}: a refused request reached the upstream: {:?}",
+            received.iter().map(describe).collect::<Vec<_>>()
+        );
+    }
+
+    /// Panics unless, since the last `take`, exactly one request reached the server and
+    /// it executed exactly `expected`, as the client sent them; that request.
+    #[track_caller]
+    pub fn assert_executed(&self, expected: &[Value], what: &str) -> Received {
+        let mut received = self.take();
+        assert_eq!(
+            received.len(),
+            1,
+            "{what}: expected one request upstream, got {:?}",
+            received.iter().map(describe).collect::<Vec<_>>()
+        );
+        let received = received.remove(0);
+        assert_eq!(received.executed, expected, "{what}: executed upstream");
+        received
+    }
+}
+
+fn describe(received: &Received) -> String {
+    format!(
+        "{} {} {}",
+        received.method,
+        received.path,
+        String::from_utf8_lossy(&received.body)
+    )
+}
+
+/// The echo server's answer to a POST of `body`, and the messages it executed.
+fn echo(
     authorization: Option<Extension<Authorization>>,
     principal: Option<Extension<Arc<toolgate::Principal>>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> (Response, Vec<Value>) {
     let Some(Extension(authorization)) = authorization else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "no authorization").into_response();
+        return (
+            (StatusCode::INTERNAL_SERVER_ERROR, "no authorization").into_response(),
+            Vec::new(),
+        );
     };
     if principal.is_none() {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "no principal").into_response();
+        return (
+            (StatusCode::INTERNAL_SERVER_ERROR, "no principal").into_response(),
+            Vec::new(),
+        );
     }
-    let request: Value = serde_json::from_slice(&body).unwrap();
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return (
+            (StatusCode::BAD_REQUEST, "not JSON").into_response(),
+            Vec::new(),
+        );
+    };
+    let executed = match &request {
+        Value::Array(batch) => batch.clone(),
+        message => vec![message.clone()],
+    };
     let answer = match &request {
         Value::Array(batch) => Value::Array(
             batch
@@ -283,9 +417,12 @@ async fn echo(
             }
             stream.push_str("\r\n");
         }
-        return ([("content-type", "text/event-stream")], stream).into_response();
+        return (
+            ([("content-type", "text/event-stream")], stream).into_response(),
+            executed,
+        );
     }
-    axum::Json(answer).into_response()
+    (axum::Json(answer).into_response(), executed)
 }
 
 fn answer(message: &Value, authorization: &Authorization) -> Value {

@@ -101,7 +101,7 @@ pub fn atom(context: Context) -> BoxedStrategy<String> {
                 .prop_map(move |client| format!("client {}", quote(client, style)))
                 .boxed(),
         ),
-        (2, inline_ip_atom()),
+        (2, inline_ip_atom(context.flavour.mapped_ranges)),
         (2, inline_time_atom(context.clone())),
         (2, instant_atom()),
         (4, claim_atom(context.clone())),
@@ -157,8 +157,10 @@ fn scope_atom(context: Context) -> BoxedStrategy<String> {
 }
 
 /// `ip in [CIDR, ...]`.
-fn inline_ip_atom() -> BoxedStrategy<String> {
-    cidr_list().prop_map(|list| format!("ip in {list}")).boxed()
+fn inline_ip_atom(mapped: bool) -> BoxedStrategy<String> {
+    cidr_list(mapped)
+        .prop_map(|list| format!("ip in {list}"))
+        .boxed()
 }
 
 /// `time in [WINDOW]`.

@@ -20,7 +20,7 @@ use proptest::prelude::*;
 
 use crate::reference::RefRequest;
 
-pub use policy::Flavour;
+pub use policy::{listing, Flavour};
 
 /// A random valid policy, as the text of one `.policy` file, every form mixed.
 pub fn policy_text() -> impl Strategy<Value = String> {
@@ -37,7 +37,7 @@ pub fn policy_text_with(flavour: Flavour) -> impl Strategy<Value = String> {
 /// around daylight-saving transitions and window edges, and for `call` and `get` random
 /// arguments.
 pub fn request() -> impl Strategy<Value = RefRequest> {
-    request::request(Vec::new(), Vec::new())
+    request::request(Vec::new(), Vec::new(), false)
 }
 
 /// A random valid policy and about twenty requests against it, most of them aimed at
@@ -47,12 +47,31 @@ pub fn case() -> impl Strategy<Value = (String, Vec<RefRequest>)> {
     case_with(Flavour::MIXED)
 }
 
-/// [`case`] with a policy of `flavour`.
+/// [`case`] with a policy of `flavour`, as one text (the files joined; use a flavour
+/// with `files: 1` when the text is to be read as one file).
 pub fn case_with(flavour: Flavour) -> impl Strategy<Value = (String, Vec<RefRequest>)> {
+    case_files(flavour).prop_map(|(files, requests)| {
+        let text = files.into_iter().map(|(_, text)| text).collect();
+        (text, requests)
+    })
+}
+
+/// A random valid policy of `flavour` as `(file name, text)` pairs in policy order, and
+/// about twenty requests against it.
+pub fn case_files(
+    flavour: Flavour,
+) -> impl Strategy<Value = (Vec<(String, String)>, Vec<RefRequest>)> {
     policy::policy(flavour).prop_flat_map(|generated| {
-        let hints = request::argument_hints(&generated.text);
-        let requests = vec(request::request(generated.targets, hints), 15..=25);
-        (Just(generated.text), requests)
+        let hints = generated
+            .files
+            .iter()
+            .flat_map(|(_, text)| request::argument_hints(text))
+            .collect();
+        let requests = vec(
+            request::request(generated.targets, hints, generated.bound),
+            15..=25,
+        );
+        (Just(generated.files), requests)
     })
 }
 

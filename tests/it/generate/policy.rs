@@ -4,12 +4,12 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 
-use toolgate::ast::Kind;
+use toolgate::Kind;
 
 use super::condition::{clause, subjects};
 use super::pools::{
-    owned, AKA_VALUES, CIDRS, CLIENT_PATHS, NAMES, NETWORK_NAMES, PATTERNS, ROLE_NAMES, ROLE_PATHS,
-    SCOPES, SCOPE_PATHS, WINDOW_NAMES, ZONES,
+    owned, AKA_VALUES, BOUND_SCOPES, CIDRS, CLIENT_PATHS, MAPPED_CIDRS, NAMES, NETWORK_NAMES,
+    PATTERNS, ROLE_NAMES, ROLE_PATHS, SCOPES, SCOPE_PATHS, WINDOW_NAMES, ZONES,
 };
 use super::request::{argument_hints, ArgHint};
 
@@ -60,6 +60,14 @@ pub struct Flavour {
     pub requirements: usize,
     /// Of three rules, how many have `anyone` as subjects (the rest: roles); 1 or 2.
     pub anyone: u32,
+    /// How many files a policy is split into at most (statements go to a random file,
+    /// so rules name roles, scopes, networks and windows another file defines).
+    pub files: usize,
+    /// The chance, in percent, that a policy has a rule naming enough scopes that its
+    /// step-up search can reach the engine's bound of 4096 tries.
+    pub bound: u32,
+    /// Whether ranges include IPv4-mapped IPv6 ones (`::ffff:10.0.0.0/104`).
+    pub mapped_ranges: bool,
 }
 
 impl Flavour {
@@ -72,6 +80,9 @@ impl Flavour {
         conditional: 60,
         requirements: 3,
         anyone: 1,
+        files: 1,
+        bound: 0,
+        mapped_ranges: false,
     };
     /// Language v1.0 only: no `arg` atoms (requests still carry arguments, which then
     /// change nothing), actions drawn as before v1.1.
@@ -83,6 +94,9 @@ impl Flavour {
         conditional: 60,
         requirements: 3,
         anyone: 1,
+        files: 1,
+        bound: 0,
+        mapped_ranges: false,
     };
     /// Mostly `call` and `get` rules with smaller conditions, mostly on arguments.
     pub const ARGUMENTS: Flavour = Flavour {
@@ -93,18 +107,46 @@ impl Flavour {
         conditional: 80,
         requirements: 1,
         anyone: 2,
+        files: 1,
+        bound: 0,
+        mapped_ranges: false,
     };
+
+    /// This flavour with what the differential test adds: up to three files,
+    /// IPv4-mapped ranges, and now and then a rule that can reach the step-up bound.
+    pub const fn widened(self) -> Flavour {
+        Flavour {
+            files: 3,
+            bound: 10,
+            mapped_ranges: true,
+            ..self
+        }
+    }
 }
 
-/// A generated policy: its text, and the glob patterns its rules and requirements use
+/// A generated policy: its files, and the glob patterns its rules and requirements use
 /// (so that requests can be aimed at them).
 #[derive(Debug, Clone)]
 pub struct Generated {
-    /// The policy text.
-    pub text: String,
+    /// `(file name, text)` in policy order (names sorted, as a directory is read).
+    pub files: Vec<(String, String)>,
     /// What each rule and requirement is about.
     pub targets: Vec<Aim>,
+    /// Whether a rule names the step-up-bound scopes ([`BOUND_SCOPES`]).
+    pub bound: bool,
 }
+
+/// Every file's text, each after a `# == NAME` line (for messages).
+pub fn listing(files: &[(String, String)]) -> String {
+    files
+        .iter()
+        .map(|(name, text)| format!("# == {name}\n{text}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The names of a policy's files, in policy order.
+const FILE_NAMES: [&str; 3] = ["a.policy", "b.policy", "c.policy"];
 
 /// The kind of a rule or requirement and its patterns' string values (as the glob sees
 /// them).
@@ -121,28 +163,54 @@ pub struct Aim {
 /// A statement's text and what it is about, if it is a rule or requirement.
 type Piece = (String, Option<Aim>);
 
-/// A random valid policy text.
+/// A random valid policy text (one file: use a flavour with `files: 1`).
 pub fn policy_text(flavour: Flavour) -> impl Strategy<Value = String> {
-    policy(flavour).prop_map(|generated| generated.text)
+    policy(flavour).prop_map(|generated| {
+        generated
+            .files
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect::<String>()
+    })
 }
 
 /// A random valid policy with what its rules and requirements are about.
 pub fn policy(flavour: Flavour) -> impl Strategy<Value = Generated> {
+    let most_files = flavour.files.clamp(1, FILE_NAMES.len());
     context(flavour)
         .prop_flat_map(statements)
-        .prop_flat_map(|pieces| {
+        .prop_flat_map(move |pieces| {
             let count = pieces.len();
-            (Just(pieces).prop_shuffle(), vec(separator(), count))
+            (
+                Just(pieces).prop_shuffle(),
+                vec(separator(), count),
+                vec(0..most_files, count),
+                1..=most_files,
+            )
         })
-        .prop_map(|(pieces, separators)| {
-            let mut text = String::new();
+        .prop_map(|(pieces, separators, places, file_count)| {
+            let mut texts = vec![String::new(); file_count];
             let mut targets = Vec::new();
-            for ((statement, aim), separator) in pieces.into_iter().zip(separators) {
+            let mut bound = false;
+            for (((statement, aim), separator), place) in
+                pieces.into_iter().zip(separators).zip(places)
+            {
+                bound |= statement.contains("\"bound.*\"");
+                let text = &mut texts[place % file_count];
                 text.push_str(&statement);
                 text.push_str(separator);
                 targets.extend(aim);
             }
-            Generated { text, targets }
+            let files = FILE_NAMES
+                .iter()
+                .map(|name| (*name).to_owned())
+                .zip(texts)
+                .collect();
+            Generated {
+                files,
+                targets,
+                bound,
+            }
         })
 }
 
@@ -189,10 +257,11 @@ fn statements(context: Context) -> impl Strategy<Value = Vec<Piece>> {
     let role_statements: Vec<BoxedStrategy<String>> = (0..context.roles.len())
         .map(|index| role_statement(&context.roles, index, style))
         .collect();
+    let mapped = context.flavour.mapped_ranges;
     let network_statements: Vec<BoxedStrategy<String>> = context
         .networks
         .iter()
-        .map(|name| network_statement(name.clone()))
+        .map(|name| network_statement(name.clone(), mapped))
         .collect();
     let window_statements: Vec<BoxedStrategy<String>> = context
         .windows
@@ -213,9 +282,10 @@ fn statements(context: Context) -> impl Strategy<Value = Vec<Piece>> {
             requirement(style, context.flavour),
             0..=context.flavour.requirements,
         ),
+        bound_rule_or_none(style, context.flavour.bound),
     )
         .prop_map(
-            |(timezone, claims, scopes, roles, networks, windows, rules, requirements)| {
+            |(timezone, claims, scopes, roles, networks, windows, rules, requirements, bound)| {
                 let definitions = timezone
                     .into_iter()
                     .chain(claims)
@@ -226,6 +296,7 @@ fn statements(context: Context) -> impl Strategy<Value = Vec<Piece>> {
                 let mut all: Vec<Piece> = definitions.map(|text| (text, None)).collect();
                 all.extend(rules);
                 all.extend(requirements);
+                all.extend(bound);
                 all
             },
         )
@@ -299,17 +370,64 @@ fn role_statement(roles: &[String], index: usize, style: Style) -> BoxedStrategy
 }
 
 /// `network NAME = [CIDR, ...]`.
-fn network_statement(name: String) -> BoxedStrategy<String> {
-    cidr_list()
+fn network_statement(name: String, mapped: bool) -> BoxedStrategy<String> {
+    cidr_list(mapped)
         .prop_map(move |list| format!("network {name} = {list}"))
         .boxed()
 }
 
-/// `[CIDR, ...]` with one to three pooled ranges.
-pub fn cidr_list() -> impl Strategy<Value = String> {
-    subsequence(CIDRS.to_vec(), 1..=3)
+/// `[CIDR, ...]` with one to three pooled ranges, IPv4-mapped ones among them when
+/// `mapped`.
+pub fn cidr_list(mapped: bool) -> impl Strategy<Value = String> {
+    let mut pool = CIDRS.to_vec();
+    if mapped {
+        pool.extend(MAPPED_CIDRS);
+    }
+    subsequence(pool, 1..=3)
         .prop_shuffle()
         .prop_map(|cidrs| format!("[{}]", cidrs.join(", ")))
+}
+
+/// With a chance of `percent` in a hundred, a [`bound_rule`].
+fn bound_rule_or_none(style: Style, percent: u32) -> BoxedStrategy<Option<Piece>> {
+    if percent == 0 {
+        return Just(None).boxed();
+    }
+    proptest::option::weighted(f64::from(percent.min(100)) / 100.0, bound_rule(style)).boxed()
+}
+
+/// A rule naming many scopes (from [`BOUND_SCOPES`]): `allow anyone to call tools
+/// "bound.*" if scope A and ... and (scope X or ... [or true])`. The conjunction needs
+/// two to six scopes and the disjunction one more (or none, with `or true`), among up
+/// to twenty named; a token holding few of them makes the smallest step-up need more
+/// than the engine's 4096 tries, one holding most makes it quick.
+fn bound_rule(style: Style) -> impl Strategy<Value = Piece> {
+    (
+        Just(owned(&BOUND_SCOPES)).prop_shuffle(),
+        2usize..=6,
+        12usize..=BOUND_SCOPES.len(),
+        any::<bool>(),
+    )
+        .prop_map(move |(scopes, needed, named, or_true)| {
+            let atom = |scope: &String| format!("scope {}", quote(scope, style));
+            let (all, either) = scopes[..named].split_at(needed);
+            let mut alternatives: Vec<String> = either.iter().map(atom).collect();
+            if or_true {
+                alternatives.push("true".to_owned());
+            }
+            let mut operands: Vec<String> = all.iter().map(atom).collect();
+            operands.push(format!("({})", alternatives.join(" or ")));
+            let text = format!(
+                "allow anyone to call tools \"bound.*\"\n  if {}",
+                operands.join(" and ")
+            );
+            let aim = Aim {
+                kind: Kind::Tool,
+                patterns: vec!["bound.*".to_owned()],
+                hints: Vec::new(),
+            };
+            (text, Some(aim))
+        })
 }
 
 /// `window NAME = WINDOW`.

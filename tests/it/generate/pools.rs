@@ -17,6 +17,23 @@ pub const AKA_VALUES: [&str; 7] = [
 /// Role claim values no policy declares.
 pub const UNKNOWN_ROLE_VALUES: [&str; 4] = ["intern", "ADMIN", "", "admin "];
 
+/// Scopes only the step-up-bound rules name (enough of them that finding the smallest
+/// step-up can take more than the engine's 4096 tries).
+pub const BOUND_SCOPES: [&str; 20] = [
+    "b:00", "b:01", "b:02", "b:03", "b:04", "b:05", "b:06", "b:07", "b:08", "b:09", "b:10", "b:11",
+    "b:12", "b:13", "b:14", "b:15", "b:16", "b:17", "b:18", "b:19",
+];
+
+/// IPv4-mapped IPv6 ranges (docs/language.md, extension (a): the IPv4 range they map
+/// when the prefix is at least 96), and one below /96 that stays IPv6.
+pub const MAPPED_CIDRS: [&str; 5] = [
+    "::ffff:10.0.0.0/104",
+    "::ffff:192.168.10.0/120",
+    "::ffff:10.1.2.3",
+    "::ffff:0.0.0.0/96",
+    "::ffff:0.0.0.0/80",
+];
+
 /// Scopes, in implication order: a scope only ever implies scopes after it.
 pub const SCOPES: [&str; 8] = [
     "tool:admin",

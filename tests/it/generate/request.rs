@@ -6,22 +6,31 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use serde_json::{json, Map, Value};
-use toolgate::ast::{Action, ArgOperator, Atom, Expr, ExprKind, Kind, LiteralValue};
 
 use super::policy::Aim;
 use super::pools::{
-    AKA_VALUES, ARG_SLOTS, ARG_STRINGS, CLAIM_INTEGERS, CLAIM_PATHS, CLAIM_STRINGS, CLIENTS,
-    CLIENT_PATHS, DATES, IPV4_ADDRESSES, IPV6_ADDRESSES, NAMES, ROLE_NAMES, ROLE_PATHS, SCOPES,
-    SCOPE_PATHS, UNKNOWN_ROLE_VALUES,
+    AKA_VALUES, ARG_SLOTS, ARG_STRINGS, BOUND_SCOPES, CLAIM_INTEGERS, CLAIM_PATHS, CLAIM_STRINGS,
+    CLIENTS, CLIENT_PATHS, DATES, IPV4_ADDRESSES, IPV6_ADDRESSES, NAMES, ROLE_NAMES, ROLE_PATHS,
+    SCOPES, SCOPE_PATHS, UNKNOWN_ROLE_VALUES,
 };
+use toolgate::{Action, Kind};
+
+use crate::reference::syntax::{self, Atom, Body, Expr, Literal, Test};
 use crate::reference::RefRequest;
 
 /// A random request; often aimed at one of `targets`: of its kind, with a name made
 /// from one of its patterns (sometimes with a character too many). `call` and `get`
 /// carry random arguments, often aimed at the policy's `arg` atoms (`hints`); `list`
 /// and `read` none (they take none).
-pub fn request(targets: Vec<Aim>, hints: Vec<ArgHint>) -> impl Strategy<Value = RefRequest> {
-    (claims(), kind_action_and_name(targets), ip(), time()).prop_flat_map(
+///
+/// With `bound` (the policy has a rule naming the step-up-bound scopes), tokens often
+/// hold some of those scopes.
+pub fn request(
+    targets: Vec<Aim>,
+    hints: Vec<ArgHint>,
+    bound: bool,
+) -> impl Strategy<Value = RefRequest> {
+    (claims(bound), kind_action_and_name(targets), ip(), time()).prop_flat_map(
         move |(claims, (kind, action, name, aimed), ip, time)| {
             // Aimed at a rule that tests arguments: its atoms' hints; else any atom's.
             let hints = if aimed.is_empty() {
@@ -59,13 +68,15 @@ pub struct ArgHint {
     pub values: Vec<Value>,
 }
 
-/// The hints of every `arg` atom of `text` (read with the parser, only to aim requests).
+/// The hints of every `arg` atom of `text` (read with the reference parser, only to aim
+/// requests).
 pub fn argument_hints(text: &str) -> Vec<ArgHint> {
-    let sources = toolgate::source::Sources::from_text("hints.policy", text);
-    let policy = toolgate::parse::parse(&sources).policy;
+    let Ok(policy) = syntax::parse_text("hints.policy", text) else {
+        return Vec::new();
+    };
     let mut hints = Vec::new();
     for statement in &policy.statements {
-        if let toolgate::ast::StatementKind::Rule(rule) = &statement.kind {
+        if let Body::Rule(rule) = &statement.body {
             if let Some(condition) = &rule.condition {
                 collect_hints(&condition.expr, &mut hints);
             }
@@ -75,18 +86,18 @@ pub fn argument_hints(text: &str) -> Vec<ArgHint> {
 }
 
 fn collect_hints(expr: &Expr, hints: &mut Vec<ArgHint>) {
-    match &expr.kind {
-        ExprKind::Or(children) | ExprKind::And(children) => {
+    match expr {
+        Expr::Or(children) | Expr::And(children) => {
             for child in children {
                 collect_hints(child, hints);
             }
         }
-        ExprKind::Not(inner) => collect_hints(inner, hints),
-        ExprKind::Atom(Atom::Arg { path, test }) => hints.push(ArgHint {
-            placements: placements(&path.value),
+        Expr::Not(inner) => collect_hints(inner, hints),
+        Expr::Atom(Atom::Arg(path, test)) => hints.push(ArgHint {
+            placements: placements(path),
             values: hint_values(test),
         }),
-        ExprKind::Atom(_) => {}
+        Expr::Atom(_) => {}
     }
 }
 
@@ -108,32 +119,28 @@ fn placements(path: &str) -> Vec<Vec<String>> {
 }
 
 /// Values that make a test hold, and values just beside them.
-fn hint_values(test: &ArgOperator) -> Vec<Value> {
+fn hint_values(test: &Test) -> Vec<Value> {
     let mut values = Vec::new();
     match test {
-        ArgOperator::Compare { value, .. } | ArgOperator::Contains(value) => {
-            let value = literal_json(&value.value);
+        Test::Equals(value) | Test::NotEquals(value) | Test::Contains(value) => {
+            let value = literal_json(value);
             values.push(json!([value.clone(), "other"]));
             values.extend(near(value));
         }
-        ArgOperator::In(literals) => {
+        Test::In(literals) => {
             for literal in literals {
-                values.extend(near(literal_json(&literal.value)));
+                values.extend(near(literal_json(literal)));
             }
         }
-        ArgOperator::Matches(glob) => {
+        Test::Matches(glob) => {
             for fillers in [&["a"][..], &["..", "x"], &[""], &["docs/a.md", "/"]] {
-                values.push(json!(instantiate(&glob.value, fillers)));
+                values.push(json!(instantiate(glob, fillers)));
             }
-            values.push(json!(format!("{}x", instantiate(&glob.value, &["b"]))));
-            values.extend([
-                json!(5),
-                Value::Null,
-                json!([instantiate(&glob.value, &["a"])]),
-            ]);
+            values.push(json!(format!("{}x", instantiate(glob, &["b"]))));
+            values.extend([json!(5), Value::Null, json!([instantiate(glob, &["a"])])]);
         }
-        ArgOperator::Order { value, .. } => {
-            let bound = literal_json(&value.value);
+        Test::Order(_, number) => {
+            let bound = literal_json(&Literal::Number(number.clone()));
             values.extend(near(bound.clone()));
             if let Some(bound) = bound.as_f64() {
                 for step in [0.5, -0.5, 0.001, -0.001, 1.0, -1.0] {
@@ -141,21 +148,22 @@ fn hint_values(test: &ArgOperator) -> Vec<Value> {
                 }
             }
         }
-        ArgOperator::Exists => values.extend([Value::Null, json!(1), json!({})]),
+        Test::Exists => values.extend([Value::Null, json!(1), json!({})]),
     }
     values
 }
 
-/// The literal as JSON (a decimal as the double nearest it).
-fn literal_json(literal: &LiteralValue) -> Value {
+/// The literal as JSON (an integer as an integer, a decimal as the double nearest it).
+fn literal_json(literal: &Literal) -> Value {
     match literal {
-        LiteralValue::String(text) => json!(text),
-        LiteralValue::Integer(integer) => json!(integer),
-        LiteralValue::Decimal(decimal) => decimal
-            .to_string()
-            .parse::<f64>()
-            .map_or(Value::Null, |value| json!(value)),
-        LiteralValue::Bool(value) => json!(value),
+        Literal::String(text) => json!(text),
+        Literal::Number(text) => match text.parse::<i64>() {
+            Ok(integer) => json!(integer),
+            Err(_) => text
+                .parse::<f64>()
+                .map_or(Value::Null, |value| json!(value)),
+        },
+        Literal::Bool(value) => json!(value),
     }
 }
 
@@ -434,7 +442,14 @@ fn time() -> impl Strategy<Value = jiff::Timestamp> {
 
 /// A claims object: roles, scopes and client at default and custom paths, and claims
 /// conditions test, with values of every JSON type.
-pub fn claims() -> impl Strategy<Value = Value> {
+///
+/// With `bound`, the token's scopes often include some of [`BOUND_SCOPES`].
+pub fn claims(bound: bool) -> impl Strategy<Value = Value> {
+    let bound_scopes = if bound {
+        proptest::option::weighted(0.7, subsequence(BOUND_SCOPES.to_vec(), 0..=8)).boxed()
+    } else {
+        Just(None).boxed()
+    };
     (
         vec((role_path(), role_value(), placement()), 1..=4),
         vec(
@@ -449,13 +464,20 @@ pub fn claims() -> impl Strategy<Value = Value> {
             (select(CLAIM_PATHS.to_vec()), any_value(), placement()),
             0..=4,
         ),
+        bound_scopes,
     )
-        .prop_map(|(roles, scopes, clients, others)| {
+        .prop_map(|(roles, scopes, clients, others, bound_scopes)| {
             let mut claims = Map::new();
             claims.insert("sub".to_owned(), json!("u1"));
             let entries = roles.into_iter().chain(scopes).chain(clients).chain(others);
             for (path, value, placement) in entries {
                 insert(&mut claims, path, value, placement);
+            }
+            if let Some(bound_scopes) = bound_scopes {
+                // At the default scope path, beside whatever scopes are already there.
+                let held = claims.get("scope").and_then(Value::as_str).unwrap_or("");
+                let joined = format!("{held} {}", bound_scopes.join(" "));
+                claims.insert("scope".to_owned(), json!(joined));
             }
             Value::Object(claims)
         })

@@ -2,14 +2,16 @@
 //! reference interpreter decides every generated request consistently.
 
 use proptest::prelude::*;
-use toolgate::ast::Policy;
-use toolgate::source::{Sources, Span};
+use toolgate::source::Sources;
 
 use super::{case_with, policy_text_with, request, Flavour};
-use crate::reference::{decide, RefDecision, ALLOWED, INSUFFICIENT_SCOPE, NO_RULE};
+use crate::reference::{
+    decide_policy as decide, Policy, RefDecision, ALLOWED, INSUFFICIENT_SCOPE, NO_RULE,
+};
 
-/// Parses and checks `text`; `Err` lists every error (code, line, message).
-fn load(text: &str) -> Result<(Sources, Policy), String> {
+/// Parses and checks `text` with the engine; `Err` lists every error (code, line,
+/// message). `Ok` holds the policy as the reference parser reads it.
+fn load(text: &str) -> Result<Policy, String> {
     let sources = Sources::from_text("generated.policy", text);
     let parsed = toolgate::parse::parse(&sources);
     let checked = toolgate::check::check(&parsed.policy, &toolgate::check::Config::default());
@@ -31,7 +33,7 @@ fn load(text: &str) -> Result<(Sources, Policy), String> {
         })
         .collect();
     if errors.is_empty() {
-        Ok((sources, parsed.policy))
+        crate::reference::parse(&sources).map_err(|error| format!("reference parser: {error}"))
     } else {
         Err(errors.join("\n"))
     }
@@ -56,20 +58,10 @@ fn assert_well_formed(decision: &RefDecision) {
     assert_eq!(sorted, decision.missing_scopes, "{decision:?}");
 }
 
-/// The same policy with its statements in reverse policy order (spans renumbered).
+/// The same policy with its statements in reverse policy order.
 fn reversed(policy: &Policy) -> Policy {
-    let count = policy.statements.len();
-    let statements = policy
-        .statements
-        .iter()
-        .enumerate()
-        .map(|(index, statement)| {
-            let mut statement = statement.clone();
-            let start = count - index;
-            statement.span = Span::new(statement.span.source, start, start);
-            statement
-        })
-        .collect();
+    let mut statements = policy.statements.clone();
+    statements.reverse();
     Policy { statements }
 }
 
@@ -82,6 +74,7 @@ proptest! {
             policy_text_with(Flavour::MIXED),
             policy_text_with(Flavour::V1),
             policy_text_with(Flavour::ARGUMENTS),
+            policy_text_with(Flavour::MIXED.widened()),
         ]
     ) {
         if let Err(errors) = load(&text) {
@@ -97,12 +90,12 @@ proptest! {
     fn reference_decisions_are_well_formed_and_order_independent(
         (text, requests) in prop_oneof![case_with(Flavour::MIXED), case_with(Flavour::ARGUMENTS)]
     ) {
-        let (sources, policy) = load(&text).map_err(TestCaseError::fail)?;
+        let policy = load(&text).map_err(TestCaseError::fail)?;
         let reversed = reversed(&policy);
         for request in &requests {
-            let decision = decide(&sources, &policy, request);
+            let decision = decide(&policy, request);
             assert_well_formed(&decision);
-            let other = decide(&sources, &reversed, request);
+            let other = decide(&reversed, request);
             prop_assert_eq!(
                 (decision.allow, decision.reason),
                 (other.allow, other.reason),
@@ -119,8 +112,8 @@ proptest! {
     fn free_requests_decide_against_the_spec_example(request in request()) {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/conformance/example/policy.policy");
         let text = std::fs::read_to_string(path).unwrap();
-        let (sources, policy) = load(&text).map_err(TestCaseError::fail)?;
-        assert_well_formed(&decide(&sources, &policy, &request));
+        let policy = load(&text).map_err(TestCaseError::fail)?;
+        assert_well_formed(&decide(&policy, &request));
     }
 }
 
@@ -140,7 +133,7 @@ fn argument_conditions_decide_requests() {
     let mut forms = std::collections::BTreeSet::new();
     for _ in 0..300 {
         let (text, requests) = strategy.new_tree(&mut runner).unwrap().current();
-        let (sources, policy) = load(&text).unwrap();
+        let policy = load(&text).unwrap();
         policies += 1;
         if text.contains("arg \"") {
             with_args += 1;
@@ -158,7 +151,7 @@ fn argument_conditions_decide_requests() {
         }
         for request in &requests {
             requests_seen += 1;
-            let decision = decide(&sources, &policy, request);
+            let decision = decide(&policy, request);
             match request.action {
                 Action::Call | Action::Get => {
                     calls += 1;
@@ -166,7 +159,7 @@ fn argument_conditions_decide_requests() {
                         arguments: None,
                         ..request.clone()
                     };
-                    if decide(&sources, &policy, &without) != decision {
+                    if decide(&policy, &without) != decision {
                         changed += 1;
                     }
                 }

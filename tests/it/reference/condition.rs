@@ -17,14 +17,11 @@ use std::net::IpAddr;
 
 use jiff::Timestamp;
 use serde_json::Value;
-use toolgate::ast::{
-    ArgOperator, Atom, Cidr, CompareOp, Condition, ConditionMode, Effect, Expr, ExprKind,
-    LiteralValue, NetworkRef, OrderOp, WindowRef,
-};
 
 use super::network;
 use super::number;
 use super::principal::{is_ambiguous, lookup, Definitions, Principal};
+use super::syntax::{Atom, Condition, Effect, Expr, Literal, Named, Order, Test, Window};
 use super::window;
 
 /// A three-valued truth value.
@@ -124,9 +121,10 @@ impl Evaluation<'_> {
                 // An even number of `not`s (with `unless` as one) above an `arg` atom in
                 // an allow rule: true favours the caller; in a deny rule, false.
                 let even = effect == Effect::Allow;
-                match condition.mode {
-                    ConditionMode::If => self.expr(&condition.expr, even),
-                    ConditionMode::Unless => self.expr(&condition.expr, !even).negate(),
+                if condition.unless {
+                    self.expr(&condition.expr, !even).negate()
+                } else {
+                    self.expr(&condition.expr, even)
                 }
             }
         }
@@ -134,91 +132,86 @@ impl Evaluation<'_> {
 
     /// An expression; `favour` is the value an `arg` atom here takes when listing.
     pub fn expr(&self, expr: &Expr, favour: bool) -> Truth {
-        match &expr.kind {
-            ExprKind::Or(children) => {
-                Truth::any(children.iter().map(|child| self.expr(child, favour)))
-            }
-            ExprKind::And(children) => {
+        match expr {
+            Expr::Or(children) => Truth::any(children.iter().map(|child| self.expr(child, favour))),
+            Expr::And(children) => {
                 Truth::all(children.iter().map(|child| self.expr(child, favour)))
             }
-            ExprKind::Not(inner) => self.expr(inner, !favour).negate(),
-            ExprKind::Atom(Atom::Arg { path, test }) => match self.arguments {
+            Expr::Not(inner) => self.expr(inner, !favour).negate(),
+            Expr::Atom(Atom::Arg(path, test)) => match self.arguments {
                 Arguments::Favoured => Truth::from_bool(favour),
-                Arguments::Given(arguments) => arg_atom(arguments, &path.value, test),
+                Arguments::Given(arguments) => arg_atom(arguments, path, test),
             },
-            ExprKind::Atom(atom) => self.atom(atom),
+            Expr::Atom(atom) => self.atom(atom),
         }
     }
 
     /// An atom other than `arg`.
     fn atom(&self, atom: &Atom) -> Truth {
         match atom {
-            Atom::Arg { .. } => Truth::Unknown,
-            Atom::Scope(scope) => Truth::from_bool(self.effective_scopes.contains(&scope.value)),
-            Atom::Role(role) => Truth::from_bool(self.principal.roles.contains(&role.name)),
+            Atom::Arg(..) => Truth::Unknown,
+            Atom::Scope(scope) => Truth::from_bool(self.effective_scopes.contains(scope)),
+            Atom::Role(role) => Truth::from_bool(self.principal.roles.contains(role)),
             Atom::Client(client) => {
-                Truth::from_bool(self.principal.client.as_deref() == Some(client.value.as_str()))
+                Truth::from_bool(self.principal.client.as_deref() == Some(client.as_str()))
             }
             Atom::IpIn(network) => self.ip_in(network),
             Atom::TimeIn(window) => self.time_in(window),
             Atom::TimeBefore(instant) => {
-                Truth::from_option(parse_instant(&instant.value).map(|at| self.time < at))
+                Truth::from_option(parse_instant(instant).map(|at| self.time < at))
             }
             Atom::TimeAfter(instant) => {
-                Truth::from_option(parse_instant(&instant.value).map(|at| self.time >= at))
+                Truth::from_option(parse_instant(instant).map(|at| self.time >= at))
             }
-            Atom::ClaimCompare { path, .. }
-            | Atom::ClaimContains { path, .. }
-            | Atom::ClaimExists { path }
-                if is_ambiguous(self.claims, &path.value) =>
-            {
-                Truth::Unknown
-            }
-            Atom::ClaimCompare { path, op, value } => {
-                let claim = lookup(self.claims, &path.value);
-                let equal = claim.is_some_and(|claim| json_equals(claim, &value.value));
-                Truth::from_bool(match op {
-                    CompareOp::Eq => equal,
-                    CompareOp::Ne => !equal,
-                })
-            }
-            Atom::ClaimContains { path, value } => Truth::from_bool(
-                lookup(self.claims, &path.value).is_some_and(|claim| contains(claim, &value.value)),
-            ),
-            Atom::ClaimExists { path } => {
-                Truth::from_bool(lookup(self.claims, &path.value).is_some())
+            Atom::Claim(path, _) if is_ambiguous(self.claims, path) => Truth::Unknown,
+            Atom::Claim(path, test) => {
+                let claim = lookup(self.claims, path);
+                match test {
+                    Test::Equals(literal) => {
+                        Truth::from_bool(claim.is_some_and(|claim| json_equals(claim, literal)))
+                    }
+                    Test::NotEquals(literal) => {
+                        Truth::from_bool(!claim.is_some_and(|claim| json_equals(claim, literal)))
+                    }
+                    Test::Contains(literal) => {
+                        Truth::from_bool(claim.is_some_and(|claim| contains(claim, literal)))
+                    }
+                    Test::Exists => Truth::from_bool(claim.is_some()),
+                    // Not claim tests: the parser never gives them.
+                    Test::In(_) | Test::Matches(_) | Test::Order(..) => Truth::Unknown,
+                }
             }
             Atom::Bool(value) => Truth::from_bool(*value),
         }
     }
 
     /// `ip in NAME | [CIDR, ...]`: unknown without an address.
-    fn ip_in(&self, network: &NetworkRef) -> Truth {
+    fn ip_in(&self, network: &Named<Vec<String>>) -> Truth {
         let Some(address) = self.ip else {
             return Truth::Unknown;
         };
-        let cidrs: &[Cidr] = match network {
-            NetworkRef::Named(name) => match self.definitions.networks.get(name.name.as_str()) {
+        let cidrs: &[String] = match network {
+            Named::Name(name) => match self.definitions.networks.get(name.as_str()) {
                 Some(cidrs) => cidrs,
                 None => return Truth::Unknown,
             },
-            NetworkRef::Inline(cidrs) => cidrs,
+            Named::Inline(cidrs) => cidrs,
         };
         Truth::any(
             cidrs
                 .iter()
-                .map(|cidr| Truth::from_option(network::contains_text(&cidr.text, address))),
+                .map(|cidr| Truth::from_option(network::contains_text(cidr, address))),
         )
     }
 
     /// `time in NAME | [WINDOW]`.
-    fn time_in(&self, window_ref: &WindowRef) -> Truth {
+    fn time_in(&self, window_ref: &Named<Window>) -> Truth {
         let window = match window_ref {
-            WindowRef::Named(name) => match self.definitions.windows.get(name.name.as_str()) {
+            Named::Name(name) => match self.definitions.windows.get(name.as_str()) {
                 Some(window) => *window,
                 None => return Truth::Unknown,
             },
-            WindowRef::Inline(window) => window,
+            Named::Inline(window) => window,
         };
         Truth::from_option(window::contains(
             window,
@@ -236,7 +229,7 @@ fn parse_instant(text: &str) -> Option<Timestamp> {
 /// An `arg` atom on the call's arguments (LANGUAGE.md, "Arguments"), read from the
 /// text: paths as claim paths, values as claims, `matches` unknown on a non-string,
 /// order comparisons unknown on a non-number.
-fn arg_atom(arguments: Option<&Value>, path: &str, test: &ArgOperator) -> Truth {
+fn arg_atom(arguments: Option<&Value>, path: &str, test: &Test) -> Truth {
     let empty = Value::Object(serde_json::Map::new());
     let arguments = arguments.unwrap_or(&empty);
     if is_ambiguous(arguments, path) {
@@ -244,45 +237,44 @@ fn arg_atom(arguments: Option<&Value>, path: &str, test: &ArgOperator) -> Truth 
     }
     let found = lookup(arguments, path);
     match test {
-        ArgOperator::Exists => Truth::from_bool(found.is_some()),
-        ArgOperator::Compare { op, value } => {
-            let equal = found.is_some_and(|found| json_equals(found, &value.value));
-            Truth::from_bool(match op {
-                CompareOp::Eq => equal,
-                CompareOp::Ne => !equal,
-            })
+        Test::Exists => Truth::from_bool(found.is_some()),
+        Test::Equals(literal) => {
+            Truth::from_bool(found.is_some_and(|found| json_equals(found, literal)))
         }
-        ArgOperator::In(values) => Truth::from_bool(
-            found.is_some_and(|found| values.iter().any(|value| json_equals(found, &value.value))),
+        Test::NotEquals(literal) => {
+            Truth::from_bool(!found.is_some_and(|found| json_equals(found, literal)))
+        }
+        Test::In(literals) => Truth::from_bool(
+            found.is_some_and(|found| literals.iter().any(|literal| json_equals(found, literal))),
         ),
-        ArgOperator::Contains(value) => {
-            Truth::from_bool(found.is_some_and(|found| contains(found, &value.value)))
+        Test::Contains(literal) => {
+            Truth::from_bool(found.is_some_and(|found| contains(found, literal)))
         }
-        ArgOperator::Matches(pattern) => match found {
+        Test::Matches(pattern) => match found {
             None => Truth::False,
-            Some(Value::String(text)) => {
-                Truth::from_bool(super::glob::matches(&pattern.value, text))
-            }
+            Some(Value::String(text)) => Truth::from_bool(super::glob::matches(pattern, text)),
             Some(_) => Truth::Unknown,
         },
-        ArgOperator::Order { op, value } => match found {
+        Test::Order(order, number) => match found {
             None => Truth::False,
-            Some(Value::Number(number)) => match number::compare(number, &value.value) {
-                Some(ordering) => Truth::from_bool(match op {
-                    OrderOp::Less => ordering.is_lt(),
-                    OrderOp::LessOrEqual => ordering.is_le(),
-                    OrderOp::Greater => ordering.is_gt(),
-                    OrderOp::GreaterOrEqual => ordering.is_ge(),
-                }),
-                None => Truth::Unknown,
-            },
+            Some(Value::Number(found)) => {
+                match number::compare(found, &Literal::Number(number.clone())) {
+                    Some(ordering) => Truth::from_bool(match order {
+                        Order::Less => ordering.is_lt(),
+                        Order::LessOrEqual => ordering.is_le(),
+                        Order::Greater => ordering.is_gt(),
+                        Order::GreaterOrEqual => ordering.is_ge(),
+                    }),
+                    None => Truth::Unknown,
+                }
+            }
             Some(_) => Truth::Unknown,
         },
     }
 }
 
 /// `contains`: an array holding an equal element, or a string equal to the literal.
-fn contains(claim: &Value, literal: &LiteralValue) -> bool {
+fn contains(claim: &Value, literal: &Literal) -> bool {
     match claim {
         Value::Array(items) => items.iter().any(|item| json_equals(item, literal)),
         Value::String(_) => json_equals(claim, literal),
@@ -292,11 +284,11 @@ fn contains(claim: &Value, literal: &LiteralValue) -> bool {
 
 /// Equality by JSON type and value: numbers by exact value (`42.0 == 42`), `true` never
 /// `1`, `null` equal to no literal.
-pub fn json_equals(claim: &Value, literal: &LiteralValue) -> bool {
+pub fn json_equals(claim: &Value, literal: &Literal) -> bool {
     match (claim, literal) {
-        (Value::String(text), LiteralValue::String(expected)) => text == expected,
-        (Value::Bool(value), LiteralValue::Bool(expected)) => value == expected,
-        (Value::Number(number), LiteralValue::Integer(_) | LiteralValue::Decimal(_)) => {
+        (Value::String(text), Literal::String(expected)) => text == expected,
+        (Value::Bool(value), Literal::Bool(expected)) => value == expected,
+        (Value::Number(number), Literal::Number(_)) => {
             number::compare(number, literal) == Some(std::cmp::Ordering::Equal)
         }
         _ => false,
@@ -307,6 +299,10 @@ pub fn json_equals(claim: &Value, literal: &LiteralValue) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn int(value: i64) -> Literal {
+        Literal::Number(value.to_string())
+    }
 
     #[test]
     fn kleene_logic() {
@@ -320,29 +316,26 @@ mod tests {
 
     #[test]
     fn json_values_compare_by_type_and_value() {
-        assert!(json_equals(&json!(42), &LiteralValue::Integer(42)));
-        assert!(json_equals(&json!(42.0), &LiteralValue::Integer(42)));
-        assert!(!json_equals(&json!(42.5), &LiteralValue::Integer(42)));
-        assert!(!json_equals(&json!("42"), &LiteralValue::Integer(42)));
-        assert!(!json_equals(&json!(true), &LiteralValue::Integer(1)));
-        assert!(!json_equals(&json!(1), &LiteralValue::Bool(true)));
-        assert!(json_equals(&json!(false), &LiteralValue::Bool(false)));
-        assert!(!json_equals(&json!(u64::MAX), &LiteralValue::Integer(-1)));
-        assert!(json_equals(&json!(-7), &LiteralValue::Integer(-7)));
-        assert!(!json_equals(
-            &json!(null),
-            &LiteralValue::String("null".into())
-        ));
+        assert!(json_equals(&json!(42), &int(42)));
+        assert!(json_equals(&json!(42.0), &int(42)));
+        assert!(!json_equals(&json!(42.5), &int(42)));
+        assert!(!json_equals(&json!("42"), &int(42)));
+        assert!(!json_equals(&json!(true), &int(1)));
+        assert!(!json_equals(&json!(1), &Literal::Bool(true)));
+        assert!(json_equals(&json!(false), &Literal::Bool(false)));
+        assert!(!json_equals(&json!(u64::MAX), &int(-1)));
+        assert!(json_equals(&json!(-7), &int(-7)));
+        assert!(!json_equals(&json!(null), &Literal::String("null".into())));
     }
 
     #[test]
     fn contains_looks_into_arrays_and_strings() {
-        let literal = LiteralValue::String("a".into());
+        let literal = Literal::String("a".into());
         assert!(contains(&json!(["b", "a"]), &literal));
         assert!(contains(&json!("a"), &literal));
         assert!(!contains(&json!("abc"), &literal));
         assert!(!contains(&json!({"a": 1}), &literal));
-        assert!(contains(&json!([1, 42.0]), &LiteralValue::Integer(42)));
-        assert!(!contains(&json!(42), &LiteralValue::Integer(42)));
+        assert!(contains(&json!([1, 42.0]), &int(42)));
+        assert!(!contains(&json!(42), &int(42)));
     }
 }

@@ -4,25 +4,22 @@
 //! null when no statement decides).
 
 use serde_json::Value;
-use toolgate::ast::{Action, Kind, Policy};
 use toolgate::source::Sources;
 
-use super::{decide, RefDecision, RefRequest};
+use super::syntax::Policy;
+use super::{decide_policy as decide, parse, RefDecision, RefRequest};
+use toolgate::{Action, Kind};
 
 /// The shared conformance directory.
 const CONFORMANCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/conformance");
 
-/// Reads and parses `DIR/policy.policy`; panics on any diagnostic.
+/// Reads `DIR/policy.policy` and parses it with the reference parser; panics on a
+/// syntax error.
 fn load_policy(directory: &str) -> (Sources, Policy) {
     let path = format!("{CONFORMANCE}/{directory}/policy.policy");
     let sources = Sources::from_path(&path).unwrap();
-    let parsed = toolgate::parse::parse(&sources);
-    assert!(
-        parsed.diagnostics.is_empty(),
-        "{path}: {:?}",
-        parsed.diagnostics
-    );
-    (sources, parsed.policy)
+    let policy = parse(&sources).unwrap_or_else(|error| panic!("{path}: {error}"));
+    (sources, policy)
 }
 
 /// Reads `DIR/cases.jsonl`.
@@ -115,7 +112,7 @@ fn run(directory: &str) {
     let mut failures = Vec::new();
     for case in &cases {
         let request = request_from_json(&case["request"]);
-        let decision = decide(&sources, &policy, &request);
+        let decision = decide(&policy, &request);
         if let Some(problem) = mismatch(&sources, &decision, &case["expect"]) {
             failures.push(format!("{}: {problem}", case["note"]));
         }

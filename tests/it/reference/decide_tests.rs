@@ -1,11 +1,10 @@
 //! The reference interpreter against small policies, one spec sentence at a time.
 
-use serde_json::{json, Value};
-use toolgate::ast::{Action, Kind};
-use toolgate::source::Sources;
-
 use super::condition::Truth;
-use super::{decide, RefDecision, RefRequest};
+use super::syntax::parse_text;
+use super::{decide_policy as decide, RefDecision, RefRequest};
+use serde_json::{json, Value};
+use toolgate::{Action, Kind};
 
 /// A request to call `name` with `claims`, no address, on a Thursday at 10:00 UTC.
 fn call(name: &str, claims: Value) -> RefRequest {
@@ -22,10 +21,8 @@ fn call(name: &str, claims: Value) -> RefRequest {
 
 /// Decides `request` against the one-file policy `text` (which must parse cleanly).
 fn decide_text(text: &str, request: &RefRequest) -> RefDecision {
-    let sources = Sources::from_text("t.policy", text);
-    let parsed = toolgate::parse::parse(&sources);
-    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-    decide(&sources, &parsed.policy, request)
+    let policy = parse_text("t.policy", text).unwrap_or_else(|error| panic!("{error}"));
+    decide(&policy, request)
 }
 
 /// `(reason, line of the deciding statement, missing scopes)`.

@@ -1,8 +1,10 @@
 //! A reference interpreter of the policy language, for differential testing.
 //!
-//! It walks the syntax tree and follows LANGUAGE.md ("Principals", "Deciding", "Fine
-//! points", "Conditions") sentence by sentence, with no index, no hashing of rules and no
-//! code shared with the engine: its own glob matcher ([`glob`]), window evaluation
+//! It reads the policy text with its own recursive-descent parser ([`syntax`], sharing
+//! nothing with the engine's pest grammar or AST), walks its own syntax tree and follows
+//! LANGUAGE.md ("Principals", "Deciding", "Fine points", "Conditions") sentence by
+//! sentence, with no index, no hashing of rules and no code shared with the engine: its
+//! own parser, glob matcher ([`glob`]), window evaluation
 //! ([`window`]), CIDR matching ([`network`]), claim lookup and principal extraction
 //! ([`principal`]) and three-valued condition evaluation ([`condition`]). It is meant to
 //! be slow and obviously correct.
@@ -10,40 +12,76 @@
 //! It assumes the policy passed the checker (names defined, no cycles, valid windows,
 //! addresses, zones, instants and patterns). Where a value the checker should have
 //! rejected shows up anyway, the affected atom evaluates to *unknown* (fail closed).
+//! Where the spec is silent it follows docs/language.md's "Extensions beyond the
+//! specification": IPv4-mapped ranges (a) and the bounded step-up search (f), which it
+//! reports rather than imitates ([`RefDecision::step_up_bounded`]).
+//!
+//! The only things taken from the library are [`Sources`] (the files of a policy, in
+//! order) and the `Kind`/`Action` of a request, which the engine's side of a comparison
+//! takes as they are; the reference reads both by their keywords.
 
 pub mod condition;
 pub mod glob;
 pub mod network;
 pub mod number;
 pub mod principal;
+pub mod syntax;
 pub mod window;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod subsets_tests {
+    use super::subsets_of_size;
+
+    #[test]
+    fn subsets_come_in_lexicographic_order() {
+        let items: Vec<String> = ["a", "b", "c", "d"].map(str::to_owned).to_vec();
+        let subsets = subsets_of_size(&items, 2);
+        let mut sorted = subsets.clone();
+        sorted.sort();
+        assert_eq!(subsets, sorted);
+        assert_eq!(subsets.len(), 6);
+        assert_eq!(super::binomial(20, 4), 4845);
+        assert_eq!(super::binomial(3, 4), 0);
+    }
+}
 #[cfg(test)]
 mod decide_tests;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use toolgate::ast::{
-    Action, Atom, Effect, Expr, ExprKind, Kind, Policy, Requirement, Rule, Statement,
-    StatementKind, Subjects, Text,
-};
 use toolgate::source::Sources;
 
 use self::condition::{Arguments, Evaluation, Truth};
 use self::principal::{Definitions, Principal};
+pub use self::syntax::{Action, Kind, Policy, SyntaxError};
+use self::syntax::{Body, Effect, Expr, Requirement, Rule, Statement, Subjects, Target};
+
+/// How many sets of scopes the engine tries per allow rule when looking for a step-up
+/// (docs/language.md, extension (f)): past it, the rule is skipped, never an allow.
+pub const STEP_UP_TRIES: u64 = 4096;
+
+/// Reads every file of `sources` (in their order) with the reference parser.
+pub fn parse(sources: &Sources) -> Result<Policy, SyntaxError> {
+    syntax::parse_files(
+        sources
+            .iter()
+            .map(|(_, source)| (source.name(), source.text())),
+    )
+}
 
 /// A request as the reference interpreter sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefRequest {
     /// The token's claims (a JSON object).
     pub claims: serde_json::Value,
-    /// The kind of name asked about.
-    pub kind: Kind,
-    /// The action asked for (valid for the kind).
-    pub action: Action,
+    /// The kind of name asked about (the library's request type, which the engine's
+    /// side of every comparison takes; the reference reads it by its keyword).
+    pub kind: toolgate::Kind,
+    /// The action asked for (valid for the kind), likewise.
+    pub action: toolgate::Action,
     /// The tool, resource or prompt name.
     pub name: String,
     /// The client's address, when known.
@@ -65,6 +103,9 @@ pub struct RefDecision {
     pub rule: Option<String>,
     /// The scopes the token lacks, sorted (empty unless `insufficient_scope`).
     pub missing_scopes: Vec<String>,
+    /// Whether the step-up search of a matching allow rule may pass the engine's bound
+    /// ([`STEP_UP_TRIES`]): the decision is then only promised to be a deny.
+    pub step_up_bounded: bool,
 }
 
 /// Reason: a matching allow rule holds.
@@ -82,44 +123,69 @@ pub fn refuses(policy: &Policy, request: &RefRequest) -> bool {
 }
 
 /// Decides `request` against `policy` as LANGUAGE.md's "Deciding" section says.
-pub fn decide(sources: &Sources, policy: &Policy, request: &RefRequest) -> RefDecision {
+pub fn decide_policy(policy: &Policy, request: &RefRequest) -> RefDecision {
     let definitions = Definitions::new(policy);
     let principal = Principal::from_claims(&definitions, &request.claims);
+    let (kind, action) = request_kind_and_action(request);
     let decider = Decider {
-        sources,
+        kind,
         definitions: &definitions,
-        statements: statements_in_policy_order(policy),
+        statements: policy.statements.iter().collect(),
         principal: &principal,
         request,
         favoured: false,
     };
-    let decision = decider.decide_action(request.action);
-    if request.action == Action::List && decision.reason == NO_RULE {
+    let decision = decider.decide_action(action);
+    if action == Action::List && decision.reason == NO_RULE {
         // "Listing with arguments": the use is decided with every `arg` atom replaced by
         // the value that favours the caller in its rule.
         let favoured = Decider {
             favoured: true,
             ..decider
         };
-        let use_decision = favoured.decide_action(request.kind.use_action());
+        let use_decision = favoured.decide_action(kind.use_action());
         if use_decision.reason == ALLOWED {
             return use_decision;
         }
+        return RefDecision {
+            step_up_bounded: decision.step_up_bounded || use_decision.step_up_bounded,
+            ..decision
+        };
     }
     decision
 }
 
-/// The statements sorted by file, then position (a no-op for a well-built policy).
-fn statements_in_policy_order(policy: &Policy) -> Vec<&Statement> {
-    let mut statements: Vec<&Statement> = policy.statements.iter().collect();
-    statements.sort_by_key(|statement| (statement.span.source, statement.span.start));
-    statements
+/// Decides `request` against the policy held in `sources`, read with the reference
+/// parser ([`parse`]; panics on a syntax error).
+///
+/// The second argument is not read: it lets callers that still hold the engine's syntax
+/// tree (tests/it/regressions.rs) pass it unchanged, while the reference decides from
+/// the text alone. New callers use [`parse`] once and [`decide_policy`].
+pub fn decide<EngineTree: ?Sized>(
+    sources: &Sources,
+    _unread: &EngineTree,
+    request: &RefRequest,
+) -> RefDecision {
+    let policy = parse(sources).unwrap_or_else(|error| panic!("reference parser: {error}"));
+    decide_policy(&policy, request)
+}
+
+/// The request's kind and action in the reference's own terms (by keyword).
+fn request_kind_and_action(request: &RefRequest) -> (Kind, Action) {
+    let kind = Kind::from_keyword(request.kind.singular());
+    let action = Action::from_keyword(request.action.keyword());
+    match (kind, action) {
+        (Some(kind), Some(action)) => (kind, action),
+        _ => panic!("unknown kind or action in {request:?}"),
+    }
 }
 
 /// Everything one decision needs.
 struct Decider<'a> {
-    sources: &'a Sources,
+    /// The request's kind.
+    kind: Kind,
     definitions: &'a Definitions<'a>,
+    /// The statements in policy order (the parser gives them so).
     statements: Vec<&'a Statement>,
     principal: &'a Principal,
     request: &'a RefRequest,
@@ -152,52 +218,35 @@ impl<'a> Decider<'a> {
     fn decide_action(&self, action: Action) -> RefDecision {
         let rules = self.matching_rules(action);
         if let Some(deny) = self.first_firing_deny(&rules) {
-            return self.decision(false, DENIED, Some(deny.statement), Vec::new());
+            return decision(false, DENIED, Some(deny.statement), Vec::new());
         }
         if let Some((statement, missing)) = self.unmet_requirements(action) {
-            return self.decision(false, INSUFFICIENT_SCOPE, Some(statement), missing);
+            return decision(false, INSUFFICIENT_SCOPE, Some(statement), missing);
         }
         if let Some(allow) = self.first_holding_allow(&rules) {
-            return self.decision(true, ALLOWED, Some(allow.statement), Vec::new());
+            return decision(true, ALLOWED, Some(allow.statement), Vec::new());
         }
-        match self.cheapest_step_up(&rules) {
-            Some(step_up) => self.decision(
+        let (step_up, bounded) = self.cheapest_step_up(&rules);
+        let outcome = match step_up {
+            Some(step_up) => decision(
                 false,
                 INSUFFICIENT_SCOPE,
                 Some(step_up.statement),
                 step_up.scopes,
             ),
-            None => self.decision(false, NO_RULE, None, Vec::new()),
-        }
-    }
-
-    /// Builds a decision, locating the deciding statement.
-    fn decision(
-        &self,
-        allow: bool,
-        reason: &'static str,
-        statement: Option<&Statement>,
-        missing_scopes: Vec<String>,
-    ) -> RefDecision {
+            None => decision(false, NO_RULE, None, Vec::new()),
+        };
         RefDecision {
-            allow,
-            reason,
-            rule: statement.map(|statement| self.locate(statement)),
-            missing_scopes,
+            step_up_bounded: bounded,
+            ..outcome
         }
-    }
-
-    /// `FILE:LINE` of a statement's first line.
-    fn locate(&self, statement: &Statement) -> String {
-        let location = self.sources.location(statement.span);
-        format!("{}:{}", location.file, location.start.line)
     }
 
     /// The rules matching the request with `action`, in policy order.
     fn matching_rules(&self, action: Action) -> Vec<RuleAt<'a>> {
         let mut rules = Vec::new();
         for statement in &self.statements {
-            if let StatementKind::Rule(rule) = &statement.kind {
+            if let Body::Rule(rule) = &statement.body {
                 if self.rule_matches(rule, action) {
                     rules.push(RuleAt { statement, rule });
                 }
@@ -210,13 +259,8 @@ impl<'a> Decider<'a> {
     fn matching_requirements(&self, action: Action) -> Vec<RequirementAt<'a>> {
         let mut requirements = Vec::new();
         for statement in &self.statements {
-            if let StatementKind::Requirement(requirement) = &statement.kind {
-                let target = Target {
-                    kind: requirement.kind.kind,
-                    actions: requirement.actions.iter().map(|name| name.action),
-                    patterns: &requirement.patterns,
-                };
-                if target.matches(self.request, action) {
+            if let Body::Requirement(requirement) = &statement.body {
+                if target_matches(&requirement.target, self.kind, &self.request.name, action) {
                     requirements.push(RequirementAt {
                         statement,
                         requirement,
@@ -229,21 +273,15 @@ impl<'a> Decider<'a> {
 
     /// Kind, action, pattern and subjects.
     fn rule_matches(&self, rule: &Rule, action: Action) -> bool {
-        let target = Target {
-            kind: rule.kind.kind,
-            actions: rule.actions.iter().map(|name| name.action),
-            patterns: &rule.patterns,
-        };
-        target.matches(self.request, action) && self.subjects_match(&rule.subjects)
+        target_matches(&rule.target, self.kind, &self.request.name, action)
+            && self.subjects_match(&rule.subjects)
     }
 
     /// `anyone`, or a role shared with the principal's effective roles.
     fn subjects_match(&self, subjects: &Subjects) -> bool {
         match subjects {
-            Subjects::Anyone(_) => true,
-            Subjects::Roles(roles) => roles
-                .iter()
-                .any(|role| self.principal.roles.contains(&role.name)),
+            Subjects::Anyone => true,
+            Subjects::Roles(roles) => roles.iter().any(|role| self.principal.roles.contains(role)),
         }
     }
 
@@ -262,15 +300,15 @@ impl<'a> Decider<'a> {
         let mut first_unmet = None;
         let mut missing = BTreeSet::new();
         for candidate in self.matching_requirements(action) {
-            let lacking: Vec<&Text> = candidate
+            let lacking: Vec<&String> = candidate
                 .requirement
                 .scopes
                 .iter()
-                .filter(|scope| !scopes.contains(&scope.value))
+                .filter(|scope| !scopes.contains(*scope))
                 .collect();
             if !lacking.is_empty() {
                 first_unmet.get_or_insert(candidate.statement);
-                missing.extend(lacking.iter().map(|scope| scope.value.clone()));
+                missing.extend(lacking.into_iter().cloned());
             }
         }
         first_unmet.map(|statement| (statement, missing.into_iter().collect()))
@@ -285,16 +323,20 @@ impl<'a> Decider<'a> {
         })
     }
 
-    /// Step 4: the smallest set of scopes that makes a matching allow rule hold.
+    /// Step 4: the smallest set of scopes that makes a matching allow rule hold, and
+    /// whether the search of some rule may pass the engine's bound.
     ///
     /// Ties go to the earlier rule, then to the lexicographically least sorted list.
-    fn cheapest_step_up(&self, rules: &[RuleAt<'a>]) -> Option<StepUp<'a>> {
+    fn cheapest_step_up(&self, rules: &[RuleAt<'a>]) -> (Option<StepUp<'a>>, bool) {
         let mut best: Option<StepUp<'a>> = None;
+        let mut bounded = false;
         for candidate in rules {
             if candidate.rule.effect != Effect::Allow {
                 continue;
             }
-            let Some(scopes) = self.step_up_for(candidate.rule) else {
+            let (found, rule_bounded) = self.step_up_for(candidate.rule);
+            bounded |= rule_bounded;
+            let Some(scopes) = found else {
                 continue;
             };
             let better = match &best {
@@ -308,31 +350,44 @@ impl<'a> Decider<'a> {
                 });
             }
         }
-        best
+        (best, bounded)
     }
 
     /// The smallest, then least, set of scopes named by the rule's condition and not yet
     /// effective whose addition makes the condition true.
-    fn step_up_for(&self, rule: &Rule) -> Option<Vec<String>> {
-        let condition = rule.condition.as_ref()?;
+    ///
+    /// The engine tries at most [`STEP_UP_TRIES`] sets per rule. Sets are tried by
+    /// size; within a size the engine's order need not be this one, so as soon as all
+    /// the sets up to the size being tried number more than the bound, the search stops
+    /// and says the bound may be reached (`true`).
+    fn step_up_for(&self, rule: &Rule) -> (Option<Vec<String>>, bool) {
+        let Some(condition) = rule.condition.as_ref() else {
+            return (None, false);
+        };
         let effective = self.principal.effective_scopes(self.definitions);
         let mut named = BTreeSet::new();
         scopes_named(&condition.expr, &mut named);
         let candidates: Vec<String> = named.difference(&effective).cloned().collect();
+        let mut sets_so_far: u64 = 0;
         for size in 1..=candidates.len() {
-            let mut holding: Vec<Vec<String>> = subsets_of_size(&candidates, size)
+            sets_so_far = sets_so_far.saturating_add(binomial(candidates.len(), size));
+            if sets_so_far > STEP_UP_TRIES {
+                return (None, true);
+            }
+            // The candidates are sorted and `subsets_of_size` lists the sets in the
+            // lexicographic order of their (sorted) elements: the first that makes the
+            // condition true is the least.
+            let least = subsets_of_size(&candidates, size)
                 .into_iter()
-                .filter(|added| {
+                .find(|added| {
                     let scopes = self.principal.scopes_with(self.definitions, added);
                     self.rule_condition(rule, &scopes) == Truth::True
-                })
-                .collect();
-            holding.sort();
-            if let Some(least) = holding.into_iter().next() {
-                return Some(least);
+                });
+            if least.is_some() {
+                return (least, false);
             }
         }
-        None
+        (None, false)
     }
 
     /// A rule's condition (`unless C` = `not C`; none = true) with the given effective
@@ -355,38 +410,59 @@ impl<'a> Decider<'a> {
     }
 }
 
-/// The part of a rule or requirement that says which requests it is about.
-struct Target<'a, Actions> {
-    kind: Kind,
-    actions: Actions,
-    patterns: &'a [Text],
+/// A decision; `rule` is the deciding statement's `FILE:LINE`.
+fn decision(
+    allow: bool,
+    reason: &'static str,
+    statement: Option<&Statement>,
+    missing_scopes: Vec<String>,
+) -> RefDecision {
+    RefDecision {
+        allow,
+        reason,
+        rule: statement.map(Statement::location),
+        missing_scopes,
+        step_up_bounded: false,
+    }
 }
 
-impl<Actions: Iterator<Item = Action>> Target<'_, Actions> {
-    /// Its kind and one of its actions are the request's; one pattern matches the name.
-    fn matches(mut self, request: &RefRequest, action: Action) -> bool {
-        self.kind == request.kind
-            && self.actions.any(|candidate| candidate == action)
-            && self
-                .patterns
-                .iter()
-                .any(|pattern| glob::matches(&pattern.value, &request.name))
+/// Its kind and one of its actions are the request's; one pattern matches the name.
+fn target_matches(target: &Target, kind: Kind, name: &str, action: Action) -> bool {
+    target.kind == kind
+        && target.actions.contains(&action)
+        && target
+            .patterns
+            .iter()
+            .any(|pattern| glob::matches(pattern, name))
+}
+
+/// How many sets of `size` elements a set of `count` elements has (saturating).
+fn binomial(count: usize, size: usize) -> u64 {
+    let mut result: u64 = 1;
+    for index in 0..size.min(count) {
+        let (numerator, denominator) = ((count - index) as u64, (index + 1) as u64);
+        result = result.saturating_mul(numerator) / denominator;
+    }
+    if size > count {
+        0
+    } else {
+        result
     }
 }
 
 /// Collects every scope a `scope S` atom in `expr` names.
 fn scopes_named(expr: &Expr, named: &mut BTreeSet<String>) {
-    match &expr.kind {
-        ExprKind::Or(children) | ExprKind::And(children) => {
+    match expr {
+        Expr::Or(children) | Expr::And(children) => {
             for child in children {
                 scopes_named(child, named);
             }
         }
-        ExprKind::Not(inner) => scopes_named(inner, named),
-        ExprKind::Atom(Atom::Scope(scope)) => {
-            named.insert(scope.value.clone());
+        Expr::Not(inner) => scopes_named(inner, named),
+        Expr::Atom(syntax::Atom::Scope(scope)) => {
+            named.insert(scope.clone());
         }
-        ExprKind::Atom(_) => {}
+        Expr::Atom(_) => {}
     }
 }
 

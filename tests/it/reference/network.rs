@@ -2,7 +2,10 @@
 //!
 //! A CIDR is a bare IPv4 or IPv6 address with an optional `/len`; an address alone is a
 //! /32 or /128. An IPv4-mapped IPv6 request address is matched as its IPv4 address, so
-//! it falls in IPv4 ranges and in no IPv6 range. Ranges never match across families.
+//! it falls in IPv4 ranges and in no IPv6 range. Ranges never match across families,
+//! except as the project's language reference says where the spec is silent (extension
+//! (a) of docs/language.md): a range written in IPv4-mapped form with a prefix of at
+//! least 96 (`::ffff:10.0.0.0/104`) is the IPv4 range it maps (`10.0.0.0/8`).
 
 use std::net::IpAddr;
 
@@ -30,7 +33,19 @@ pub fn parse(text: &str) -> Option<Range> {
         Some(_) => return None,
         None => width,
     };
-    (prefix <= width).then_some(Range { address, prefix })
+    if prefix > width {
+        return None;
+    }
+    // Extension (a): `::ffff:a.b.c.d/len` with `len >= 96` is `a.b.c.d/(len - 96)`.
+    if let IpAddr::V6(v6) = address {
+        if let (Some(v4), true) = (v6.to_ipv4_mapped(), prefix >= 96) {
+            return Some(Range {
+                address: IpAddr::V4(v4),
+                prefix: prefix - 96,
+            });
+        }
+    }
+    Some(Range { address, prefix })
 }
 
 /// Whether the range written as `text` contains `address` (`false` if invalid).
@@ -133,6 +148,33 @@ mod tests {
         );
         assert_eq!(contains_text("0.0.0.0/0", address("::1")), Some(false));
         assert_eq!(contains_text("::/0", address("1.2.3.4")), Some(false));
+    }
+
+    #[test]
+    fn mapped_ranges_are_ipv4_ranges() {
+        for request in ["10.1.2.3", "::ffff:10.1.2.3"] {
+            assert_eq!(
+                contains_text("::ffff:10.0.0.0/104", address(request)),
+                Some(true)
+            );
+            assert_eq!(
+                contains_text("::ffff:10.1.2.3", address(request)),
+                Some(true)
+            );
+            assert_eq!(
+                contains_text("::ffff:10.1.2.4/128", address(request)),
+                Some(false)
+            );
+        }
+        assert_eq!(
+            contains_text("::ffff:10.0.0.0/104", address("11.0.0.1")),
+            Some(false)
+        );
+        // Below /96 the range is not all mapped addresses: it stays IPv6.
+        assert_eq!(
+            contains_text("::ffff:0.0.0.0/80", address("10.1.2.3")),
+            Some(false)
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@
 
 use std::cmp::Ordering;
 
+use super::syntax::Literal;
 use serde_json::Number;
-use toolgate::ast::LiteralValue;
 
 /// A number's exact value: `(-1)^negative * digits * 10^exponent`; `digits` has no
 /// leading or trailing zeros, and zero has no digits and is never negative.
@@ -84,11 +84,10 @@ impl Exact {
     }
 
     /// A numeric literal's value; `None` for strings and booleans.
-    pub fn of_literal(literal: &LiteralValue) -> Option<Exact> {
+    pub fn of_literal(literal: &Literal) -> Option<Exact> {
         match literal {
-            LiteralValue::Integer(integer) => Exact::parse(&integer.to_string()),
-            LiteralValue::Decimal(decimal) => Exact::parse(&decimal.to_string()),
-            LiteralValue::String(_) | LiteralValue::Bool(_) => None,
+            Literal::Number(text) => Exact::parse(text),
+            Literal::String(_) | Literal::Bool(_) => None,
         }
     }
 
@@ -135,7 +134,7 @@ impl PartialOrd for Exact {
 
 /// How a JSON number orders against a numeric literal; `None` when the literal is not a
 /// number.
-pub fn compare(number: &Number, literal: &LiteralValue) -> Option<Ordering> {
+pub fn compare(number: &Number, literal: &Literal) -> Option<Ordering> {
     Some(Exact::of_number(number)?.cmp(&Exact::of_literal(literal)?))
 }
 
@@ -217,9 +216,8 @@ mod tests {
             serde_json::Value::Number(number) => number,
             other => panic!("{other} is not a number"),
         };
-        let decimal =
-            |text: &str| LiteralValue::Decimal(toolgate::ast::Decimal::parse(text).unwrap());
-        let int = LiteralValue::Integer;
+        let decimal = |text: &str| Literal::Number(text.to_owned());
+        let int = |integer: i64| Literal::Number(integer.to_string());
         assert_eq!(compare(&number(json!(5.0)), &int(5)), Some(Ordering::Equal));
         assert_eq!(
             compare(&number(json!(5)), &decimal("5.0")),
@@ -249,9 +247,9 @@ mod tests {
             compare(&number(json!(1e300)), &decimal("99999.5")),
             Some(Ordering::Greater)
         );
-        assert_eq!(compare(&number(json!(1)), &LiteralValue::Bool(true)), None);
+        assert_eq!(compare(&number(json!(1)), &Literal::Bool(true)), None);
         assert_eq!(
-            compare(&number(json!(1)), &LiteralValue::String("1".into())),
+            compare(&number(json!(1)), &Literal::String("1".into())),
             None
         );
     }

@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
-use toolgate::ast::{Cidr, ClaimField, Policy, RoleDecl, Statement, StatementKind, Window};
+
+use super::syntax::{Body, ClaimField, Policy, Window};
 
 /// Default role claim paths.
 const DEFAULT_ROLE_PATHS: [&str; 2] = ["roles", "role"];
@@ -15,6 +16,17 @@ const DEFAULT_ROLE_PATHS: [&str; 2] = ["roles", "role"];
 const DEFAULT_SCOPE_PATHS: [&str; 2] = ["scope", "scp"];
 /// Default client claim paths.
 const DEFAULT_CLIENT_PATHS: [&str; 2] = ["client_id", "azp"];
+
+/// A declared role.
+#[derive(Debug)]
+pub struct RoleDecl<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its parents.
+    pub inherits: &'a [String],
+    /// Claim values that also grant it.
+    pub aka: &'a [String],
+}
 
 /// The definitions of a policy, gathered from all its statements.
 #[derive(Debug)]
@@ -28,11 +40,11 @@ pub struct Definitions<'a> {
     /// Claim paths giving the client id.
     pub client_paths: Vec<String>,
     /// Declared roles.
-    pub roles: Vec<&'a RoleDecl>,
+    pub roles: Vec<RoleDecl<'a>>,
     /// Scope implications: `(broader, narrower)`.
     pub implications: Vec<(String, String)>,
     /// Named networks.
-    pub networks: BTreeMap<&'a str, &'a [Cidr]>,
+    pub networks: BTreeMap<&'a str, &'a [String]>,
     /// Named windows.
     pub windows: BTreeMap<&'a str, &'a Window>,
 }
@@ -51,41 +63,48 @@ impl<'a> Definitions<'a> {
             windows: BTreeMap::new(),
         };
         for statement in &policy.statements {
-            definitions.add(statement);
+            definitions.add(&statement.body);
         }
         definitions
     }
 
     /// Records what one statement defines.
-    fn add(&mut self, statement: &'a Statement) {
-        match &statement.kind {
-            StatementKind::Timezone(zone) => self.time_zone = Some(&zone.value),
-            StatementKind::Claims(block) => {
-                for line in &block.lines {
-                    let paths = line.paths.iter().map(|path| path.value.clone()).collect();
-                    match line.field {
+    fn add(&mut self, body: &'a Body) {
+        match body {
+            Body::Timezone(zone) => self.time_zone = Some(zone),
+            Body::Claims(lines) => {
+                for (field, paths) in lines {
+                    let paths = paths.clone();
+                    match field {
                         ClaimField::Roles => self.role_paths = paths,
                         ClaimField::Scopes => self.scope_paths = paths,
                         ClaimField::Client => self.client_paths = paths,
                     }
                 }
             }
-            StatementKind::Scope(declaration) => {
-                for broader in &declaration.scopes {
-                    for narrower in &declaration.implies {
-                        self.implications
-                            .push((broader.value.clone(), narrower.value.clone()));
+            Body::Scope { scopes, implies } => {
+                for broader in scopes {
+                    for narrower in implies {
+                        self.implications.push((broader.clone(), narrower.clone()));
                     }
                 }
             }
-            StatementKind::Role(role) => self.roles.push(role),
-            StatementKind::Network(network) => {
-                self.networks.insert(&network.name.name, &network.cidrs);
+            Body::Role {
+                name,
+                inherits,
+                aka,
+            } => self.roles.push(RoleDecl {
+                name,
+                inherits,
+                aka,
+            }),
+            Body::Network { name, cidrs } => {
+                self.networks.insert(name, cidrs);
             }
-            StatementKind::Window(window) => {
-                self.windows.insert(&window.name.name, &window.window);
+            Body::Window { name, window } => {
+                self.windows.insert(name, window);
             }
-            StatementKind::Rule(_) | StatementKind::Requirement(_) => {}
+            Body::Rule(_) | Body::Requirement(_) => {}
         }
     }
 
@@ -115,10 +134,10 @@ impl<'a> Definitions<'a> {
             let inherited: Vec<String> = self
                 .roles
                 .iter()
-                .filter(|role| closed.contains(&role.name.name))
+                .filter(|role| closed.contains(role.name))
                 .flat_map(|role| role.inherits.iter())
-                .map(|parent| parent.name.clone())
-                .filter(|parent| !closed.contains(parent))
+                .filter(|parent| !closed.contains(*parent))
+                .cloned()
                 .collect();
             if inherited.is_empty() {
                 return closed;
@@ -133,10 +152,8 @@ impl<'a> Definitions<'a> {
         let value = value.to_owned();
         self.roles
             .iter()
-            .filter(move |role| {
-                role.name.name == value || role.aka.iter().any(|alias| alias.value == value)
-            })
-            .map(|role| role.name.name.clone())
+            .filter(move |role| role.name == value || role.aka.contains(&value))
+            .map(|role| role.name.to_owned())
     }
 }
 

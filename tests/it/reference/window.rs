@@ -1,198 +1,200 @@
-//! Recurring time windows evaluated on local wall-clock time with `jiff`.
+//! Recurring time windows, written from LANGUAGE.md's words (the WINDOW row of
+//! "Statements" and "Fine points"), not from the engine's code:
 //!
-//! `[DAYS] [HH:MM-HH:MM] [tz "Zone"]`: no days means every day, no hours the whole day.
-//! Hours: start inclusive, end exclusive, `24:00` as an end; an end before the start
-//! wraps past midnight and the part after midnight belongs to the start's day. Days:
-//! single days, lists and ranges, a range wrapping past Sunday when its last day comes
-//! before its first (`mon-mon` is Monday alone). The zone is the window's `tz`, else the
-//! policy's `timezone`, else UTC.
+//! > WINDOW: `[DAYS] [HH:MM-HH:MM] [tz "IANA/Zone"]`, days or hours or both. DAYS: `mon
+//! > tue wed thu fri sat sun`, as a list `sat,sun`, a range `mon-fri`, or a wrapping range
+//! > `fri-mon`. Hours: start inclusive, end exclusive, `24:00` allowed as an end; an end
+//! > before the start wraps past midnight and belongs to the start's day (`fri
+//! > 22:00-02:00` covers Friday 22:00 to Saturday 02:00). Without a `tz`, the policy's
+//! > `timezone` applies. Conversion follows the zone's rules, daylight saving included.
+//! > ... `mon-mon` is Monday alone. Windows compare local wall-clock time.
+//!
+//! Read literally: a window is a set of *stretches* of the local week, one per day it
+//! names (every day when it names none). A day's stretch starts on that day at the start
+//! time (midnight without hours) and lasts until the end time, on the same day when the
+//! end comes after the start, else on the next day (the whole day without hours). A
+//! moment is in the window when its local wall-clock time, as a minute of the week, lies
+//! in one of the stretches. The week is circular: Sunday's stretch may end on Monday.
+
+use std::collections::BTreeSet;
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use toolgate::ast::{ClockTime, DayItem, Days, Window};
 
-/// Minutes in a day.
-const MINUTES_PER_DAY: u32 = 24 * 60;
+use super::syntax::{DayItem, Window};
 
-/// Whether `time` lies in `window`; `None` when the zone is unknown.
+/// Minutes in a day, and in a week.
+const DAY: u32 = 24 * 60;
+const WEEK: u32 = 7 * DAY;
+
+/// Whether `time` lies in `window`, with the policy's `timezone` (UTC when it has none);
+/// `None` when the zone is unknown.
 pub fn contains(window: &Window, policy_zone: Option<&str>, time: Timestamp) -> Option<bool> {
-    let zone_name = match &window.tz {
-        Some(zone) => zone.value.as_str(),
-        None => policy_zone.unwrap_or("UTC"),
-    };
+    let zone_name = window.tz.as_deref().or(policy_zone).unwrap_or("UTC");
     let zone = TimeZone::get(zone_name).ok()?;
-    let local = zone.to_datetime(time);
-    let day = u8::try_from(local.weekday().to_monday_zero_offset()).ok()?;
-    let minute = u32::try_from(local.hour()).ok()? * 60 + u32::try_from(local.minute()).ok()?;
-    Some(contains_local(window, day, minute))
+    let wall_clock = zone.to_datetime(time);
+    // Monday is day 0, as in the spec's list of days.
+    let day = u32::from(wall_clock.weekday().to_monday_zero_offset().unsigned_abs());
+    let hour = u32::from(wall_clock.hour().unsigned_abs());
+    let minute = u32::from(wall_clock.minute().unsigned_abs());
+    Some(contains_minute_of_week(
+        window,
+        day * DAY + hour * 60 + minute,
+    ))
 }
 
-/// Whether local weekday `day` (Monday = 0) at `minute` past midnight is in the window.
-pub fn contains_local(window: &Window, day: u8, minute: u32) -> bool {
-    let day_listed = |candidate: u8| match &window.days {
-        Some(days) => days_contain(days, candidate),
-        None => true,
-    };
-    let Some(hours) = &window.hours else {
-        return day_listed(day);
-    };
-    let start = minutes(hours.start);
-    let end = minutes(hours.end);
-    if start < end {
-        day_listed(day) && start <= minute && minute < end
-    } else {
-        let previous_day = (day + 6) % 7;
-        (day_listed(day) && minute >= start) || (day_listed(previous_day) && minute < end)
-    }
+/// Whether a minute of the local week (Monday 00:00 = 0) lies in one of the window's
+/// stretches.
+pub fn contains_minute_of_week(window: &Window, minute_of_week: u32) -> bool {
+    stretches(window).into_iter().any(|(start, length)| {
+        // How far past the stretch's start the moment is, going forward round the week.
+        let past_start = (minute_of_week + WEEK - start % WEEK) % WEEK;
+        past_start < length
+    })
 }
 
-/// Whether a day list names `day` (Monday = 0).
-pub fn days_contain(days: &Days, day: u8) -> bool {
-    days.items.iter().any(|item| item_contains(item, day))
-}
-
-/// Whether one day or day range names `day`.
-fn item_contains(item: &DayItem, day: u8) -> bool {
-    match item {
-        DayItem::Single(single, _) => single.index() == day,
-        DayItem::Range(first, last, _) => {
-            let (first, last) = (first.index(), last.index());
-            if first <= last {
-                first <= day && day <= last
+/// The stretches of the window: `(start as a minute of the week, length in minutes)`.
+fn stretches(window: &Window) -> Vec<(u32, u32)> {
+    let (start, length) = match window.hours {
+        None => (0, DAY),
+        Some(((start_hour, start_minute), (end_hour, end_minute))) => {
+            let start = start_hour * 60 + start_minute;
+            let end = end_hour * 60 + end_minute;
+            if end > start {
+                (start, end - start)
             } else {
-                day >= first || day <= last
+                // "An end before the start wraps past midnight and belongs to the
+                // start's day": until the end time on the next day.
+                (start, DAY - start + end)
+            }
+        }
+    };
+    named_days(window)
+        .into_iter()
+        .map(|day| (day * DAY + start, length))
+        .collect()
+}
+
+/// The days a window names (Monday = 0); every day when it names none.
+fn named_days(window: &Window) -> BTreeSet<u32> {
+    if window.days.is_empty() {
+        return (0..7).collect();
+    }
+    let mut days = BTreeSet::new();
+    for item in &window.days {
+        match *item {
+            DayItem::Day(day) => {
+                days.insert(u32::from(day));
+            }
+            DayItem::Range(first, last) => {
+                // Walk forward from the first day to the last, past Sunday if need be;
+                // `mon-mon` stops at once.
+                let mut day = u32::from(first);
+                days.insert(day);
+                while day != u32::from(last) {
+                    day = (day + 1) % 7;
+                    days.insert(day);
+                }
             }
         }
     }
-}
-
-/// Minutes past midnight of a clock time (`24:00` is 1440).
-fn minutes(time: ClockTime) -> u32 {
-    time.hour
-        .saturating_mul(60)
-        .saturating_add(time.minute)
-        .min(MINUTES_PER_DAY)
+    days
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use toolgate::ast::{Day, Hours, Text};
-    use toolgate::source::{SourceId, Span};
+    use crate::reference::syntax::{parse_text, Body};
 
-    fn span() -> Span {
-        Span::new(SourceId(0), 0, 0)
-    }
-
-    fn clock(hour: u32, minute: u32) -> ClockTime {
-        ClockTime {
-            hour,
-            minute,
-            span: span(),
+    /// The window of `window w = TEXT`, read by the reference parser.
+    fn window(text: &str) -> Window {
+        let policy = parse_text("w.policy", &format!("window w = {text}")).unwrap();
+        match &policy.statements[0].body {
+            Body::Window { window, .. } => window.clone(),
+            other => panic!("{other:?}"),
         }
-    }
-
-    fn window(
-        days: Option<Vec<DayItem>>,
-        hours: Option<(u32, u32, u32, u32)>,
-        tz: Option<&str>,
-    ) -> Window {
-        Window {
-            days: days.map(|items| Days {
-                items,
-                span: span(),
-            }),
-            hours: hours.map(|(start_hour, start_minute, end_hour, end_minute)| Hours {
-                start: clock(start_hour, start_minute),
-                end: clock(end_hour, end_minute),
-                span: span(),
-            }),
-            tz: tz.map(|zone| Text {
-                value: zone.to_owned(),
-                span: span(),
-            }),
-            span: span(),
-        }
-    }
-
-    fn range(first: Day, last: Day) -> DayItem {
-        DayItem::Range(first, last, span())
-    }
-
-    fn single(day: Day) -> DayItem {
-        DayItem::Single(day, span())
     }
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
     }
 
-    const MON: u8 = 0;
-    const FRI: u8 = 4;
-    const SAT: u8 = 5;
-    const SUN: u8 = 6;
+    /// Minute of the week of `day` (Monday = 0) at `hour:minute`.
+    fn moment(day: u32, hour: u32, minute: u32) -> u32 {
+        day * DAY + hour * 60 + minute
+    }
+
+    const MON: u32 = 0;
+    const TUE: u32 = 1;
+    const THU: u32 = 3;
+    const FRI: u32 = 4;
+    const SAT: u32 = 5;
+    const SUN: u32 = 6;
 
     #[test]
     fn day_ranges_wrap_and_single_day_ranges_are_one_day() {
-        let weekend = window(Some(vec![range(Day::Fri, Day::Mon)]), None, None);
+        let weekend = window("fri-mon");
         for (day, expected) in [
             (MON, true),
-            (1, false),
-            (3, false),
+            (TUE, false),
+            (THU, false),
             (FRI, true),
             (SAT, true),
             (SUN, true),
         ] {
-            assert_eq!(contains_local(&weekend, day, 600), expected, "day {day}");
+            assert_eq!(
+                contains_minute_of_week(&weekend, moment(day, 10, 0)),
+                expected,
+                "day {day}"
+            );
         }
-        let monday = window(Some(vec![range(Day::Mon, Day::Mon)]), None, None);
-        assert!(contains_local(&monday, MON, 0));
-        assert!(!contains_local(&monday, 1, 0));
-        assert!(!contains_local(&monday, SUN, 0));
-        let list = window(Some(vec![single(Day::Sat), single(Day::Sun)]), None, None);
-        assert!(contains_local(&list, SUN, 1439));
-        assert!(!contains_local(&list, FRI, 1439));
+        let monday = window("mon-mon");
+        assert!(contains_minute_of_week(&monday, moment(MON, 0, 0)));
+        assert!(!contains_minute_of_week(&monday, moment(TUE, 0, 0)));
+        assert!(!contains_minute_of_week(&monday, moment(SUN, 23, 59)));
+        let list = window("sat,sun");
+        assert!(contains_minute_of_week(&list, moment(SUN, 23, 59)));
+        assert!(!contains_minute_of_week(&list, moment(FRI, 23, 59)));
+        assert!(!contains_minute_of_week(&list, moment(MON, 0, 0)));
     }
 
     #[test]
     fn hours_are_start_inclusive_end_exclusive() {
-        let business = window(
-            Some(vec![range(Day::Mon, Day::Fri)]),
-            Some((9, 0, 17, 0)),
-            None,
-        );
-        assert!(!contains_local(&business, MON, 9 * 60 - 1));
-        assert!(contains_local(&business, MON, 9 * 60));
-        assert!(contains_local(&business, FRI, 17 * 60 - 1));
-        assert!(!contains_local(&business, FRI, 17 * 60));
-        assert!(!contains_local(&business, SAT, 10 * 60));
-        let evening = window(None, Some((22, 0, 24, 0)), None);
-        assert!(contains_local(&evening, SUN, 1439));
-        assert!(!contains_local(&evening, MON, 0));
+        let business = window("mon-fri 09:00-17:00");
+        assert!(!contains_minute_of_week(&business, moment(MON, 8, 59)));
+        assert!(contains_minute_of_week(&business, moment(MON, 9, 0)));
+        assert!(contains_minute_of_week(&business, moment(FRI, 16, 59)));
+        assert!(!contains_minute_of_week(&business, moment(FRI, 17, 0)));
+        assert!(!contains_minute_of_week(&business, moment(SAT, 10, 0)));
+        let evening = window("22:00-24:00");
+        assert!(contains_minute_of_week(&evening, moment(SUN, 23, 59)));
+        assert!(!contains_minute_of_week(&evening, moment(MON, 0, 0)));
     }
 
     #[test]
     fn wrapping_hours_belong_to_the_start_day() {
-        let friday_night = window(Some(vec![single(Day::Fri)]), Some((22, 0, 2, 0)), None);
-        assert!(contains_local(&friday_night, FRI, 22 * 60));
-        assert!(contains_local(&friday_night, SAT, 60));
-        assert!(!contains_local(&friday_night, SAT, 120));
-        assert!(!contains_local(&friday_night, FRI, 60));
-        assert!(!contains_local(&friday_night, SAT, 22 * 60));
-        let sunday_night = window(Some(vec![single(Day::Sun)]), Some((23, 0, 1, 0)), None);
-        assert!(contains_local(&sunday_night, MON, 30));
-        let every_night = window(None, Some((23, 0, 1, 0)), None);
-        assert!(contains_local(&every_night, 3, 30));
-        assert!(!contains_local(&every_night, 3, 60));
+        // The spec's example: Friday 22:00 to Saturday 02:00.
+        let friday_night = window("fri 22:00-02:00");
+        assert!(contains_minute_of_week(&friday_night, moment(FRI, 22, 0)));
+        assert!(contains_minute_of_week(&friday_night, moment(SAT, 1, 0)));
+        assert!(!contains_minute_of_week(&friday_night, moment(SAT, 2, 0)));
+        assert!(!contains_minute_of_week(&friday_night, moment(FRI, 1, 0)));
+        assert!(!contains_minute_of_week(&friday_night, moment(SAT, 22, 0)));
+        let sunday_night = window("sun 23:00-01:00");
+        assert!(contains_minute_of_week(&sunday_night, moment(MON, 0, 30)));
+        assert!(!contains_minute_of_week(&sunday_night, moment(SUN, 0, 30)));
+        let every_night = window("23:00-01:00");
+        assert!(contains_minute_of_week(&every_night, moment(THU, 0, 30)));
+        assert!(!contains_minute_of_week(&every_night, moment(THU, 1, 0)));
+        let midnight_to = window("sat 00:30-00:00");
+        assert!(contains_minute_of_week(&midnight_to, moment(SAT, 23, 59)));
+        assert!(!contains_minute_of_week(&midnight_to, moment(SUN, 0, 0)));
+        assert!(!contains_minute_of_week(&midnight_to, moment(SAT, 0, 0)));
     }
 
     #[test]
     fn zones_follow_daylight_saving() {
-        let business = window(
-            Some(vec![range(Day::Mon, Day::Fri)]),
-            Some((9, 0, 17, 0)),
-            None,
-        );
+        let business = window("mon-fri 09:00-17:00");
         let berlin = Some("Europe/Berlin");
         assert_eq!(
             contains(&business, berlin, at("2026-07-01T07:30:00Z")),
@@ -215,7 +217,7 @@ mod tests {
             Some(false)
         );
         // The window's own zone wins over the policy's.
-        let new_york = window(None, Some((0, 0, 1, 0)), Some("America/New_York"));
+        let new_york = window("00:00-01:00 tz \"America/New_York\"");
         // 2026-03-08 is the spring-forward day in New York: midnight is UTC-5.
         assert_eq!(
             contains(&new_york, berlin, at("2026-03-08T05:30:00Z")),
@@ -231,7 +233,7 @@ mod tests {
         );
         assert_eq!(
             contains(
-                &window(None, Some((0, 0, 1, 0)), Some("Nowhere/City")),
+                &window("00:00-01:00 tz \"Nowhere/City\""),
                 None,
                 at("2026-03-09T05:30:00Z")
             ),
