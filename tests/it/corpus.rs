@@ -53,10 +53,13 @@ fn root() -> PathBuf {
 fn folders_with(file: &str) -> Vec<PathBuf> {
     let shared = root().join("../shared/conformance");
     let own = root().join("tests/cases");
+    // A folder that cannot be read fails the test: a missing corpus never passes as an
+    // empty one.
     let children = |base: &Path| -> Vec<PathBuf> {
         std::fs::read_dir(base)
-            .map(|entries| entries.map(|entry| entry.unwrap().path()).collect())
-            .unwrap_or_default()
+            .unwrap_or_else(|error| panic!("cannot read the case folder {base:?}: {error}"))
+            .map(|entry| entry.unwrap().path())
+            .collect()
     };
     let is_case =
         |path: &Path| path.join("cases.jsonl").exists() || path.join("expect.json").exists();
@@ -78,10 +81,20 @@ fn folders_with(file: &str) -> Vec<PathBuf> {
 /// Every decision-case folder of both corpora.
 pub fn case_dirs() -> Vec<CaseDir> {
     let dirs = folders_with("cases.jsonl");
-    assert!(dirs.len() >= 3, "no case folders found");
+    let shared = root().join("../shared/conformance");
+    let own = root().join("tests/cases");
+    assert!(
+        dirs.iter()
+            .any(|dir| dir.parent() == Some(shared.as_path())),
+        "the shared v1 cases are not found in {shared:?}"
+    );
     assert!(
         dirs.iter().any(|dir| dir.ends_with("v1.1/args")),
         "the shared v1.1 cases are not found"
+    );
+    assert!(
+        dirs.iter().any(|dir| dir.starts_with(&own)),
+        "this project's cases are not found in {own:?}"
     );
     dirs.into_iter().map(read_case_dir).collect()
 }
