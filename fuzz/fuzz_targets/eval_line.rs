@@ -13,7 +13,7 @@ mod reference;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use toolgate::ast::{Action, Policy};
+use toolgate::ast::Action;
 use toolgate::eval::{json, Engine};
 use toolgate::source::Sources;
 use toolgate::Loaded;
@@ -35,17 +35,20 @@ fn engine() -> &'static Engine {
     })
 }
 
-/// The argument cases' policy: its files, its syntax tree and its engine.
-fn arguments_policy() -> &'static (Sources, Policy, Engine) {
-    static LOADED: OnceLock<(Sources, Policy, Engine)> = OnceLock::new();
+/// The argument cases' policy: as the reference reads it, and its engine.
+fn arguments_policy() -> &'static (reference::Policy, Engine) {
+    static LOADED: OnceLock<(reference::Policy, Engine)> = OnceLock::new();
     LOADED.get_or_init(|| {
         let mut sources = Sources::new();
         for (name, text) in ARGUMENT_POLICIES {
             sources.add(name, text);
         }
-        let policy = toolgate::parse::parse(&sources).policy;
-        match toolgate::load(sources.clone()) {
-            Ok(loaded) => (sources, policy, loaded.engine),
+        let policy = match reference::parse(&sources) {
+            Ok(policy) => policy,
+            Err(error) => panic!("the reference must read the argument cases' policies: {error}"),
+        };
+        match toolgate::load(sources) {
+            Ok(loaded) => (policy, loaded.engine),
             Err(error) => panic!("the argument cases' policies must load: {error}"),
         }
     })
@@ -74,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(out.ends_with(b"}\n"));
     }
 
-    let (sources, policy, engine) = arguments_policy();
+    let (policy, engine) = arguments_policy();
     let reference_request = reference::RefRequest {
         claims: claims.clone(),
         kind: parsed.kind,
@@ -91,7 +94,7 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(!refused, "the engine accepted {claims}");
     let decision = engine.decide(&principal, &request);
-    let expected = reference::decide(sources, policy, &reference_request);
+    let expected = reference::decide_policy(policy, &reference_request);
     let got = (
         decision.is_allowed(),
         decision.reason.as_str(),

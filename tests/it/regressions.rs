@@ -142,10 +142,9 @@ fn an_ipv4_mapped_range_holds_ipv4_addresses() {
         assert_eq!(decision.is_allowed(), inside, "{address}");
         let rewritten = policy.replace("::ffff:10.0.0.0/104", "10.0.0.0/8");
         let sources = Sources::from_text("fuzz.policy", rewritten.as_str());
-        let parsed = parse::parse(&sources);
-        let expected = reference::decide(
-            &sources,
-            &parsed.policy,
+        let reference_policy = reference::parse(&sources).unwrap();
+        let expected = reference::decide_policy(
+            &reference_policy,
             &RefRequest {
                 claims: claims.clone(),
                 kind: toolgate::Kind::Resource,

@@ -155,21 +155,6 @@ pub fn decide_policy(policy: &Policy, request: &RefRequest) -> RefDecision {
     decision
 }
 
-/// Decides `request` against the policy held in `sources`, read with the reference
-/// parser ([`parse`]; panics on a syntax error).
-///
-/// The second argument is not read: it lets callers that still hold the engine's syntax
-/// tree (tests/it/regressions.rs) pass it unchanged, while the reference decides from
-/// the text alone. New callers use [`parse`] once and [`decide_policy`].
-pub fn decide<EngineTree: ?Sized>(
-    sources: &Sources,
-    _unread: &EngineTree,
-    request: &RefRequest,
-) -> RefDecision {
-    let policy = parse(sources).unwrap_or_else(|error| panic!("reference parser: {error}"));
-    decide_policy(&policy, request)
-}
-
 /// The request's kind and action in the reference's own terms (by keyword).
 fn request_kind_and_action(request: &RefRequest) -> (Kind, Action) {
     let kind = Kind::from_keyword(request.kind.singular());
