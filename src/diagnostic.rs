@@ -120,7 +120,7 @@ impl Code {
         }
     }
 
-    /// A one-line description of what the code means (the spec's table).
+    /// A one-line description of what the code means (the table in docs/diagnostics.md).
     pub fn title(self) -> &'static str {
         match self {
             Code::E001 => "syntax error",

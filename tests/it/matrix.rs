@@ -643,11 +643,10 @@ fn errors_exit_with_status_two() {
     assert!(output.stderr.contains("tools/list"), "{}", output.stderr);
 }
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
 /// Runs headless Chromium with `extra` arguments; its standard output.
 fn chromium(profile: &Path, extra: &[String]) -> String {
-    let child = Command::new(CHROMIUM)
+    let program = crate::external::chromium();
+    let child = Command::new(&program)
         .args([
             "--headless",
             "--no-sandbox",
@@ -665,7 +664,10 @@ fn chromium(profile: &Path, extra: &[String]) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|error| {
-            panic!("cannot run {CHROMIUM} (apt-get install chromium): {error}")
+            panic!(
+                "cannot run {} (scripts/test.sh installs Chromium): {error}",
+                program.display()
+            )
         });
     let output = child.wait_with_output().unwrap();
     assert!(

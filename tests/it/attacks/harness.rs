@@ -87,7 +87,7 @@ impl Upstream {
             }
             Kind::Python => {
                 require_python();
-                let mut command = Command::new("python3");
+                let mut command = crate::external::python();
                 command.arg(attack_dir().join("python_upstream.py")).args([
                     "--json-response",
                     "--list-delay",
@@ -96,7 +96,7 @@ impl Upstream {
                 ("python_upstream.py", command)
             }
             Kind::GoLike => {
-                let mut command = Command::new("python3");
+                let mut command = crate::external::python();
                 command.arg(attack_dir().join("golike_upstream.py"));
                 ("golike_upstream.py", command)
             }

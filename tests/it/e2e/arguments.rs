@@ -383,7 +383,7 @@ impl Upstream {
     fn start(dir: &Path, json_response: bool) -> Upstream {
         require_python();
         let log = dir.join("upstream.jsonl");
-        let mut command = Command::new("python3");
+        let mut command = crate::external::python();
         command
             .arg(repository().join("tests/e2e/python/arguments_upstream.py"))
             .arg("--log")

@@ -70,17 +70,19 @@ fn repository() -> PathBuf {
 pub fn require_python() {
     static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
     let checked = CHECKED.get_or_init(|| {
-        let mut command = Command::new("python3");
+        let mut command = crate::external::python();
         command.args(["-c", "import mcp, httpx2, uvicorn, anyio"]);
-        match run_bounded("python3", command, Duration::from_secs(60)) {
+        match run_bounded("python", command, Duration::from_secs(60)) {
             (0, _, _) => Ok(()),
             (_, _, stderr) => Err(stderr),
         }
     });
     if let Err(stderr) = checked {
         panic!(
-            "the Python MCP SDK is missing; install it with \
-             `python3 -m pip install -r tests/e2e/python/requirements.txt`:\n{stderr}"
+            "the Python MCP SDK is missing from `{}`: run the tests with `scripts/test.sh`, \
+             which installs it (tests/e2e/python/requirements.txt) into a virtual \
+             environment and sets TOOLGATE_PYTHON:\n{stderr}",
+            crate::external::python_program()
         );
     }
 }
@@ -102,7 +104,7 @@ pub fn client_command(sdk: Sdk, url: &str, credential: &Credential) -> Command {
     let mut command = match sdk {
         Sdk::Python | Sdk::PythonLegacy => {
             require_python();
-            let mut command = Command::new("python3");
+            let mut command = crate::external::python();
             command.arg(repository().join("tests/e2e/python/client.py"));
             command
         }

@@ -62,7 +62,7 @@ pub struct Upstream {
 pub fn start_upstream(dir: &Path) -> Upstream {
     require_python();
     let log = dir.join("upstream.jsonl");
-    let mut command = Command::new("python3");
+    let mut command = crate::external::python();
     command
         .arg(repository().join("tests/e2e/python/upstream_server.py"))
         .args(["--host", "127.0.0.1", "--port", "0"])
