@@ -14,7 +14,7 @@ pub use remote::{
     RemoteKeys, RemoteKeysConfig, DEFAULT_MIN_BACKGROUND_INTERVAL, MAX_BACKGROUND_INTERVAL,
 };
 
-pub(crate) use remote::{discover_jwks_uri, Fetcher};
+pub(crate) use remote::{checked_url, discover_jwks_uri, Fetcher};
 
 /// The most keys one set holds; keys past this are ignored.
 pub const MAX_KEYS: usize = 64;

@@ -1,8 +1,8 @@
 //! The configuration file of `toolgate serve` (TOML), checked before anything starts.
 //!
-//! Unknown keys are errors; every error names the file and the dotted key at fault
-//! (`` toolgate.toml: `jwt.algorithms`: ... ``). Relative paths are resolved against
-//! the configuration file's directory.
+//! Unknown keys are errors that name the nearest valid key; every error names the file
+//! and the dotted key at fault (`` toolgate.toml: `jwt.algorithms`: ... ``). Relative
+//! paths are resolved against the configuration file's directory.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -14,7 +14,16 @@ use serde::Deserialize;
 
 use super::keys;
 use crate::credentials::{ApiKeysConfig, CredentialsConfig, JwtConfig};
+use crate::diagnostic::did_you_mean;
+use crate::gate::config::METADATA_PATH;
 use crate::gate::{ClientIpHeader, GateConfig, Limits, ListAudit};
+
+/// The default path of the liveness endpoint.
+pub const DEFAULT_LIVE_PATH: &str = "/healthz";
+/// The default path of the readiness endpoint.
+pub const DEFAULT_READY_PATH: &str = "/readyz";
+/// How long open connections get to finish after `SIGTERM` or Ctrl-C, by default.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// `toolgate serve`'s configuration, resolved.
 #[derive(Debug, Clone)]
@@ -36,6 +45,31 @@ pub struct ServeConfig {
     pub audit: AuditTarget,
     /// Whether the policy files are watched (`SIGHUP` always reloads).
     pub watch: Option<Duration>,
+    /// The health endpoints' paths; `None` when `[health] enabled = false`.
+    pub health: Option<HealthPaths>,
+    /// How long open connections (requests in flight, event streams) get to finish after
+    /// a shutdown signal before they are closed.
+    pub shutdown_grace: Duration,
+}
+
+/// Where `toolgate serve` answers its health endpoints, outside the MCP path and never
+/// behind authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthPaths {
+    /// Liveness: `200` whenever the process serves (default `/healthz`).
+    pub live: String,
+    /// Readiness: `200` only when the upstream answers and the signing keys are held
+    /// (default `/readyz`).
+    pub ready: String,
+}
+
+impl Default for HealthPaths {
+    fn default() -> HealthPaths {
+        HealthPaths {
+            live: DEFAULT_LIVE_PATH.to_string(),
+            ready: DEFAULT_READY_PATH.to_string(),
+        }
+    }
 }
 
 /// Where `toolgate serve` sends audit records.
@@ -98,6 +132,28 @@ struct File {
     reload: Option<ReloadTable>,
     #[serde(default)]
     sessions: Option<SessionsTable>,
+    #[serde(default)]
+    health: Option<HealthTable>,
+    #[serde(default)]
+    shutdown: Option<ShutdownTable>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HealthTable {
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default)]
+    live_path: Option<String>,
+    #[serde(default)]
+    ready_path: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShutdownTable {
+    #[serde(default)]
+    grace_seconds: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,37 +212,136 @@ fn default_debounce() -> u64 {
 }
 
 impl ServeConfig {
-    /// Reads and checks the configuration file at `path`.
+    /// Reads and checks the configuration file at `path`; the first problem found.
     pub fn from_file(path: &Path) -> Result<ServeConfig, ServeConfigError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| ServeConfigError {
-            file: name.clone(),
-            key: String::new(),
-            message: format!("cannot read the configuration: {error}"),
-        })?;
-        let base = path.parent().unwrap_or(Path::new(""));
-        ServeConfig::parse(&text, &name, base)
+        first(read_file(path).config, &name)
     }
 
     /// Checks configuration text; `name` is used in errors, relative paths are resolved
-    /// against `base`.
+    /// against `base`. The first problem found.
     pub fn parse(text: &str, name: &str, base: &Path) -> Result<ServeConfig, ServeConfigError> {
-        let error = |key: &str, message: String| ServeConfigError {
-            file: name.to_string(),
-            key: key.to_string(),
-            message,
-        };
-        let file: File = toml::from_str(text).map_err(|failure| {
+        first(read_text(text, name, base).config, name)
+    }
+}
+
+/// A configuration file read: the configuration or every problem with its keys, and,
+/// when the file parsed, its policy and credential settings on their own, so that
+/// `--check` checks them even when other keys are wrong.
+pub(super) struct Reading {
+    /// The configuration, or every problem found with its keys.
+    pub(super) config: Result<ServeConfig, Vec<ServeConfigError>>,
+    /// The policy and credential settings, when the file parsed.
+    pub(super) draft: Option<Draft>,
+}
+
+/// The policy and credential settings of a file that parsed, paths resolved.
+pub(super) struct Draft {
+    /// The policy file or directory.
+    pub(super) policy: PathBuf,
+    /// The `[jwt]` and `[api_keys]` settings.
+    pub(super) credentials: CredentialsConfig,
+}
+
+/// Reads the configuration file at `path`.
+pub(super) fn read_file(path: &Path) -> Reading {
+    let name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => read_text(&text, &name, path.parent().unwrap_or(Path::new(""))),
+        Err(error) => Reading {
+            config: Err(vec![ServeConfigError {
+                file: name,
+                key: String::new(),
+                message: format!("cannot read the configuration: {error}"),
+            }]),
+            draft: None,
+        },
+    }
+}
+
+/// Reads configuration text; `name` is used in errors, relative paths are resolved
+/// against `base`.
+pub(super) fn read_text(text: &str, name: &str, base: &Path) -> Reading {
+    let error = |(key, message): Failure| ServeConfigError {
+        file: name.to_string(),
+        key,
+        message,
+    };
+    let file: File = match toml::from_str(text) {
+        Ok(file) => file,
+        Err(failure) => {
             let key = failure
                 .span()
                 .map(|span| keys::key_at(text, span.start))
                 .unwrap_or_default();
-            error(&key, failure.message().trim().to_string())
-        })?;
-        let mut config = resolve(file, base).map_err(|(key, message)| error(&key, message))?;
-        config.name = name.to_string();
-        Ok(config)
+            let message = failure.message().trim();
+            let message = unknown_key(message, &key).unwrap_or_else(|| message.to_string());
+            return Reading {
+                config: Err(vec![error((key, message))]),
+                draft: None,
+            };
+        }
+    };
+    let credentials = credentials(&file, base);
+    let draft = Draft {
+        policy: base.join(&file.policy),
+        credentials: credentials.clone(),
+    };
+    let config = match resolve(file, credentials, base) {
+        Ok(mut config) => {
+            config.name = name.to_string();
+            Ok(config)
+        }
+        Err(failures) => Err(failures.into_iter().map(error).collect()),
+    };
+    Reading {
+        config,
+        draft: Some(draft),
     }
+}
+
+/// The first problem of a reading.
+fn first(
+    config: Result<ServeConfig, Vec<ServeConfigError>>,
+    name: &str,
+) -> Result<ServeConfig, ServeConfigError> {
+    config.map_err(|problems| {
+        problems
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| ServeConfigError {
+                file: name.to_string(),
+                key: String::new(),
+                message: "the configuration does not work".to_string(),
+            })
+    })
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" for the key at `path`, in this
+/// file's words: "unknown key `x` in `[table]`; did you mean `a`?", or the valid keys
+/// when none is near. `None` for any other message.
+fn unknown_key(message: &str, path: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (name, rest) = rest.split_once('`')?;
+    // ", expected one of `a`, `b`": the names are every other piece between backticks.
+    let valid: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let table = path
+        .strip_suffix(name)
+        .map_or(path, |table| table.trim_end_matches('.'));
+    let place = if table.is_empty() {
+        String::new()
+    } else {
+        format!(" in `[{table}]`")
+    };
+    let hint = match did_you_mean(name, valid.iter().copied()) {
+        Some(suggestion) => format!("; {suggestion}"),
+        None if valid.is_empty() => String::new(),
+        None => {
+            let names: Vec<String> = valid.iter().map(|key| format!("`{key}`")).collect();
+            format!("; the keys here are {}", names.join(", "))
+        }
+    };
+    Some(format!("unknown key `{name}`{place}{hint}"))
 }
 
 type Failure = (String, String);
@@ -195,80 +350,108 @@ fn failure(key: &str, message: impl Into<String>) -> Failure {
     (key.to_string(), message.into())
 }
 
-fn resolve(file: File, base: &Path) -> Result<ServeConfig, Failure> {
-    let listen = file.listen.parse::<SocketAddr>().map_err(|_| {
-        failure(
-            "listen",
-            format!("`{}` is not an address and port", file.listen),
-        )
-    })?;
-    let upstream = upstream(&file.upstream)?;
-    let mut gate = GateConfig::new(&file.resource)
-        .map_err(|problem| failure("resource", problem.to_string()))?
-        .with_authorization_servers(file.authorization_servers);
-    if let Some(path) = file.mcp_path {
-        if !path.starts_with('/') {
-            return Err(failure("mcp_path", format!("`{path}` must start with `/`")));
-        }
-        gate = gate.with_mcp_path(path);
+/// The value, or `None` with its failure noted.
+fn kept<T>(problems: &mut Vec<Failure>, result: Result<T, Failure>) -> Option<T> {
+    result.map_err(|problem| problems.push(problem)).ok()
+}
+
+/// The credential settings, paths resolved against `base`.
+fn credentials(file: &File, base: &Path) -> CredentialsConfig {
+    CredentialsConfig {
+        resource: file.resource.clone(),
+        jwt: file.jwt.clone().map(|jwt| jwt_paths(jwt, base)),
+        api_keys: file.api_keys.clone().map(|mut api_keys| {
+            api_keys.file = base.join(&api_keys.file);
+            api_keys
+        }),
     }
-    if let Some(network) = &file.network {
-        gate = gate.with_trusted_proxies(proxies(&network.trusted_proxies)?);
-        if let Some(name) = &network.client_ip_header {
-            let header = ClientIpHeader::from_name(name).ok_or_else(|| {
-                failure(
-                    "network.client_ip_header",
-                    format!("`{name}` is not one of `x-forwarded-for`, `forwarded`, `x-real-ip`"),
-                )
-            })?;
-            gate = gate.with_client_ip_header(header);
-        }
-    }
-    if let Some(sessions) = &file.sessions {
-        let path = base.join(&sessions.secret_file);
-        let secret = std::fs::read(&path).map_err(|error| {
+}
+
+/// Every key checked; each problem noted, so that one run reports them all.
+fn resolve(
+    file: File,
+    credentials: CredentialsConfig,
+    base: &Path,
+) -> Result<ServeConfig, Vec<Failure>> {
+    let mut problems = Vec::new();
+    let listen = kept(
+        &mut problems,
+        file.listen.parse::<SocketAddr>().map_err(|_| {
             failure(
-                "sessions.secret_file",
-                format!("cannot read `{}`: {error}", path.display()),
+                "listen",
+                format!("`{}` is not an address and port", file.listen),
             )
-        })?;
-        let secret = trim_line_end(secret);
-        gate = gate
-            .with_session_secret(secret)
-            .map_err(|problem| failure("sessions.secret_file", problem.to_string()))?;
-    }
-    gate = gate.with_limits(limits(file.limits.as_ref())?);
-    let (audit, lists) = audit(file.audit, base)?;
-    gate = gate.with_list_audit(lists);
-    if file.jwt.is_none() && file.api_keys.is_none() {
-        return Err(failure(
+        }),
+    );
+    let upstream = kept(&mut problems, upstream(&file.upstream));
+    let gate = kept(
+        &mut problems,
+        GateConfig::new(&file.resource).map_err(|problem| failure("resource", problem.to_string())),
+    );
+    let mcp_path = kept(&mut problems, mcp_path(file.mcp_path));
+    let network = kept(&mut problems, network(file.network.as_ref()));
+    let secret = kept(&mut problems, session_secret(file.sessions.as_ref(), base));
+    let limits = limits(file.limits.as_ref(), &mut problems);
+    let audit = kept(&mut problems, audit(file.audit, base));
+    if credentials.jwt.is_none() && credentials.api_keys.is_none() {
+        problems.push(failure(
             "jwt",
             "no credentials configured: add a `[jwt]` or an `[api_keys]` table (the gate never starts open)",
         ));
     }
-    let credentials = CredentialsConfig {
-        resource: file.resource,
-        jwt: file.jwt.map(|jwt| jwt_paths(jwt, base)),
-        api_keys: file.api_keys.map(|mut api_keys| {
-            api_keys.file = base.join(&api_keys.file);
-            api_keys
-        }),
+    let gate = match (gate, mcp_path, network, secret, &audit) {
+        (Some(gate), Some(mcp_path), Some((proxies, header)), Some(secret), Some((_, lists))) => {
+            let mut gate = gate
+                .with_authorization_servers(file.authorization_servers)
+                .with_trusted_proxies(proxies)
+                .with_limits(limits)
+                .with_list_audit(*lists);
+            if let Some(path) = mcp_path {
+                gate = gate.with_mcp_path(path);
+            }
+            if let Some(header) = header {
+                gate = gate.with_client_ip_header(header);
+            }
+            match secret {
+                Some(secret) => kept(
+                    &mut problems,
+                    gate.with_session_secret(secret)
+                        .map_err(|problem| failure("sessions.secret_file", problem.to_string())),
+                ),
+                None => Some(gate),
+            }
+        }
+        _ => None,
     };
+    let health = health(file.health, gate.as_ref(), &mut problems);
+    let shutdown_grace = file
+        .shutdown
+        .and_then(|shutdown| shutdown.grace_seconds)
+        .map_or(DEFAULT_SHUTDOWN_GRACE, Duration::from_secs);
     let watch = match file.reload {
         Some(reload) if !reload.watch => None,
         Some(reload) => Some(Duration::from_millis(reload.debounce_milliseconds)),
         None => Some(Duration::from_millis(default_debounce())),
     };
-    Ok(ServeConfig {
-        name: String::new(),
-        policy: base.join(file.policy),
-        listen,
-        upstream,
-        gate,
-        credentials,
-        audit,
-        watch,
-    })
+    match (listen, upstream, gate, audit, health) {
+        (Some(listen), Some(upstream), Some(gate), Some((audit, _)), Some(health))
+            if problems.is_empty() =>
+        {
+            Ok(ServeConfig {
+                name: String::new(),
+                policy: base.join(file.policy),
+                listen,
+                upstream,
+                gate,
+                credentials,
+                audit,
+                watch,
+                health,
+                shutdown_grace,
+            })
+        }
+        _ => Err(problems),
+    }
 }
 
 fn upstream(text: &str) -> Result<http::Uri, Failure> {
@@ -288,6 +471,33 @@ fn upstream(text: &str) -> Result<http::Uri, Failure> {
     }
 }
 
+fn mcp_path(path: Option<String>) -> Result<Option<String>, Failure> {
+    match path {
+        Some(path) if !path.starts_with('/') => {
+            Err(failure("mcp_path", format!("`{path}` must start with `/`")))
+        }
+        path => Ok(path),
+    }
+}
+
+/// The trusted proxies and the header they write.
+fn network(table: Option<&NetworkTable>) -> Result<(Vec<IpNet>, Option<ClientIpHeader>), Failure> {
+    let Some(network) = table else {
+        return Ok((Vec::new(), None));
+    };
+    let proxies = proxies(&network.trusted_proxies)?;
+    let header = match &network.client_ip_header {
+        Some(name) => Some(ClientIpHeader::from_name(name).ok_or_else(|| {
+            failure(
+                "network.client_ip_header",
+                format!("`{name}` is not one of `x-forwarded-for`, `forwarded`, `x-real-ip`"),
+            )
+        })?),
+        None => None,
+    };
+    Ok((proxies, header))
+}
+
 fn proxies(entries: &[String]) -> Result<Vec<IpNet>, Failure> {
     entries
         .iter()
@@ -305,53 +515,161 @@ fn proxies(entries: &[String]) -> Result<Vec<IpNet>, Failure> {
         .collect()
 }
 
-fn limits(table: Option<&LimitsTable>) -> Result<Limits, Failure> {
+/// The session secret file's bytes, if one is configured.
+fn session_secret(table: Option<&SessionsTable>, base: &Path) -> Result<Option<Vec<u8>>, Failure> {
+    let Some(sessions) = table else {
+        return Ok(None);
+    };
+    let path = base.join(&sessions.secret_file);
+    let secret = std::fs::read(&path).map_err(|error| {
+        failure(
+            "sessions.secret_file",
+            format!("cannot read `{}`: {error}", path.display()),
+        )
+    })?;
+    Ok(Some(trim_line_end(secret)))
+}
+
+/// The limits; a wrong value is noted and its default kept.
+fn limits(table: Option<&LimitsTable>, problems: &mut Vec<Failure>) -> Limits {
     let mut limits = Limits::default();
     let Some(table) = table else {
-        return Ok(limits);
+        return limits;
     };
-    let positive = |key: &str, value: Option<usize>, default: usize| match value {
-        Some(0) => Err(failure(key, "must be at least 1")),
-        Some(value) => Ok(value),
-        None => Ok(default),
+    let mut positive = |key: &str, value: Option<usize>, default: usize| match value {
+        Some(0) => {
+            problems.push(failure(key, "must be at least 1"));
+            default
+        }
+        Some(value) => value,
+        None => default,
     };
     limits.max_body_bytes = positive(
         "limits.max_body_bytes",
         table.max_body_bytes,
         limits.max_body_bytes,
-    )?;
+    );
     limits.max_header_bytes = positive(
         "limits.max_header_bytes",
         table.max_header_bytes,
         limits.max_header_bytes,
-    )?;
+    );
     limits.max_response_bytes = positive(
         "limits.max_response_bytes",
         table.max_response_bytes,
         limits.max_response_bytes,
-    )?;
-    limits.max_batch = positive("limits.max_batch", table.max_batch, limits.max_batch)?;
+    );
+    limits.max_batch = positive("limits.max_batch", table.max_batch, limits.max_batch);
     limits.max_connections = positive(
         "limits.max_connections",
         table.max_connections,
         limits.max_connections,
-    )?;
-    let seconds = |key: &str, value: Option<u64>, default: Duration| match value {
-        Some(0) => Err(failure(key, "must be at least 1")),
-        Some(seconds) => Ok(Duration::from_secs(seconds)),
-        None => Ok(default),
+    );
+    let mut seconds = |key: &str, value: Option<u64>, default: Duration| match value {
+        Some(0) => {
+            problems.push(failure(key, "must be at least 1"));
+            default
+        }
+        Some(seconds) => Duration::from_secs(seconds),
+        None => default,
     };
     limits.request_timeout = seconds(
         "limits.request_timeout_seconds",
         table.request_timeout_seconds,
         limits.request_timeout,
-    )?;
+    );
     limits.header_read_timeout = seconds(
         "limits.header_read_timeout_seconds",
         table.header_read_timeout_seconds,
         limits.header_read_timeout,
-    )?;
-    Ok(limits)
+    );
+    limits
+}
+
+/// The health paths (`None` inside when turned off); `None` when one is wrong. Paths are
+/// checked against the MCP path and the metadata document's when the gate's settings
+/// are good.
+fn health(
+    table: Option<HealthTable>,
+    gate: Option<&GateConfig>,
+    problems: &mut Vec<Failure>,
+) -> Option<Option<HealthPaths>> {
+    let table = table.unwrap_or(HealthTable {
+        enabled: true,
+        live_path: None,
+        ready_path: None,
+    });
+    if !table.enabled {
+        return Some(None);
+    }
+    let paths = HealthPaths {
+        live: table
+            .live_path
+            .unwrap_or_else(|| DEFAULT_LIVE_PATH.to_string()),
+        ready: table
+            .ready_path
+            .unwrap_or_else(|| DEFAULT_READY_PATH.to_string()),
+    };
+    let before = problems.len();
+    for (key, path) in [
+        ("health.live_path", &paths.live),
+        ("health.ready_path", &paths.ready),
+    ] {
+        if let Err(message) = health_path(path, gate) {
+            problems.push(failure(key, message));
+        }
+    }
+    if paths.live == paths.ready {
+        problems.push(failure(
+            "health.ready_path",
+            format!(
+                "`{}` is `health.live_path` too; give the two endpoints different paths",
+                paths.ready
+            ),
+        ));
+    }
+    (problems.len() == before).then_some(Some(paths))
+}
+
+/// Why `path` cannot be a health endpoint's path, if it cannot.
+fn health_path(path: &str, gate: Option<&GateConfig>) -> Result<(), String> {
+    let plain = path
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte));
+    if !path.starts_with('/') || !plain {
+        return Err(format!(
+            "`{path}` must start with `/` and hold only letters, digits, `-`, `.`, `_`, `~` and `/`"
+        ));
+    }
+    if within(path, METADATA_PATH) {
+        return Err(format!(
+            "`{path}` is where the Protected Resource Metadata document is served"
+        ));
+    }
+    if let Some(gate) = gate {
+        let mcp = gate.mcp_path.as_str();
+        if path == mcp || (mcp != "/" && within(path, mcp)) {
+            return Err(format!(
+                "`{path}` is inside the MCP path `{mcp}`; health endpoints must be outside it"
+            ));
+        }
+        if gate
+            .metadata_paths()
+            .iter()
+            .any(|metadata| metadata == path)
+        {
+            return Err(format!(
+                "`{path}` is where the Protected Resource Metadata document is served"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` is `base` or below it (`/mcp/x` is below `/mcp`; `/mcpx` is not).
+fn within(path: &str, base: &str) -> bool {
+    path.strip_prefix(base)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// A secret file's bytes without the line ending an editor adds.
@@ -408,4 +726,108 @@ fn jwt_paths(mut jwt: JwtConfig, base: &Path) -> JwtConfig {
         *path = base.join(&*path);
     }
     jwt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "policy = \"p.policy\"\nlisten = \"127.0.0.1:0\"\nupstream = \"http://127.0.0.1:9/mcp\"\nresource = \"http://127.0.0.1:8080/mcp\"\n[api_keys]\nfile = \"keys.toml\"\n";
+
+    fn problem(text: &str) -> ServeConfigError {
+        ServeConfig::parse(text, "t.toml", Path::new("/base")).unwrap_err()
+    }
+
+    #[test]
+    fn unknown_keys_name_the_nearest_valid_key() {
+        let error = problem(&BASE.replace("policy =", "polcy ="));
+        assert_eq!(error.key, "polcy");
+        assert_eq!(error.message, "unknown key `polcy`; did you mean `policy`?");
+        let error = problem(&format!("{BASE}[jwt]\nissuer = \"x\"\nalgorithmz = []\n"));
+        assert_eq!(error.key, "jwt.algorithmz");
+        assert_eq!(
+            error.message,
+            "unknown key `algorithmz` in `[jwt]`; did you mean `algorithms`?"
+        );
+        let error = problem(&format!("{BASE}[health]\nlive_pth = \"/l\"\n"));
+        assert_eq!(
+            error.message,
+            "unknown key `live_pth` in `[health]`; did you mean `live_path`?"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_far_from_any_list_the_valid_ones() {
+        let error = problem(&format!("{BASE}[shutdown]\ncolour = 1\n"));
+        assert_eq!(
+            error.message,
+            "unknown key `colour` in `[shutdown]`; the keys here are `grace_seconds`"
+        );
+    }
+
+    #[test]
+    fn other_messages_are_left_alone() {
+        assert_eq!(unknown_key("invalid type: string", "listen"), None);
+        assert_eq!(
+            unknown_key("unknown field `x`, there are no fields", "t.x").as_deref(),
+            Some("unknown key `x` in `[t]`")
+        );
+    }
+
+    #[test]
+    fn health_defaults_and_switch() {
+        let config = ServeConfig::parse(BASE, "t.toml", Path::new("/base")).unwrap();
+        assert_eq!(config.health, Some(HealthPaths::default()));
+        assert_eq!(config.shutdown_grace, DEFAULT_SHUTDOWN_GRACE);
+        let text = format!("{BASE}[health]\nenabled = false\n[shutdown]\ngrace_seconds = 3\n");
+        let config = ServeConfig::parse(&text, "t.toml", Path::new("/base")).unwrap();
+        assert_eq!(config.health, None);
+        assert_eq!(config.shutdown_grace, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn health_paths_stay_outside_the_mcp_path_and_the_metadata() {
+        for (path, expected) in [
+            ("/mcp", "inside the MCP path `/mcp`"),
+            ("/mcp/health", "inside the MCP path `/mcp`"),
+            ("/.well-known/oauth-protected-resource/mcp", "Metadata"),
+            ("/.well-known/oauth-protected-resource", "Metadata"),
+            ("healthz", "must start with `/`"),
+            ("/health{id}", "must start with `/`"),
+        ] {
+            let error = problem(&format!("{BASE}[health]\nlive_path = \"{path}\"\n"));
+            assert_eq!(error.key, "health.live_path", "{path}");
+            assert!(
+                error.message.contains(expected),
+                "{path}: {}",
+                error.message
+            );
+        }
+        let error = problem(&format!(
+            "{BASE}[health]\nlive_path = \"/h\"\nready_path = \"/h\"\n"
+        ));
+        assert_eq!(error.key, "health.ready_path");
+        let fine = format!("{BASE}[health]\nlive_path = \"/mcpx\"\nready_path = \"/ops/ready\"\n");
+        assert!(ServeConfig::parse(&fine, "t.toml", Path::new("/base")).is_ok());
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let text = BASE
+            .replace("127.0.0.1:0", "nowhere")
+            .replace("http://127.0.0.1:9/mcp", "ftp://x/mcp")
+            + "[limits]\nmax_batch = 0\n";
+        let reading = read_text(&text, "t.toml", Path::new("/base"));
+        let keys: Vec<String> = match reading.config {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.into_iter().map(|problem| problem.key).collect(),
+        };
+        assert_eq!(keys, ["listen", "upstream", "limits.max_batch"]);
+        let draft = reading.draft.unwrap();
+        assert_eq!(draft.policy, Path::new("/base/p.policy"));
+        assert_eq!(
+            draft.credentials.api_keys.unwrap().file,
+            Path::new("/base/keys.toml")
+        );
+    }
 }

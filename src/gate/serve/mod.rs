@@ -5,21 +5,38 @@
 //! credentials, a policy that does not load, an unusable upstream or credential setting
 //! stops it with an error naming the key. Once listening it prints one line on standard
 //! output, `listening on http://ADDRESS/PATH`, and logs to standard error.
+//!
+//! Remote signing keys (`jwks_url`, `discovery`) are fetched once the port is open, so
+//! that the readiness endpoint can say the gate is not ready yet; requests to the MCP
+//! path wait for them (and are never decided without them), and a fetch that fails
+//! stops the gate as before. [`check`] checks a configuration without serving.
 
+mod check;
 mod config;
+mod health;
 mod keys;
 mod proxy;
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::Router;
+use http::{Request, Response, StatusCode};
+use tokio::sync::{watch, Notify};
 
-pub use config::{AuditTarget, ServeConfig, ServeConfigError};
+pub use check::check;
+pub use config::{
+    AuditTarget, HealthPaths, ServeConfig, ServeConfigError, DEFAULT_LIVE_PATH, DEFAULT_READY_PATH,
+    DEFAULT_SHUTDOWN_GRACE,
+};
+pub use health::{UPSTREAM_CACHE, UPSTREAM_TIMEOUT};
 
 use super::{
     AuditSink, GateLayer, JsonLinesAudit, Limits, PolicyHandle, TracingAudit, WatchConfig,
@@ -27,10 +44,12 @@ use super::{
 };
 use crate::credentials::{Authenticator, ConfigError};
 use crate::load::PolicyError;
+use health::Health;
 use proxy::Upstream;
 
-/// How long open connections (event streams) get to finish after a shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// toolgate serve: the gate has no signing keys yet (or did not get them), so it
+/// decides nothing; JSON-RPC error code of the `503` it answers meanwhile.
+const NOT_READY: i64 = -32005;
 
 /// Why `toolgate serve` stopped or did not start.
 ///
@@ -125,7 +144,13 @@ impl std::error::Error for ServeError {
 }
 
 /// Runs the proxy until `shutdown` completes, then lets open connections finish (at
-/// most ten seconds) and flushes the audit log.
+/// most [`ServeConfig::shutdown_grace`]) and flushes the audit log.
+///
+/// Everything local is checked before the port is opened. Remote signing keys are
+/// fetched after it is: meanwhile the health endpoints answer (readiness `503`, check
+/// `keys`) and requests to the gate wait for the keys, at most
+/// `limits.request_timeout`; if the fetch fails, serving stops with
+/// [`ServeError::Credentials`].
 pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -135,13 +160,24 @@ pub async fn serve(
         policy: config.policy.clone(),
         source,
     })?;
-    let authenticator = Authenticator::from_config(&config.credentials)
-        .await
-        .map_err(|source| ServeError::Credentials {
-            file: config.name.clone(),
-            source,
-        })?;
-    let (layer, file_audit) = gate_layer(&config, policy.clone(), authenticator)?;
+    let credentials_error = |source| ServeError::Credentials {
+        file: config.name.clone(),
+        source,
+    };
+    let remote = check::fetches_keys(&config.credentials);
+    let authenticator = if remote {
+        check::credentials_offline(&config.credentials)
+            .await
+            .map_err(credentials_error)?;
+        None
+    } else {
+        Some(
+            Authenticator::from_config(&config.credentials)
+                .await
+                .map_err(credentials_error)?,
+        )
+    };
+    let (audit, file_audit) = open_audit(&config)?;
     let _watcher = match config.watch {
         Some(debounce) => Some(
             policy
@@ -160,25 +196,91 @@ pub async fn serve(
             source,
         })?;
     let address = listener.local_addr().map_err(ServeError::Io)?;
+
+    let keys_held = config
+        .credentials
+        .jwt
+        .as_ref()
+        .map(|_| Arc::new(AtomicBool::new(!remote)));
+    let health = config
+        .health
+        .clone()
+        .map(|paths| Health::new(paths, &config.upstream, keys_held.clone()));
+    let gate_app = |authenticator| app(&config, policy.clone(), authenticator, audit.clone());
+    let (phase, phases) = watch::channel(match authenticator {
+        Some(authenticator) => Phase::Ready(gate_app(authenticator)),
+        None => Phase::Starting,
+    });
+    let front = Front {
+        health,
+        phases,
+        wait: config.gate.limits.request_timeout,
+    };
     announce(address, &config.gate.mcp_path);
-    let upstream = Upstream::new(config.upstream.clone(), config.gate.mcp_path.clone());
-    let app = Router::new().fallback_service(tower::Layer::layer(&layer, upstream));
-    let outcome = run_until(listener, app, &config.gate.limits, shutdown).await;
-    if let Some(audit) = file_audit {
-        audit.flush();
+
+    let stop = Arc::new(Notify::new());
+    let stopped = {
+        let stop = Arc::clone(&stop);
+        async move { stop.notified().await }
+    };
+    let until = async move {
+        tokio::select! {
+            () = shutdown => {}
+            () = stopped => {}
+        }
+    };
+    let server = run_until(
+        listener,
+        front,
+        &config.gate.limits,
+        config.shutdown_grace,
+        until,
+    );
+    tokio::pin!(server);
+    let mut finished = None;
+    if remote {
+        tokio::select! {
+            // A shutdown signal while the keys are being fetched.
+            outcome = &mut server => finished = Some(outcome),
+            fetched = Authenticator::from_config(&config.credentials) => match fetched {
+                Ok(authenticator) => {
+                    phase.send_replace(Phase::Ready(gate_app(authenticator)));
+                    if let Some(held) = &keys_held {
+                        held.store(true, Ordering::Release);
+                    }
+                    tracing::info!("signing keys fetched: the gate is ready");
+                }
+                Err(source) => {
+                    phase.send_replace(Phase::Failed);
+                    stop.notify_one();
+                    let _ = (&mut server).await;
+                    flush(file_audit.as_ref());
+                    return Err(credentials_error(source));
+                }
+            },
+        }
     }
+    let outcome = match finished {
+        Some(outcome) => outcome,
+        None => server.await,
+    };
+    flush(file_audit.as_ref());
     outcome
 }
 
-fn gate_layer(
-    config: &ServeConfig,
-    policy: PolicyHandle,
-    authenticator: Authenticator,
-) -> Result<(GateLayer, Option<JsonLinesAudit>), ServeError> {
-    let layer = GateLayer::new(config.gate.clone(), policy, authenticator);
+fn flush(audit: Option<&JsonLinesAudit>) {
+    if let Some(audit) = audit {
+        audit.flush();
+    }
+}
+
+/// The audit sink of the configuration, and the file behind it (flushed at the end).
+type OpenedAudit = (Option<Arc<dyn AuditSink>>, Option<JsonLinesAudit>);
+
+fn open_audit(config: &ServeConfig) -> Result<OpenedAudit, ServeError> {
     match &config.audit {
-        AuditTarget::Off => Ok((layer, None)),
-        AuditTarget::Tracing => Ok((layer.with_audit(Arc::new(TracingAudit)), None)),
+        AuditTarget::Off => Ok((None, None)),
+        AuditTarget::Tracing => Ok((Some(Arc::new(TracingAudit)), None)),
         AuditTarget::File(path) => {
             let audit = JsonLinesAudit::open(path).map_err(|source| ServeError::Audit {
                 file: config.name.clone(),
@@ -186,9 +288,93 @@ fn gate_layer(
                 source,
             })?;
             let sink: Arc<dyn AuditSink> = Arc::new(audit.clone());
-            Ok((layer.with_audit(sink), Some(audit)))
+            Ok((Some(sink), Some(audit)))
         }
     }
+}
+
+/// The gate in front of the upstream.
+fn app(
+    config: &ServeConfig,
+    policy: PolicyHandle,
+    authenticator: Authenticator,
+    audit: Option<Arc<dyn AuditSink>>,
+) -> Router {
+    let mut layer = GateLayer::new(config.gate.clone(), policy, authenticator);
+    if let Some(sink) = audit {
+        layer = layer.with_audit(sink);
+    }
+    let upstream = Upstream::new(config.upstream.clone(), config.gate.mcp_path.clone());
+    Router::new().fallback_service(tower::Layer::layer(&layer, upstream))
+}
+
+/// Where the gate is in starting.
+#[derive(Clone)]
+enum Phase {
+    /// Its signing keys are being fetched.
+    Starting,
+    /// It decides requests.
+    Ready(Router),
+    /// It did not get its signing keys; the process is stopping.
+    Failed,
+}
+
+/// What answers each request: the health endpoints, then the gate once it is ready.
+#[derive(Clone)]
+struct Front {
+    health: Option<Health>,
+    phases: watch::Receiver<Phase>,
+    /// How long a request waits for the gate to be ready.
+    wait: Duration,
+}
+
+impl Front {
+    async fn respond(self, request: Request<Body>) -> Response<Body> {
+        if let Some(health) = &self.health {
+            if let Some(probe) = health.probe(&request) {
+                return health.answer(probe).await;
+            }
+        }
+        let Some(app) = self.gate().await else {
+            return not_ready();
+        };
+        match tower::ServiceExt::oneshot(app, request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    /// The gate, once it is ready; `None` if it is not within `wait`.
+    async fn gate(&self) -> Option<Router> {
+        let mut phases = self.phases.clone();
+        let waited = tokio::time::timeout(
+            self.wait,
+            phases.wait_for(|phase| !matches!(phase, Phase::Starting)),
+        )
+        .await;
+        match waited {
+            Ok(Ok(phase)) => match &*phase {
+                Phase::Ready(app) => Some(app.clone()),
+                Phase::Starting | Phase::Failed => None,
+            },
+            Ok(Err(_)) | Err(_) => None,
+        }
+    }
+}
+
+/// `503` while the gate has no signing keys: nothing is decided without them.
+fn not_ready() -> Response<Body> {
+    let mut response = super::responses::error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        None,
+        NOT_READY,
+        "the gate is not ready: its signing keys are not loaded",
+    );
+    response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    );
+    response
 }
 
 /// The machine-readable line on standard output.
@@ -201,16 +387,17 @@ fn announce(address: SocketAddr, path: &str) {
 }
 
 /// Accepts connections until `shutdown`, at most `limits.max_connections` at once, each
-/// given `limits.header_read_timeout` to send every request head; then lets open
-/// connections finish for [`SHUTDOWN_GRACE`].
+/// given `limits.header_read_timeout` to send every request head; then closes the
+/// listener (new connections are refused) and lets open connections finish their
+/// requests and streams for at most `grace`.
 async fn run_until(
     listener: tokio::net::TcpListener,
-    app: Router,
+    front: Front,
     limits: &Limits,
+    grace: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use tower::ServiceExt as _;
 
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -242,14 +429,15 @@ async fn run_until(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
+        let front = front.clone();
         let service =
             hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                let mut request = request.map(axum::body::Body::new);
+                let mut request = request.map(Body::new);
                 request
                     .extensions_mut()
                     .insert(axum::extract::ConnectInfo(peer));
-                app.clone().oneshot(request)
+                let front = front.clone();
+                async move { Ok::<_, Infallible>(front.respond(request).await) }
             });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
@@ -260,36 +448,70 @@ async fn run_until(
             drop(slot);
         });
     }
-    tracing::info!("shutting down");
     drop(listener);
+    let open = graceful.count();
+    tracing::info!(
+        open,
+        grace_seconds = grace.as_secs_f64(),
+        "shutting down: new connections are refused; open ones may finish"
+    );
     tokio::select! {
         () = graceful.shutdown() => {}
-        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+        () = tokio::time::sleep(grace) => {
             tracing::warn!("connections still open after the grace period: closing them");
         }
     }
     Ok(())
 }
 
-/// Completes on `SIGTERM` or Ctrl-C.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on `SIGTERM` or `SIGINT` (Ctrl-C). Called within a tokio runtime, the
+/// signal handlers are installed at once, so a signal that arrives before the future is
+/// first polled is not missed (nor does it end the process the default way).
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let installed = tokio::runtime::Handle::try_current().is_ok();
+        let mut terminate = installed
+            .then(|| signal(SignalKind::terminate()).ok())
+            .flatten();
+        let mut interrupt = installed
+            .then(|| signal(SignalKind::interrupt()).ok())
+            .flatten();
+        async move {
+            if terminate.is_none() {
+                terminate = signal(SignalKind::terminate()).ok();
             }
-            Err(_) => std::future::pending::<()>().await,
+            if interrupt.is_none() {
+                interrupt = signal(SignalKind::interrupt()).ok();
+            }
+            let terminated = async {
+                match terminate.as_mut() {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let interrupted = async {
+                match interrupt.as_mut() {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = terminated => {}
+                () = interrupted => {}
+            }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

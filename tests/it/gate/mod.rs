@@ -2,6 +2,7 @@
 
 mod arguments;
 mod audit;
+mod health;
 mod input;
 mod list_faults;
 mod lists;
@@ -11,6 +12,8 @@ mod reload;
 mod response_paths;
 mod responses;
 mod serve;
+mod serve_check;
+mod shutdown;
 mod support;
 mod timing;
 mod watched_files;
