@@ -14,7 +14,9 @@
 //!
 //! [`parse()`] reads a file into a [`TestFile`] and every [`TestError`] found;
 //! [`run()`] decides each case with an [`crate::Engine`] and returns a [`CaseResult`]
-//! per case; [`discover`] finds tests files and the policy each one tests. The format is
+//! per case ([`CaseRunner`] decides them one at a time); [`coverage()`] finds the
+//! statements that decided no case and the condition atoms that were not both true and
+//! false; [`discover`] finds tests files and the policy each one tests. The format is
 //! described for policy authors in `docs/testing.md`.
 //!
 //! ```
@@ -34,6 +36,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod coverage;
 mod cursor;
 pub mod discover;
 mod error;
@@ -51,9 +54,10 @@ use crate::ast::{Action, Effect, Kind};
 use crate::eval::Reason;
 use crate::source::Span;
 
+pub use coverage::{coverage, ConditionCoverage, Coverage, StatementCoverage};
 pub use error::{ErrorCode, TestError};
 pub use parse::{parse, Parsed};
-pub use run::{run, CaseResult, Mismatch, Summary};
+pub use run::{run, CaseResult, CaseRunner, Mismatch, Summary};
 
 /// A parsed tests file: the policy it names, its principals and its cases.
 #[derive(Debug, Clone, Default, PartialEq)]

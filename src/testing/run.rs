@@ -73,40 +73,64 @@ impl Summary {
 /// Each principal is resolved once. A case whose claims give no principal fails (its
 /// decision is shown as a denial without a rule), never passes.
 pub fn run<'c, 'e>(engine: &'e Engine, file: &'c TestFile) -> Vec<CaseResult<'c, 'e>> {
-    let principals: Vec<Result<Principal, String>> = file
-        .principals
-        .iter()
-        .map(|principal| {
-            engine
-                .principal(&principal.claims)
-                .map_err(|error| error.to_string())
-        })
-        .collect();
-    file.cases
-        .iter()
-        .map(|case| match principals.get(case.principal) {
-            Some(Ok(principal)) => decide(engine, principal, case),
+    let runner = CaseRunner::new(engine, file);
+    file.cases.iter().map(|case| runner.case(case)).collect()
+}
+
+/// Decides the cases of one tests file one at a time (to time each, say), each
+/// principal resolved once; [`run`] decides them all.
+#[derive(Debug)]
+pub struct CaseRunner<'e> {
+    engine: &'e Engine,
+    principals: Vec<Result<Principal, String>>,
+}
+
+impl<'e> CaseRunner<'e> {
+    /// A runner of `file`'s cases with `engine`: resolves every principal of `file`.
+    pub fn new(engine: &'e Engine, file: &TestFile) -> CaseRunner<'e> {
+        let principals = file
+            .principals
+            .iter()
+            .map(|principal| {
+                engine
+                    .principal(&principal.claims)
+                    .map_err(|error| error.to_string())
+            })
+            .collect();
+        CaseRunner { engine, principals }
+    }
+
+    /// Decides `case`, one of the cases of the file given to [`CaseRunner::new`]. A case
+    /// whose claims give no principal fails, never passes.
+    pub fn case<'c>(&self, case: &'c Case) -> CaseResult<'c, 'e> {
+        match self.principals.get(case.principal) {
+            Some(Ok(principal)) => decide(self.engine, principal, case),
             Some(Err(message)) => unresolved(case, message.clone()),
             None => unresolved(case, "the case's principal is not defined".to_string()),
-        })
-        .collect()
+        }
+    }
 }
 
 fn decide<'c, 'e>(engine: &'e Engine, principal: &Principal, case: &'c Case) -> CaseResult<'c, 'e> {
-    let request = Request {
-        kind: case.request.kind,
-        action: case.request.action,
-        name: &case.request.name,
-        ip: case.request.ip,
-        time: case.request.time,
-        arguments: case.request.arguments.as_ref(),
-    };
+    let request = case_request(case);
     let actual = engine.decide(principal, &request);
     let mismatches = compare(&case.expected, &actual);
     CaseResult {
         case,
         actual,
         mismatches,
+    }
+}
+
+/// The engine's request of `case`.
+pub(super) fn case_request(case: &Case) -> Request<'_> {
+    Request {
+        kind: case.request.kind,
+        action: case.request.action,
+        name: &case.request.name,
+        ip: case.request.ip,
+        time: case.request.time,
+        arguments: case.request.arguments.as_ref(),
     }
 }
 

@@ -5,18 +5,22 @@ mod eval;
 mod explain;
 mod fmt;
 mod init;
+#[cfg(feature = "gate")]
 mod key;
+mod manual;
 mod render;
 mod render_tests;
+#[cfg(feature = "gate")]
 mod serve;
 mod table;
 mod test;
+#[cfg(feature = "gate")]
 mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Authorization for MCP servers: check policies and decide requests.
 #[derive(Debug, Parser)]
@@ -43,13 +47,20 @@ enum Command {
     /// Write a starter policy for a server from its `tools/list` result.
     Init(init::Args),
     /// Create, list and revoke API keys in a key file.
+    #[cfg(feature = "gate")]
     #[command(subcommand)]
     Key(key::Command),
     /// Look inside access tokens.
+    #[cfg(feature = "gate")]
     #[command(subcommand)]
     Token(token::Command),
     /// Run the gate as a reverse proxy in front of an MCP server.
+    #[cfg(feature = "gate")]
     Serve(serve::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(manual::CompletionsArgs),
+    /// Write the manual pages (roff), one per command.
+    Man(manual::ManArgs),
 }
 
 /// Arguments of `toolgate check`.
@@ -121,8 +132,13 @@ fn main() -> ExitCode {
         Command::Test(args) => test::run(&args),
         Command::Table(args) => table::run(&args),
         Command::Init(args) => init::run(&args),
+        #[cfg(feature = "gate")]
         Command::Key(command) => key::run(command),
+        #[cfg(feature = "gate")]
         Command::Token(command) => token::run(command),
+        #[cfg(feature = "gate")]
         Command::Serve(args) => serve::run(&args),
+        Command::Completions(args) => manual::completions(&args, Cli::command()),
+        Command::Man(args) => manual::man(&args, Cli::command()),
     }
 }

@@ -1,11 +1,17 @@
 //! Rendering `toolgate test` results: errors in tests files (rustc-style, like `check`),
-//! failed cases with both decisions, and the summary line.
+//! failed cases with both decisions, the coverage of each policy, and the summary line.
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use toolgate::ast::Action;
 use toolgate::eval::Decision;
 use toolgate::source::Sources;
-use toolgate::testing::{Case, CaseResult, Expected, Mismatch, Summary, TestError, TestFile};
+use toolgate::testing::{
+    Case, CaseResult, ConditionCoverage, Expected, Mismatch, StatementCoverage, Summary, TestError,
+    TestFile,
+};
+use toolgate::visible::visible;
+
+use crate::test::PolicyCoverage;
 
 /// rustc-style text for each error of a tests file, separated by blank lines.
 pub fn errors(sources: &Sources, errors: &[TestError], colour: bool) -> String {
@@ -62,9 +68,10 @@ pub fn request_words(file: &TestFile, case: &Case) -> String {
         None => "without an address".to_string(),
     };
     format!(
-        "`{who}` {verb} {} `{}` {from} at {}",
+        "`{}` {verb} {} `{}` {from} at {}",
+        visible(&who),
         case.request.kind.singular(),
-        case.request.name,
+        visible(&case.request.name),
         case.request.time
     )
 }
@@ -111,6 +118,12 @@ fn missing_words<'s>(scopes: impl Iterator<Item = &'s str>) -> String {
     }
 }
 
+/// The case as written, its lines trimmed and joined by spaces.
+pub fn case_text(tests: &Sources, case: &Case) -> String {
+    let lines: Vec<&str> = tests.text(case.span).lines().map(str::trim).collect();
+    lines.join(" ")
+}
+
 /// A failed case: where it is, the request, the case as written, both decisions, and
 /// the text of the deciding rule.
 pub fn failure(
@@ -126,12 +139,7 @@ pub fn failure(
     } else {
         "FAIL"
     };
-    let case_text: Vec<&str> = tests
-        .text(result.case.span)
-        .lines()
-        .map(str::trim)
-        .collect();
-    let case_text = case_text.join(" ");
+    let case_text = case_text(tests, result.case);
     let mut text = format!(
         "{marker} {}:{}: {}\n     case      {case_text}\n     expected  {}\n",
         location.file,
@@ -173,5 +181,97 @@ pub fn passed(tests: &Sources, file: &TestFile, result: &CaseResult<'_, '_>) -> 
         location.start.line,
         request_words(file, result.case),
         decision_words(&result.actual)
+    )
+}
+
+/// The coverage of one policy: the statements that decided no case and the condition
+/// atoms that were not both true and false, each on a line of its own.
+pub fn coverage(policy: &PolicyCoverage) -> String {
+    let coverage = &policy.coverage;
+    let files = policy.tests_files.len();
+    let mut text = format!(
+        "coverage of {} by {} {} ({files} tests {}):\n",
+        visible(&policy.policy),
+        coverage.cases,
+        if coverage.cases == 1 { "case" } else { "cases" },
+        if files == 1 { "file" } else { "files" },
+    );
+    let undecided: Vec<&StatementCoverage> = coverage.undecided().collect();
+    text.push_str(&format!(
+        "  statements that decided no case: {} of {}\n",
+        undecided.len(),
+        coverage.statements.len()
+    ));
+    for statement in undecided {
+        text.push_str(&format!("    {}\n", statement_line(statement)));
+    }
+    let not_both: Vec<&ConditionCoverage> = coverage.not_both().collect();
+    text.push_str(&format!(
+        "  condition atoms not both true and false: {} of {}\n",
+        not_both.len(),
+        coverage.conditions.len()
+    ));
+    for condition in not_both {
+        text.push_str(&format!("    {}\n", condition_line(condition)));
+    }
+    text.push('\n');
+    text
+}
+
+/// `FILE:LINE: statement text`.
+pub fn statement_line(statement: &StatementCoverage) -> String {
+    format!(
+        "{}:{}: {}",
+        visible(&statement.file),
+        statement.line,
+        visible(&statement.text)
+    )
+}
+
+/// `FILE:LINE:COLUMN: atom text: true N, false N, unknown N` (or `never evaluated`).
+pub fn condition_line(condition: &ConditionCoverage) -> String {
+    format!(
+        "{}:{}:{}: {}: {}",
+        visible(&condition.file),
+        condition.line,
+        condition.column,
+        visible(&condition.text),
+        condition_values(condition)
+    )
+}
+
+/// `true N, false N, unknown N`, or `never evaluated`.
+pub fn condition_values(condition: &ConditionCoverage) -> String {
+    if condition.evaluated() {
+        format!(
+            "true {}, false {}, unknown {}",
+            condition.true_cases, condition.false_cases, condition.unknown_cases
+        )
+    } else {
+        "never evaluated".to_string()
+    }
+}
+
+/// The line `--coverage-fail` adds when something is not covered: `coverage is
+/// incomplete: N statements decided no case, N condition atoms were not both true and
+/// false`.
+pub fn incomplete(policies: &[PolicyCoverage]) -> String {
+    let statements: usize = policies
+        .iter()
+        .map(|policy| policy.coverage.undecided().count())
+        .sum();
+    let atoms: usize = policies
+        .iter()
+        .map(|policy| policy.coverage.not_both().count())
+        .sum();
+    format!(
+        "coverage is incomplete: {statements} {} decided no case, {atoms} condition {} not \
+         both true and false\n",
+        if statements == 1 {
+            "statement"
+        } else {
+            "statements"
+        },
+        if atoms == 1 { "atom was" } else { "atoms were" },
     )
 }

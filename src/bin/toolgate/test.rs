@@ -3,18 +3,33 @@
 //! Every tests file given (or found in a directory, or beside a policy) is parsed, its
 //! policy loaded, and its cases decided. Errors in a tests file or its policy stop that
 //! file from running and count as a failure of the run; the other files still run.
+//!
+//! Each file's outcome is kept as a [`report::Suite`]; the human report is written file
+//! by file as before, the JUnit XML ([`junit`]) and JSON ([`json`]) documents once at
+//! the end. `--coverage` adds, per policy, the statements that decided no case and the
+//! condition atoms that were not both true and false ([`testing::coverage`]).
+
+mod json;
+mod junit;
+mod report;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
+use clap::ValueEnum;
+use toolgate::check::CheckedPolicy;
 use toolgate::compile;
 use toolgate::eval::Engine;
 use toolgate::source::{SourceId, Sources};
-use toolgate::testing::{self, discover, Summary, TestFile};
+use toolgate::testing::{self, discover, CaseRunner, Summary, TestFile};
 
 use crate::check::{chain, check_policy, fail};
 use crate::{render, render_tests};
+
+pub use report::PolicyCoverage;
+use report::{CaseRecord, ErrorRecord, NotRun, NotRunReason, Outcome, Suite};
 
 /// Arguments of `toolgate test`.
 #[derive(Debug, clap::Args)]
@@ -23,9 +38,31 @@ pub struct Args {
     /// (every `*.tests` file in them).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// Also list the cases that pass.
+    /// Also list the cases that pass (human format).
     #[arg(long)]
     verbose: bool,
+    /// Output format: text for people, JUnit XML or JSON for CI.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// After the run, list the statements that decided no case and the condition atoms
+    /// that were not both true and false, per policy.
+    #[arg(long)]
+    coverage: bool,
+    /// `--coverage`, and exit with status 1 when a statement decided no case or an atom
+    /// was not both true and false.
+    #[arg(long)]
+    coverage_fail: bool,
+}
+
+/// Report formats of `toolgate test`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text: each file's counts and failures, then the total.
+    Human,
+    /// JUnit XML: one test suite per tests file, one test case per case.
+    Junit,
+    /// One JSON document with every case.
+    Json,
 }
 
 /// Runs `toolgate test`.
@@ -43,33 +80,65 @@ pub fn run(args: &Args) -> ExitCode {
             Err(error) => return fail(&chain(&error)),
         }
     }
+    let human = args.format == Format::Human;
     let runner = Runner {
-        colour: render::use_colour(render::stdout_is_terminal()),
+        colour: human && render::use_colour(render::stdout_is_terminal()),
         verbose: args.verbose,
+        coverage: args.coverage || args.coverage_fail,
     };
+    let started = Instant::now();
     let mut total = Summary::default();
     let mut not_run = 0;
+    let mut suites: Vec<Suite> = Vec::new();
+    let mut coverages: Vec<PolicyCoverage> = Vec::new();
     let mut out = std::io::stdout().lock();
     for file in &files {
-        let (report, outcome) = runner.file(file);
-        if write!(out, "{report}").is_err() {
+        let suite = runner.file(file, &mut coverages);
+        if human && write!(out, "{}", suite.human).is_err() {
             return ExitCode::from(2);
         }
-        match outcome {
-            Some(summary) => total.add(summary),
-            None => not_run += 1,
+        match &suite.outcome {
+            Outcome::Ran(cases) => total.add(report::summary(cases)),
+            Outcome::NotRun(_) => not_run += 1,
+        }
+        if !human {
+            suites.push(suite);
         }
     }
-    let mut end = String::new();
-    if not_run > 0 {
-        let files = if not_run == 1 { "file" } else { "files" };
-        end.push_str(&format!("{not_run} tests {files} could not be run\n"));
-    }
-    end.push_str(&render_tests::summary(total));
-    if writeln!(out, "{end}").and_then(|()| out.flush()).is_err() {
+    let time = started.elapsed();
+    let uncovered =
+        args.coverage_fail && coverages.iter().any(|policy| !policy.coverage.complete());
+    let written = match args.format {
+        Format::Human => {
+            let mut end = String::new();
+            for policy in &coverages {
+                end.push_str(&render_tests::coverage(policy));
+            }
+            if uncovered {
+                end.push_str(&render_tests::incomplete(&coverages));
+            }
+            if not_run > 0 {
+                let files = if not_run == 1 { "file" } else { "files" };
+                end.push_str(&format!("{not_run} tests {files} could not be run\n"));
+            }
+            end.push_str(&render_tests::summary(total));
+            writeln!(out, "{end}")
+        }
+        Format::Junit => {
+            let document = junit::document(&suites, &coverages, time, args.coverage_fail);
+            out.write_all(document.as_bytes())
+        }
+        Format::Json => {
+            let coverage = runner.coverage.then_some(&coverages[..]);
+            serde_json::to_writer_pretty(&mut out, &json::document(&suites, coverage, total, time))
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+        }
+    };
+    if written.and_then(|()| out.flush()).is_err() {
         return ExitCode::from(2);
     }
-    if total.failed > 0 || not_run > 0 {
+    if total.failed > 0 || not_run > 0 || uncovered {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -79,61 +148,157 @@ pub fn run(args: &Args) -> ExitCode {
 struct Runner {
     colour: bool,
     verbose: bool,
+    coverage: bool,
+}
+
+/// A policy that loaded: its sources, checked form and engine.
+struct Policy {
+    sources: Sources,
+    checked: CheckedPolicy,
+    engine: Engine,
 }
 
 impl Runner {
-    /// The report of one tests file, and its counts (`None`: it could not run).
-    fn file(&self, path: &Path) -> (String, Option<Summary>) {
+    /// The outcome of one tests file, with its human report; adds its coverage of its
+    /// policy to `coverages` when coverage is asked for.
+    fn file(&self, path: &Path, coverages: &mut Vec<PolicyCoverage>) -> Suite {
+        let started = Instant::now();
+        let timestamp = jiff::Timestamp::now();
+        let name = path.display().to_string();
+        let suite = |policy: Option<&Path>, outcome: Outcome, human: String| Suite {
+            name: name.clone(),
+            policy: policy.map(|path| path.display().to_string()),
+            time: started.elapsed(),
+            timestamp,
+            outcome,
+            human,
+        };
         let tests = match Sources::from_path(path) {
             Ok(sources) => sources,
-            Err(error) => return (format!("error: {}\n\n", chain(&error)), None),
+            Err(error) => {
+                let message = chain(&error);
+                let human = format!("error: {message}\n\n");
+                let not_run = NotRun {
+                    reason: NotRunReason::Unreadable,
+                    errors: vec![ErrorRecord::message(message.clone())],
+                    text: format!("error: {message}\n"),
+                };
+                return suite(None, Outcome::NotRun(not_run), human);
+            }
         };
         let source = SourceId(0);
         let parsed = testing::parse(&tests, source);
         if !parsed.errors.is_empty() {
-            let report = render_tests::errors(&tests, &parsed.errors, self.colour);
-            return (report + &not_run(path, "it has errors"), None);
+            let human = render_tests::errors(&tests, &parsed.errors, self.colour)
+                + &not_run(path, NotRunReason::TestsErrors);
+            let not_run = NotRun {
+                reason: NotRunReason::TestsErrors,
+                errors: parsed
+                    .errors
+                    .iter()
+                    .map(|error| ErrorRecord::test_error(&tests, error))
+                    .collect(),
+                text: render_tests::errors(&tests, &parsed.errors, false),
+            };
+            return suite(None, Outcome::NotRun(not_run), human);
         }
         let policy_path = match discover::policy_path(path, &parsed.file, source) {
             Ok(policy_path) => policy_path,
             Err(error) => {
-                let report = render_tests::errors(&tests, &[error], self.colour);
-                return (report + &not_run(path, "its policy was not found"), None);
+                let errors = [error];
+                let human = render_tests::errors(&tests, &errors, self.colour)
+                    + &not_run(path, NotRunReason::PolicyNotFound);
+                let not_run = NotRun {
+                    reason: NotRunReason::PolicyNotFound,
+                    errors: errors
+                        .iter()
+                        .map(|error| ErrorRecord::test_error(&tests, error))
+                        .collect(),
+                    text: render_tests::errors(&tests, &errors, false),
+                };
+                return suite(None, Outcome::NotRun(not_run), human);
             }
         };
-        let (policy, engine) = match self.load(&policy_path) {
-            Ok(loaded) => loaded,
-            Err(report) => return (report + &not_run(path, "its policy has errors"), None),
+        let policy = match self.load(&policy_path) {
+            Ok(policy) => policy,
+            Err(failed) => {
+                let human = failed.human + &not_run(path, NotRunReason::PolicyErrors);
+                let not_run = NotRun {
+                    reason: NotRunReason::PolicyErrors,
+                    errors: failed.errors,
+                    text: failed.plain,
+                };
+                return suite(Some(&policy_path), Outcome::NotRun(not_run), human);
+            }
         };
-        self.cases(&tests, &parsed.file, &policy, &engine, &policy_path)
+        let (human, cases, time) = self.cases(
+            &tests,
+            &parsed.file,
+            &policy,
+            &policy_path,
+            started,
+            coverages,
+        );
+        Suite {
+            time,
+            ..suite(Some(&policy_path), Outcome::Ran(cases), human)
+        }
     }
 
-    /// The policy's sources and engine, or the report of why it did not load.
-    fn load(&self, path: &Path) -> Result<(Sources, Engine), String> {
-        let mut sources =
-            Sources::from_path(path).map_err(|error| format!("error: {}\n\n", chain(&error)))?;
+    /// The policy, or the report of why it did not load.
+    fn load(&self, path: &Path) -> Result<Policy, LoadFailure> {
+        let mut sources = Sources::from_path(path).map_err(|error| {
+            let message = chain(&error);
+            LoadFailure {
+                human: format!("error: {message}\n\n"),
+                plain: format!("error: {message}\n"),
+                errors: vec![ErrorRecord::message(message)],
+            }
+        })?;
         let (diagnostics, policy) = check_policy(&mut sources, None);
         match policy {
-            Some(policy) => {
-                let engine = Engine::new(compile::compile(&sources, &policy));
-                Ok((sources, engine))
+            Some(checked) => {
+                let engine = Engine::new(compile::compile(&sources, &checked));
+                Ok(Policy {
+                    sources,
+                    checked,
+                    engine,
+                })
             }
             None => {
                 let errors: Vec<_> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
-                Err(render::human(&sources, &errors, self.colour))
+                Err(LoadFailure {
+                    human: render::human(&sources, &errors, self.colour),
+                    plain: render::human(&sources, &errors, false),
+                    errors: errors
+                        .iter()
+                        .map(|diagnostic| ErrorRecord::diagnostic(&sources, diagnostic))
+                        .collect(),
+                })
             }
         }
     }
 
+    /// Decides every case: the human report, a record of each case, and the time since
+    /// `started` once the cases are decided (the coverage's explanations left out).
     fn cases(
         &self,
         tests: &Sources,
         file: &TestFile,
-        policy: &Sources,
-        engine: &Engine,
+        policy: &Policy,
         policy_path: &Path,
-    ) -> (String, Option<Summary>) {
-        let results = testing::run(engine, file);
+        started: Instant,
+        coverages: &mut Vec<PolicyCoverage>,
+    ) -> (String, Vec<CaseRecord>, Duration) {
+        let runner = CaseRunner::new(&policy.engine, file);
+        let mut results = Vec::with_capacity(file.cases.len());
+        let mut times: Vec<Duration> = Vec::with_capacity(file.cases.len());
+        for case in &file.cases {
+            let started = Instant::now();
+            results.push(runner.case(case));
+            times.push(started.elapsed());
+        }
+        let elapsed = started.elapsed();
         let summary = Summary::of(&results);
         let mut report = format!(
             "{} against {}: {}\n",
@@ -147,7 +312,7 @@ impl Runner {
                     tests,
                     file,
                     result,
-                    policy,
+                    &policy.sources,
                     self.colour,
                 ));
             } else if self.verbose {
@@ -155,10 +320,31 @@ impl Runner {
             }
         }
         report.push('\n');
-        (report, Some(summary))
+        let records = results
+            .iter()
+            .zip(times)
+            .map(|(result, time)| CaseRecord::new(tests, file, result, &policy.sources, time))
+            .collect();
+        if self.coverage {
+            let coverage = testing::coverage(&policy.sources, &policy.checked, file, &results);
+            report::add_coverage(
+                coverages,
+                policy_path,
+                tests.get(SourceId(0)).name(),
+                coverage,
+            );
+        }
+        (report, records, elapsed)
     }
 }
 
-fn not_run(path: &Path, why: &str) -> String {
-    format!("{}: not run, {why}\n\n", path.display())
+/// Why a policy did not load: the human report, the same without colour, and each error.
+struct LoadFailure {
+    human: String,
+    plain: String,
+    errors: Vec<ErrorRecord>,
+}
+
+fn not_run(path: &Path, reason: NotRunReason) -> String {
+    format!("{}: not run, {}\n\n", path.display(), reason.words())
 }
