@@ -635,6 +635,15 @@ mod tests {
                 write: *access != Access::Read,
             })
             .collect();
+        if tools.iter().any(|tool| tool.access == Access::Destructive) {
+            // The only principal a destructive tool's `require scope "tool:write"`
+            // decides for: the deny lets no one else that far.
+            subjects.push(Subject {
+                name: "admin-ro",
+                role: Some(Access::Destructive),
+                write: false,
+            });
+        }
         subjects.push(Subject {
             name: "no-role",
             role: None,
@@ -645,6 +654,11 @@ mod tests {
 
     fn about(subject: &Subject) -> String {
         match subject.role {
+            Some(Access::Destructive) if !subject.write => {
+                "# admin without tool:write: a tool that changes things needs the scope,\n\
+                 # whatever the role."
+                    .to_string()
+            }
             Some(Access::Read) => {
                 "# read-only (scope tool:read): calls the tools that only look.".to_string()
             }

@@ -28,8 +28,16 @@ fn generate_and_verify(name: &str, manifest: &str) -> (String, String) {
     assert_eq!(check.stdout.trim(), "no problems found", "{name}");
 
     let tests = format!("{output}.tests");
-    let test = toolgate(&["test", &tests], None);
+    // The starter tests cover the starter policy: every statement decides a case and
+    // every condition atom is seen both true and false.
+    let test = toolgate(&["test", "--coverage-fail", &tests], None);
     assert_eq!(test.status, 0, "{name}: {}", test.stdout);
+    assert!(
+        test.stdout
+            .contains("statements that decided no case: 0 of "),
+        "{name}: {}",
+        test.stdout
+    );
     let last = test.stdout.lines().last().unwrap_or("");
     assert!(last.ends_with(" passed, 0 failed"), "{name}: {last}");
     assert!(!last.starts_with("0 passed"), "{name}: {last}");

@@ -119,7 +119,7 @@ fn format_file(path: &Path, check: bool) -> Outcome {
         return Outcome::Unchanged;
     }
     if check {
-        println!("would reformat {name}");
+        say!("would reformat {name}");
         return Outcome::Changed;
     }
     if let Err(error) = std::fs::write(path, formatted) {

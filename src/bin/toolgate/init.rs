@@ -68,19 +68,20 @@ pub fn run(args: &Args) -> ExitCode {
             return fail(&format!("cannot write `{}`: {error}", path.display()));
         }
     }
-    println!(
+    say!(
         "wrote {}: {} in {}, roles {}",
         config.policy_path,
         plural(starter.tools, "tool"),
         plural(starter.groups, "group"),
         starter.roles.join(", ")
     );
-    println!("wrote {}: {} cases", config.tests_path, starter.cases);
-    println!(
+    say!("wrote {}: {} cases", config.tests_path, starter.cases);
+    say!(
         "next: toolgate check --deny-warnings {} --tools {}",
-        config.policy_path, config.manifest_path
+        config.policy_path,
+        config.manifest_path
     );
-    println!("      toolgate test {}", config.tests_path);
+    say!("      toolgate test {}", config.tests_path);
     ExitCode::SUCCESS
 }
 

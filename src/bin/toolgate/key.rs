@@ -122,7 +122,7 @@ fn new(args: &NewArgs) -> Result<(), String> {
         });
         Ok(key)
     })?;
-    println!("{key}");
+    say!("{key}");
     eprintln!(
         "toolgate: key `{}` added to `{}`; this is the only time the key is shown",
         args.id,
@@ -185,9 +185,9 @@ fn list(args: &ListArgs) -> Result<(), String> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::Value::Array(keys));
+            say!("{}", serde_json::Value::Array(keys));
         }
-        Format::Human => print!("{}", table(&file, now)),
+        Format::Human => crate::write_stdout(format_args!("{}", table(&file, now))),
     }
     Ok(())
 }

@@ -1,5 +1,14 @@
 //! The `toolgate` command: check, evaluate and explain MCP authorization policies.
 
+/// `println!` for standard output that never panics: when the reader has gone (`toolgate
+/// ... | head`), the process ends quietly with status 141, as a program killed by SIGPIPE
+/// does; any other write error ends it with status 2 and a message.
+macro_rules! say {
+    ($($argument:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($argument)*)))
+    };
+}
+
 mod check;
 mod eval;
 mod explain;
@@ -140,5 +149,18 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Completions(args) => manual::completions(&args, Cli::command()),
         Command::Man(args) => manual::man(&args, Cli::command()),
+    }
+}
+
+/// Writes to standard output; see [`say!`].
+fn write_stdout(text: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = out.write_fmt(text).and_then(|()| out.flush()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: cannot write to standard output: {error}");
+        std::process::exit(2);
     }
 }

@@ -67,7 +67,7 @@ fn check(args: &Args) -> ExitCode {
     match outcome {
         Ok(lines) => {
             for line in lines {
-                println!("{line}");
+                say!("{line}");
             }
             ExitCode::SUCCESS
         }

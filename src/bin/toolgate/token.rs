@@ -82,8 +82,8 @@ pub fn run(command: Command) -> ExitCode {
     match inspect(&args) {
         Ok(report) => {
             match args.format {
-                Format::Json => println!("{report}"),
-                Format::Human => print!("{}", human(&report)),
+                Format::Json => say!("{report}"),
+                Format::Human => crate::write_stdout(format_args!("{}", human(&report))),
             }
             ExitCode::SUCCESS
         }
