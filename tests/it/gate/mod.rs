@@ -13,6 +13,7 @@ mod response_paths;
 mod responses;
 mod serve;
 mod serve_check;
+mod served;
 mod shutdown;
 mod support;
 mod timing;

@@ -1,9 +1,8 @@
 //! `toolgate serve`, the built binary, in front of a small loopback upstream that
 //! records what reaches it.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,8 +16,8 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 
 use super::audit::tempdir;
+use super::served::{key_file, Running};
 use super::support::{call, rpc, POLICY};
-use toolgate::credentials::api_key::{generate, KeyEntry, KeyFile};
 
 /// What the upstream saw, and the signal that lets its event stream go on.
 #[derive(Clone, Default)]
@@ -82,39 +81,6 @@ async fn start_upstream() -> (String, Recorder) {
     (format!("http://{address}/upstream/mcp"), recorder)
 }
 
-/// A key file with one key for a reader; the key.
-fn key_file(directory: &Path) -> String {
-    let (key, digest) = generate("reader-bot").unwrap();
-    let file = KeyFile {
-        keys: vec![KeyEntry {
-            id: "reader-bot".into(),
-            sha256: digest,
-            roles: vec!["reader".into()],
-            scopes: vec!["tool:read".into()],
-            client: Some("ci".into()),
-            created: None,
-            expires: None,
-            revoked: false,
-        }],
-    };
-    file.save(&directory.join("keys.toml")).unwrap();
-    key
-}
-
-/// The running binary, killed on drop.
-struct Served {
-    child: Child,
-    url: String,
-    directory: PathBuf,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn write_config(directory: &Path, upstream: &str, extra: &str) -> PathBuf {
     std::fs::write(directory.join("gate.policy"), POLICY).unwrap();
     let config = format!(
@@ -125,41 +91,6 @@ fn write_config(directory: &Path, upstream: &str, extra: &str) -> PathBuf {
     let path = directory.join("toolgate.toml");
     std::fs::write(&path, config).unwrap();
     path
-}
-
-/// Starts `toolgate serve` and waits for its listening line.
-fn start(config: &Path) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_toolgate"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = sender.send(line);
-        }
-    });
-    let line = receiver
-        .recv_timeout(Duration::from_secs(120))
-        .expect("toolgate serve printed its listening line");
-    let url = line
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected line {line:?}"))
-        .to_string();
-    assert!(
-        url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
-        "{url}"
-    );
-    Served {
-        child,
-        url,
-        directory: config.parent().unwrap().to_path_buf(),
-    }
 }
 
 async fn post(url: &str, key: Option<&str>, body: &Value) -> reqwest::Response {
@@ -181,7 +112,7 @@ async fn an_allowed_call_is_proxied_with_the_principal_and_without_the_token() {
     let directory = tempdir();
     let key = key_file(&directory);
     let (upstream, recorder) = start_upstream().await;
-    let served = start(&write_config(&directory, &upstream, ""));
+    let served = Running::start(&write_config(&directory, &upstream, ""));
 
     let response = post(&served.url, Some(&key), &call(1, "fs.read_file")).await;
     assert_eq!(response.status(), 200);
@@ -240,7 +171,7 @@ async fn an_allowed_call_is_proxied_with_the_principal_and_without_the_token() {
     }
 
     // Every decision is audited, without the key.
-    let audit_path = served.directory.join("audit.jsonl");
+    let audit_path = directory.join("audit.jsonl");
     let mut audit = String::new();
     for _ in 0..1000 {
         audit = std::fs::read_to_string(&audit_path).unwrap_or_default();
@@ -264,7 +195,7 @@ async fn event_streams_pass_through_unbuffered() {
     let directory = tempdir();
     let key = key_file(&directory);
     let (upstream, recorder) = start_upstream().await;
-    let served = start(&write_config(&directory, &upstream, ""));
+    let served = Running::start(&write_config(&directory, &upstream, ""));
     let mut response = post(&served.url, Some(&key), &call(1, "fs.read_stream")).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
@@ -293,7 +224,7 @@ async fn jwt_access_tokens_signed_with_a_shared_secret_are_accepted() {
     std::fs::write(directory.join("hs256.secret"), secret).unwrap();
     let (upstream, recorder) = start_upstream().await;
     let jwt = "\n[jwt]\nissuer = \"https://idp.test/\"\nhs256_secret_file = \"hs256.secret\"\nalgorithms = [\"HS256\"]\n";
-    let served = start(&write_config(&directory, &upstream, jwt));
+    let served = Running::start(&write_config(&directory, &upstream, jwt));
     let now = jiff::Timestamp::now().as_second();
     let claims = json!({
         "iss": "https://idp.test/", "aud": "http://127.0.0.1:8080/mcp", "sub": "erin",

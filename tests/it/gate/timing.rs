@@ -9,9 +9,8 @@
 //!
 //! Every assertion is on what the client received and what the upstream executed.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,6 +19,8 @@ use axum::body::Bytes;
 use axum::routing;
 use axum::Router;
 use serde_json::{json, Value};
+
+use super::served::Running;
 
 use toolgate::credentials::api_key::{generate, KeyEntry, KeyFile};
 
@@ -93,19 +94,10 @@ async fn start_upstream() -> (String, Executed) {
     (format!("http://{address}/upstream/mcp"), executed)
 }
 
-/// `toolgate serve`, killed on drop; its standard error is kept for the assertions and
-/// failure messages.
+/// `toolgate serve` with a configuration written for the test.
 struct Gate {
-    child: Child,
+    running: Running,
     url: String,
-    log: Arc<Mutex<String>>,
-}
-
-impl Drop for Gate {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Gate {
@@ -119,52 +111,13 @@ impl Gate {
              resource = \"{RESOURCE}\"\n{settings}"
         );
         std::fs::write(&config, text).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_toolgate"))
-            .args(["serve", "--config"])
-            .arg(&config)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut stderr = child.stderr.take().unwrap();
-        let kept = Arc::clone(&log);
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(read) = stderr.read(&mut buffer) {
-                if read == 0 {
-                    break;
-                }
-                let text = String::from_utf8_lossy(&buffer[..read]).to_string();
-                kept.lock().unwrap().push_str(&text);
-            }
-        });
-        let stdout = child.stdout.take().unwrap();
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = sender.send(line);
-            }
-        });
-        let mut gate = Gate {
-            child,
-            url: String::new(),
-            log,
-        };
-        let line = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("no listening line; stderr:\n{}", gate.log()));
-        gate.url = line
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected line {line:?}"))
-            .to_string();
-        gate
+        let running = Running::start(&config);
+        let url = running.url.clone();
+        Gate { running, url }
     }
 
     fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.running.log()
     }
 
     /// Sends `tools/call` for `tool` with `id`, presenting `credential` as a bearer
@@ -193,11 +146,7 @@ impl Gate {
 
     /// Sends `SIGHUP` to the gate.
     fn hang_up(&self) {
-        let status = Command::new("kill")
-            .args(["-HUP", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -HUP failed");
+        self.running.signal("HUP");
     }
 
     /// Waits until the gate's standard error holds `count` occurrences of `text`.
