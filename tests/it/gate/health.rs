@@ -4,7 +4,6 @@
 //! upstream (or the JWKS server, or a counting listener) saw.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,7 +17,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use super::audit::tempdir;
-pub use super::served::{key_file, Running};
+pub use super::served::{key_file, refused_at_start, Running};
 use super::support::{call, POLICY};
 
 /// The resource (audience) every configuration here names.
@@ -510,15 +509,8 @@ fn health_paths_inside_the_mcp_path_stop_start_up() {
             "http://127.0.0.1:9/mcp",
             &format!("[health]\n{health}\n"),
         );
-        let output = Command::new(env!("CARGO_BIN_EXE_toolgate"))
-            .args(["serve", "--config"])
-            .arg(&config)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "{stderr}");
-        assert!(output.stdout.is_empty(), "it must not listen");
+        let (status, stderr) = refused_at_start(&config);
+        assert_eq!(status, 1, "{stderr}");
         assert!(stderr.contains(expected), "expected {expected} in {stderr}");
     }
 }

@@ -2,7 +2,6 @@
 //! records what reaches it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 
 use super::audit::tempdir;
-use super::served::{key_file, Running};
+use super::served::{key_file, refused_at_start, Running};
 use super::support::{call, rpc, POLICY};
 
 /// What the upstream saw, and the signal that lets its event stream go on.
@@ -273,17 +272,7 @@ fn refused(directory: &Path, config: &str) -> (i32, String) {
     std::fs::write(directory.join("gate.policy"), POLICY).unwrap();
     let path = directory.join("toolgate.toml");
     std::fs::write(&path, config).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_toolgate"))
-        .args(["serve", "--config"])
-        .arg(&path)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(output.stdout.is_empty(), "it must not listen");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stderr).to_string(),
-    )
+    refused_at_start(&path)
 }
 
 #[test]

@@ -142,3 +142,19 @@ impl Running {
         }
     }
 }
+
+/// Runs `toolgate serve --config CONFIG` to its end, for a configuration it must refuse:
+/// asserts it never printed a listening line; its exit status and standard error.
+pub fn refused_at_start(config: &Path) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_toolgate"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.stdout.is_empty(), "it must not listen");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+    )
+}
