@@ -190,11 +190,10 @@ fn failing() -> String {
     format!("{FAILING}{AMBIGUOUS}\n")
 }
 
-// --- JUnit ------------------------------------------------------------------------------
-
-#[test]
-fn junit_has_a_suite_per_file_a_case_per_case_and_errors_for_files_that_did_not_run() {
-    let dir = Scratch::new("reports-junit");
+/// A folder with a policy and three tests files for it: one passing, one failing, one
+/// that does not parse.
+fn mixed_results(name: &str) -> Scratch {
+    let dir = Scratch::new(name);
     dir.file("p.policy", POLICY);
     dir.file("p.tests", PASSING);
     dir.file("fail.tests", &failing());
@@ -202,6 +201,14 @@ fn junit_has_a_suite_per_file_a_case_per_case_and_errors_for_files_that_did_not_
         "bad.tests",
         "at 2026-01-01T00:00:00Z\nexpect allow read tool \"x\"\n",
     );
+    dir
+}
+
+// --- JUnit ------------------------------------------------------------------------------
+
+#[test]
+fn junit_has_a_suite_per_file_a_case_per_case_and_errors_for_files_that_did_not_run() {
+    let dir = mixed_results("reports-junit");
     dir.file("broken.policy", "role a\nallow b to call tools \"x\"\n");
     dir.file("broken.tests", "at 2026-01-01T00:00:00Z\n");
     let (output, view) = junit(&dir, &[&dir.0.display().to_string()]);
@@ -482,14 +489,7 @@ fn json_report(args: &[&str]) -> (Output, Value) {
 
 #[test]
 fn json_has_every_file_and_case_with_stable_fields() {
-    let dir = Scratch::new("reports-json");
-    dir.file("p.policy", POLICY);
-    dir.file("p.tests", PASSING);
-    dir.file("fail.tests", &failing());
-    dir.file(
-        "bad.tests",
-        "at 2026-01-01T00:00:00Z\nexpect allow read tool \"x\"\n",
-    );
+    let dir = mixed_results("reports-json");
     let (output, report) = json_report(&[&dir.0.display().to_string()]);
     assert_eq!(output.status, 1);
     let policy = path(&dir, "p.policy");
