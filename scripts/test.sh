@@ -11,9 +11,11 @@
 #     virtual environment under the build directory (target/test-env/venv), so the
 #     system's Python is never changed (PEP 668);
 #   - Chromium (one test renders `toolgate table --format html` in it), from the
-#     platform's package manager when none is found (apt-get, as root or with sudo).
-# Then `cargo test "$@"` with TOOLGATE_PYTHON and TOOLGATE_CHROMIUM naming what it set
-# up. Nothing is skipped: a part that cannot be installed stops the run with the reason.
+#     platform's package manager when none is found (apt-get, as root or with sudo);
+#   - the Prometheus server (one test has it scrape `toolgate serve`'s metrics), the
+#     same way.
+# Then `cargo test "$@"` with TOOLGATE_PYTHON, TOOLGATE_CHROMIUM and TOOLGATE_PROMETHEUS
+# naming what it set up. Nothing is skipped: a part that cannot be installed stops the run with the reason.
 # The quick loop without the end-to-end parts is `cargo test-quick` (docs/e2e.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +70,32 @@ if ! chromium="$(find_chromium)"; then
 fi
 export TOOLGATE_CHROMIUM="$chromium"
 say "chromium: $TOOLGATE_CHROMIUM"
+
+# --- Prometheus -------------------------------------------------------------------------
+find_prometheus() {
+  if [[ -n "${TOOLGATE_PROMETHEUS:-}" ]]; then
+    [[ -x "$TOOLGATE_PROMETHEUS" ]] || fail "TOOLGATE_PROMETHEUS=$TOOLGATE_PROMETHEUS is not an executable"
+    printf '%s\n' "$TOOLGATE_PROMETHEUS"
+    return 0
+  fi
+  command -v prometheus
+}
+if ! prometheus="$(find_prometheus)"; then
+  say "no Prometheus found; installing it with the package manager"
+  if command -v apt-get >/dev/null 2>&1; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+      && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+      || fail "cannot install prometheus with apt-get (run as root, or with passwordless sudo, or install it yourself and set TOOLGATE_PROMETHEUS)"
+  elif command -v dnf >/dev/null 2>&1; then
+    as_root dnf install -y -q golang-github-prometheus \
+      || fail "cannot install prometheus with dnf (install it yourself and set TOOLGATE_PROMETHEUS)"
+  else
+    fail "no Prometheus and no package manager this script knows; install it and set TOOLGATE_PROMETHEUS"
+  fi
+  prometheus="$(find_prometheus)" || fail "prometheus was installed but is not on PATH; set TOOLGATE_PROMETHEUS"
+fi
+export TOOLGATE_PROMETHEUS="$prometheus"
+say "prometheus: $TOOLGATE_PROMETHEUS"
 
 # --- Node packages ----------------------------------------------------------------------
 command -v node >/dev/null 2>&1 || fail "node is not installed (the identity provider and the TypeScript SDK client run on it)"

@@ -8,6 +8,7 @@
 //! hand out another credential's principal. Hashing only the tail keeps a hit's cost
 //! independent of the token's length.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -121,6 +122,8 @@ pub(crate) struct PrincipalCache {
     entries: RwLock<Entries>,
     hasher: RandomState,
     config: CacheConfig,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl Default for PrincipalCache {
@@ -135,7 +138,27 @@ impl PrincipalCache {
             entries: RwLock::new(Entries::default()),
             hasher: RandomState::new(),
             config,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
+    }
+
+    /// A request answered from the cache.
+    pub(crate) fn count_hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request with a cacheable credential not in the cache.
+    pub(crate) fn count_miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Hits and misses so far.
+    pub(crate) fn hits_and_misses(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     /// The keyed hash of a credential's length and last 32 bytes.

@@ -105,6 +105,35 @@ pub trait Scheme: Send + Sync {
     fn key_generation(&self) -> u64 {
         0
     }
+
+    /// How many times this scheme fetched its keys, and how many of those fetches
+    /// failed (for metrics). The default, none, suits fixed keys.
+    fn key_fetches(&self) -> KeyFetches {
+        KeyFetches::default()
+    }
+}
+
+/// Key fetches by a scheme since it started (a remote JWKS: the first fetch, background
+/// refreshes and refreshes for an unknown `kid`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyFetches {
+    /// Fetches started.
+    pub started: u64,
+    /// Fetches that failed (the keys stayed as they were).
+    pub failed: u64,
+}
+
+/// What an [`Authenticator`] has done since it was made, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuthenticatorStatistics {
+    /// Credentials in the cache now.
+    pub cached: u64,
+    /// Requests whose credential was found in the cache (nothing verified).
+    pub cache_hits: u64,
+    /// Requests with a cacheable credential that was not in the cache (verified).
+    pub cache_misses: u64,
+    /// Key fetches of every scheme.
+    pub key_fetches: KeyFetches,
 }
 
 impl<S: Scheme + ?Sized> Scheme for Arc<S> {
@@ -125,6 +154,10 @@ impl<S: Scheme + ?Sized> Scheme for Arc<S> {
 
     fn key_generation(&self) -> u64 {
         S::key_generation(self)
+    }
+
+    fn key_fetches(&self) -> KeyFetches {
+        S::key_fetches(self)
     }
 }
 
@@ -197,6 +230,24 @@ impl Authenticator {
         self.cache.len()
     }
 
+    /// The cache's size, hits and misses and the schemes' key fetches so far.
+    pub fn statistics(&self) -> AuthenticatorStatistics {
+        let (cache_hits, cache_misses) = self.cache.hits_and_misses();
+        let key_fetches = self.schemes.iter().map(|scheme| scheme.key_fetches()).fold(
+            KeyFetches::default(),
+            |sum, fetches| KeyFetches {
+                started: sum.started.saturating_add(fetches.started),
+                failed: sum.failed.saturating_add(fetches.failed),
+            },
+        );
+        AuthenticatorStatistics {
+            cached: u64::try_from(self.cache.len()).unwrap_or(u64::MAX),
+            cache_hits,
+            cache_misses,
+            key_fetches,
+        }
+    }
+
     /// The verified identity of a request.
     pub async fn identity(&self, head: &http::request::Parts) -> Result<Identity, AuthError> {
         for scheme in &self.schemes {
@@ -230,7 +281,11 @@ impl Authenticator {
                 })
             });
             if let Some(principal) = cached {
+                self.cache.count_hit();
                 return principal;
+            }
+            if key.is_some() {
+                self.cache.count_miss();
             }
             // Read before verifying: keys changing meanwhile only cost a verification.
             let generation = scheme.key_generation();

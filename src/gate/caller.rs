@@ -9,9 +9,12 @@ use smallvec::SmallVec;
 
 use super::audit::{AuditRecord, AuditSink};
 use super::config::ListAudit;
+use super::decision_id::DecisionId;
+use super::metrics::Metrics;
 use super::policy::Policy;
+use super::shadow::ShadowCaller;
 use crate::ast::{Action, Effect, Kind};
-use crate::eval::{Decision, Reason, Request};
+use crate::eval::{Decision, Engine, Reason, Request};
 use crate::principal::Principal;
 
 /// Who is asking, under which policy, from where and when.
@@ -23,6 +26,29 @@ pub(crate) struct Caller {
     pub time: Timestamp,
     pub audit: Option<Arc<dyn AuditSink>>,
     pub list_audit: ListAudit,
+    pub metrics: Option<Metrics>,
+    /// The shadow policy, when one is configured.
+    pub shadow: Option<ShadowCaller>,
+    /// The request's decision id.
+    pub decision_id: DecisionId,
+}
+
+/// The (kind, action) pairs a decision can have, in the order of the counters kept per
+/// use (metrics, shadow comparisons).
+pub(crate) const USES: [(Kind, Action); 6] = [
+    (Kind::Tool, Action::Call),
+    (Kind::Tool, Action::List),
+    (Kind::Resource, Action::Read),
+    (Kind::Resource, Action::List),
+    (Kind::Prompt, Action::Get),
+    (Kind::Prompt, Action::List),
+];
+
+/// The position of a use in [`USES`] (0 for a pair no decision has).
+pub(crate) fn use_index(kind: Kind, action: Action) -> usize {
+    USES.iter()
+        .position(|known| *known == (kind, action))
+        .unwrap_or(0)
 }
 
 /// A decision with owned names, for extensions and responses.
@@ -73,6 +99,10 @@ impl Caller {
     /// Decides one request and audits it (list decisions as configured).
     pub fn decide(&self, target: &Target<'_>, origin: &Origin<'_>) -> Decided {
         let decision = self.decision(target);
+        self.count(target.kind, target.action, target.name, &decision);
+        if let Some(shadow) = &self.shadow {
+            shadow.compare(self, target, &decision, origin);
+        }
         let decided = owned(target.kind, target.action, target.name, &decision);
         if self.audited(target.action, &decision) {
             self.record(&decided, origin);
@@ -84,12 +114,17 @@ impl Caller {
     /// [`Caller::decide`], it copies nothing out of the decision unless it is audited:
     /// a list response asks this once per entry.
     pub fn may_list(&self, kind: Kind, name: &str, origin: &Origin<'_>) -> bool {
-        let decision = self.decision(&Target {
+        let target = Target {
             kind,
             action: Action::List,
             name,
             arguments: None,
-        });
+        };
+        let decision = self.decision(&target);
+        self.count(kind, Action::List, name, &decision);
+        if let Some(shadow) = &self.shadow {
+            shadow.compare(self, &target, &decision, origin);
+        }
         if self.audited(Action::List, &decision) {
             self.record(&owned(kind, Action::List, name, &decision), origin);
         }
@@ -97,30 +132,18 @@ impl Caller {
     }
 
     fn decision(&self, target: &Target<'_>) -> Decision<'_> {
-        let request = Request {
-            kind: target.kind,
-            action: target.action,
-            name: target.name,
-            ip: self.ip,
-            time: self.time,
-            arguments: target.arguments,
-        };
-        let engine = self.policy.engine();
-        let decision = engine.decide(&self.principal, &request);
-        if target.action == Action::List || !decision.is_allowed() {
-            return decision;
-        }
-        // Another spelling of a denied name is refused: the server may run the name
-        // the deny rule names (docs/gate.md, "Names").
-        match engine.deny_spelled_like(target.kind, target.name) {
-            Some(site) => Decision {
-                effect: Effect::Deny,
-                reason: Reason::Denied,
-                rule: Some(site),
-                missing_scopes: SmallVec::new(),
-                required_scopes: SmallVec::new(),
-            },
-            None => decision,
+        decide(
+            self.policy.engine(),
+            &self.principal,
+            self.ip,
+            self.time,
+            target,
+        )
+    }
+
+    fn count(&self, kind: Kind, action: Action, name: &str, decision: &Decision<'_>) {
+        if let Some(metrics) = &self.metrics {
+            metrics.decision(kind, action, decision.reason, name);
         }
     }
 
@@ -141,6 +164,7 @@ impl Caller {
         };
         audit.record(AuditRecord {
             time: self.time,
+            decision_id: self.decision_id.to_string(),
             subject: self.principal.subject().map(str::to_string),
             client: self.principal.client().map(str::to_string),
             roles: self.role_names(),
@@ -179,6 +203,40 @@ impl Caller {
             .into_iter()
             .map(str::to_string)
             .collect()
+    }
+}
+
+/// The gate's decision of `target` for `principal` under `engine`: the engine's, and a
+/// deny for another spelling of a denied name (the server may run the name the deny
+/// rule names; docs/gate.md, "Names").
+pub(crate) fn decide<'e>(
+    engine: &'e Engine,
+    principal: &Principal,
+    ip: Option<IpAddr>,
+    time: Timestamp,
+    target: &Target<'_>,
+) -> Decision<'e> {
+    let request = Request {
+        kind: target.kind,
+        action: target.action,
+        name: target.name,
+        ip,
+        time,
+        arguments: target.arguments,
+    };
+    let decision = engine.decide(principal, &request);
+    if target.action == Action::List || !decision.is_allowed() {
+        return decision;
+    }
+    match engine.deny_spelled_like(target.kind, target.name) {
+        Some(site) => Decision {
+            effect: Effect::Deny,
+            reason: Reason::Denied,
+            rule: Some(site),
+            missing_scopes: SmallVec::new(),
+            required_scopes: SmallVec::new(),
+        },
+        None => decision,
     }
 }
 

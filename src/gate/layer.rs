@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use axum::body::Body;
 use bytes::Bytes;
@@ -15,11 +16,14 @@ use tower::{Layer, Service};
 use super::audit::AuditSink;
 use super::caller::{Caller, Decided};
 use super::config::GateConfig;
+use super::decision_id::{DecisionId, DECISION_ID_HEADER};
 use super::inspect::{self, Inspected};
 use super::jsonrpc;
+use super::metrics::Metrics;
 use super::policy::{Policy, PolicyHandle};
 use super::responses::{self, GateResponse};
 use super::session::{self, Sessions};
+use super::shadow::{Shadow, ShadowCaller, ShadowReport};
 use super::{client_ip, headers, shape};
 use crate::credentials::{AuthError, Authenticator};
 
@@ -61,6 +65,7 @@ pub struct GateService<S> {
 /// A body for the service and the decisions taken.
 type Prepared = (Body, Vec<Decided>);
 
+#[derive(Clone)]
 pub(crate) struct Gate {
     config: GateConfig,
     metadata_url: String,
@@ -68,6 +73,8 @@ pub(crate) struct Gate {
     policy: PolicyHandle,
     authenticator: Authenticator,
     audit: Option<Arc<dyn AuditSink>>,
+    metrics: Option<Metrics>,
+    shadow: Option<Shadow>,
     sessions: Arc<Sessions>,
 }
 
@@ -92,6 +99,8 @@ impl GateLayer {
                 policy,
                 authenticator,
                 audit: None,
+                metrics: None,
+                shadow: None,
                 sessions: Arc::new(sessions),
             }),
         }
@@ -99,18 +108,57 @@ impl GateLayer {
 
     /// The same gate sending every decision to `sink`.
     pub fn with_audit(self, sink: Arc<dyn AuditSink>) -> GateLayer {
-        let gate = &self.gate;
-        GateLayer {
-            gate: Arc::new(Gate {
-                config: gate.config.clone(),
-                metadata_url: gate.metadata_url.clone(),
-                metadata_paths: gate.metadata_paths.clone(),
-                policy: gate.policy.clone(),
-                authenticator: gate.authenticator.clone(),
-                audit: Some(sink),
-                sessions: Arc::clone(&gate.sessions),
-            }),
+        let mut gate = Gate::clone(&self.gate);
+        if let Some(metrics) = &gate.metrics {
+            metrics.attach_audit(&sink);
         }
+        gate.audit = Some(sink);
+        GateLayer {
+            gate: Arc::new(gate),
+        }
+    }
+
+    /// The same gate counting its requests and decisions in `metrics`, which also read
+    /// the policy handle's reloads, the authenticator's cache and key fetches and the
+    /// audit sink's losses when rendered.
+    pub fn with_metrics(self, metrics: Metrics) -> GateLayer {
+        let mut gate = Gate::clone(&self.gate);
+        metrics.attach_policy(&gate.policy);
+        metrics.attach_authenticator(&gate.authenticator);
+        if let Some(audit) = &gate.audit {
+            metrics.attach_audit(audit);
+        }
+        if let Some(shadow) = &gate.shadow {
+            metrics.attach_shadow(shadow);
+        }
+        gate.metrics = Some(metrics);
+        GateLayer {
+            gate: Arc::new(gate),
+        }
+    }
+
+    /// The same gate also deciding every request with `shadow`, a policy that is never
+    /// enforced: each decision on which the two disagree (one allows, the other denies)
+    /// is logged (`tracing` target `toolgate::shadow`, a JSON line with both decisions
+    /// and rules) and counted ([`GateLayer::shadow_report`], and in the metrics).
+    pub fn with_shadow(self, shadow: PolicyHandle) -> GateLayer {
+        let mut gate = Gate::clone(&self.gate);
+        let shadow = Shadow::new(shadow);
+        if let Some(metrics) = &gate.metrics {
+            metrics.attach_shadow(&shadow);
+        }
+        gate.shadow = Some(shadow);
+        GateLayer {
+            gate: Arc::new(gate),
+        }
+    }
+
+    /// What the shadow policy's comparisons found so far; `None` without one.
+    pub fn shadow_report(&self) -> Option<ShadowReport> {
+        self.gate
+            .shadow
+            .as_ref()
+            .map(|shadow| shadow.counts.report())
     }
 
     /// The policy handle (to reload it).
@@ -157,7 +205,27 @@ where
 }
 
 impl Gate {
+    /// [`Gate::respond`], counting the response's status in the metrics.
     async fn handle<S, B, ResponseBody>(
+        &self,
+        inner: S,
+        request: Request<B>,
+    ) -> Result<Response<Body>, S::Error>
+    where
+        S: Service<Request<Body>, Response = Response<ResponseBody>>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+        ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
+        ResponseBody::Error: Into<axum::BoxError>,
+    {
+        let response = self.respond(inner, request).await;
+        if let (Some(metrics), Ok(response)) = (&self.metrics, &response) {
+            metrics.response(response.status());
+        }
+        response
+    }
+
+    async fn respond<S, B, ResponseBody>(
         &self,
         mut inner: S,
         request: Request<B>,
@@ -191,23 +259,42 @@ impl Gate {
             Ok(caller) => caller,
             Err(response) => return Ok(response),
         };
+        let decision_id = caller.decision_id.header_value();
+        let identified = |mut response: Response<Body>| {
+            response
+                .headers_mut()
+                .insert(DECISION_ID_HEADER, decision_id.clone());
+            response
+        };
+        head.headers
+            .insert(DECISION_ID_HEADER, caller.decision_id.header_value());
         if let Err(response) = self.open_session(&mut head.headers, &caller) {
-            return Ok(*response);
+            return Ok(identified(*response));
         }
-        let (body, decisions) = match self.prepare(&head, body, &caller).await {
+        let started = Instant::now();
+        let prepared = self.prepare(&head, body, &caller).await;
+        if let Some(metrics) = &self.metrics {
+            metrics.decision_time(started.elapsed());
+        }
+        let (body, decisions) = match prepared {
             Ok(prepared) => prepared,
-            Err(response) => return Ok(*response),
+            Err(response) => return Ok(identified(*response)),
         };
         // A compressed response could not be filtered: ask for none.
         head.headers.remove(http::header::ACCEPT_ENCODING);
         insert_extensions(&mut head.extensions, &caller, decisions);
         let call = inner.call(Request::from_parts(head, body));
-        let response = match tokio::time::timeout(self.config.limits.request_timeout, call).await {
+        let forwarded = Instant::now();
+        let answered = tokio::time::timeout(self.config.limits.request_timeout, call).await;
+        if let Some(metrics) = &self.metrics {
+            metrics.upstream_time(forwarded.elapsed());
+        }
+        let response = match answered {
             Err(_) => {
-                return Ok(responses::upstream(
+                return Ok(identified(responses::upstream(
                     StatusCode::GATEWAY_TIMEOUT,
                     "the server did not answer in time",
-                ))
+                )))
             }
             Ok(Err(error)) => return Err(error),
             Ok(Ok(response)) => response,
@@ -215,7 +302,7 @@ impl Gate {
         let principal = Arc::clone(&caller.principal);
         let mut response = shape::shape(response, caller, &self.config.limits).await;
         self.seal_session(response.headers_mut(), &principal);
-        Ok(response)
+        Ok(identified(response))
     }
 
     /// The upstream's session id in place of the one the client presented, if it was
@@ -312,7 +399,15 @@ impl Gate {
         head: &http::request::Parts,
         policy: Arc<Policy>,
     ) -> Result<Caller, GateResponse> {
-        let principal = match self.authenticator.principal(head, policy.engine()).await {
+        let started = Instant::now();
+        let authenticated = self.authenticator.principal(head, policy.engine()).await;
+        if let Some(metrics) = &self.metrics {
+            metrics.authentication_time(started.elapsed());
+            if let Err(error) = &authenticated {
+                metrics.authentication_failure(error);
+            }
+        }
+        let principal = match authenticated {
             Ok(principal) => principal,
             Err(AuthError::Missing) => {
                 return Err(responses::unauthenticated(
@@ -324,7 +419,13 @@ impl Gate {
                 return Err(responses::invalid_token(&self.metadata_url, refused))
             }
         };
+        let shadow = match &self.shadow {
+            Some(shadow) => Some(self.shadow_caller(shadow, head).await),
+            None => None,
+        };
         Ok(Caller {
+            shadow,
+            decision_id: DecisionId::next(),
             ip: client_ip::client_ip(
                 head,
                 &self.config.trusted_proxies,
@@ -335,7 +436,27 @@ impl Gate {
             time: Timestamp::now(),
             audit: self.audit.clone(),
             list_audit: self.config.list_audit,
+            metrics: self.metrics.clone(),
         })
+    }
+
+    /// The shadow policy in force now, and the caller's principal under it (`None` if
+    /// their identity does not resolve there).
+    async fn shadow_caller(&self, shadow: &Shadow, head: &http::request::Parts) -> ShadowCaller {
+        let policy = shadow.policy.current();
+        let principal = match self.authenticator.identity(head).await {
+            Ok(identity) => self
+                .authenticator
+                .resolve(&identity, policy.engine())
+                .ok()
+                .map(Arc::new),
+            Err(_) => None,
+        };
+        ShadowCaller {
+            policy,
+            principal,
+            counts: Arc::clone(&shadow.counts),
+        }
     }
 
     async fn inspect<B>(

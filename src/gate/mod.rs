@@ -14,7 +14,7 @@
 //!   server-sent events, to what the caller may list;
 //! - leaves an [`Authorization`], the `Arc<Principal>` and the `Arc<Policy>` in the
 //!   request's extensions for the handler;
-//! - sends each decision to an [`AuditSink`].
+//! - sends each decision to an [`AuditSink`], and counts it in [`Metrics`] if it has them.
 //!
 //! [`PolicyHandle`] holds the policy in force and reloads it atomically; `toolgate serve` runs
 //! the gate as a reverse proxy.
@@ -38,27 +38,33 @@ mod audit;
 mod caller;
 mod client_ip;
 mod config;
+mod decision_id;
 mod filter;
 mod headers;
 mod inspect;
 mod jsonrpc;
 mod layer;
+mod metrics;
 mod policy;
 mod reload;
 mod responses;
 pub mod serve;
 mod session;
+mod shadow;
 mod shape;
 mod sse;
 mod strict;
 mod uri;
 
-pub use audit::{AuditRecord, AuditSink, JsonLinesAudit, TracingAudit};
+pub use audit::{AuditRecord, AuditRotation, AuditSink, JsonLinesAudit, TracingAudit};
 pub use caller::Decided;
 pub use config::{ClientIpHeader, GateConfig, GateConfigError, Limits, ListAudit, SessionSecret};
+pub use decision_id::{DecisionId, DECISION_ID_HEADER};
 pub use layer::{Authorization, GateLayer, GateService};
+pub use metrics::{Metrics, MetricsConfig, Open};
 pub use policy::{Policy, PolicyHandle, ReloadError};
 pub use reload::{PolicyWatcher, WatchConfig, WatchError};
+pub use shadow::ShadowReport;
 
 /// Internals exposed for benchmarks and fuzz targets only: not a stable API.
 #[doc(hidden)]

@@ -167,6 +167,8 @@ struct Shared {
     reloading: tokio::sync::Mutex<()>,
     /// How many times another policy was put in force.
     generation: AtomicU64,
+    /// How many reloads failed.
+    failures: AtomicU64,
     /// The fingerprint of the last reading that failed to load, reported once.
     last_failure: Mutex<Option<Fingerprint>>,
 }
@@ -237,6 +239,7 @@ impl PolicyHandle {
                 path,
                 reloading: tokio::sync::Mutex::new(()),
                 generation: AtomicU64::new(0),
+                failures: AtomicU64::new(0),
                 last_failure: Mutex::new(None),
             }),
         }
@@ -259,6 +262,11 @@ impl PolicyHandle {
         self.shared.generation.load(Ordering::Acquire)
     }
 
+    /// How many reloads failed since the handle was made (the policy in force stayed).
+    pub fn failed_reloads(&self) -> u64 {
+        self.shared.failures.load(Ordering::Relaxed)
+    }
+
     /// Puts `policy` in force; requests in flight finish on the previous one.
     pub fn replace(&self, policy: Policy) {
         tracing::info!(policy = %policy.digest, "policy in force");
@@ -278,6 +286,7 @@ impl PolicyHandle {
     /// [`PolicyHandle::reload`], telling what it did.
     pub(crate) async fn reload_outcome(&self) -> (Result<Arc<Policy>, ReloadError>, Outcome) {
         let Some(path) = self.shared.path.clone() else {
+            self.count_failure();
             return (
                 Err(ReloadError::NoPath),
                 Outcome::Failed { reported: false },
@@ -286,7 +295,10 @@ impl PolicyHandle {
         let _one_at_a_time = self.shared.reloading.lock().await;
         match read(path).await {
             Ok(reading) => self.apply(reading).await,
-            Err(error) => failed_task(error),
+            Err(error) => {
+                self.count_failure();
+                failed_task(error)
+            }
         }
     }
 
@@ -305,7 +317,10 @@ impl PolicyHandle {
         let _one_at_a_time = self.shared.reloading.lock().await;
         let reading = match self.read().await {
             Ok(reading) => reading,
-            Err(error) => return Ok(failed_task(error)),
+            Err(error) => {
+                self.count_failure();
+                return Ok(failed_task(error));
+            }
         };
         if reading.fingerprint != *expected {
             return Err(reading);
@@ -346,6 +361,7 @@ impl PolicyHandle {
                 (Ok(policy), Outcome::Replaced)
             }
             Err(error) => {
+                self.count_failure();
                 let reported = self.remember_failure(fingerprint);
                 if reported {
                     tracing::error!(
@@ -361,6 +377,10 @@ impl PolicyHandle {
                 (Err(error), Outcome::Failed { reported })
             }
         }
+    }
+
+    fn count_failure(&self) {
+        self.shared.failures.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Remembers a failed reading; whether it differs from the last failure.

@@ -20,6 +20,7 @@ use bytes::{Bytes, BytesMut};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
 use super::filter::ListFilter;
+use super::metrics::{Metrics, Open};
 use super::strict;
 
 /// What became of one event.
@@ -52,10 +53,13 @@ pub(crate) struct SseFilter {
     /// Whether the start of the stream (and any byte order mark) is behind us.
     started: bool,
     state: State,
+    /// Counts the stream as open in the metrics while it lives.
+    _open: Option<Open>,
 }
 
 impl SseFilter {
     pub fn new(inner: Body, filter: ListFilter, limit: usize) -> SseFilter {
+        let open = filter.caller.metrics.as_ref().map(Metrics::stream);
         SseFilter {
             inner,
             filter,
@@ -63,6 +67,7 @@ impl SseFilter {
             limit,
             started: false,
             state: State::Open,
+            _open: open,
         }
     }
 

@@ -19,7 +19,8 @@ use serde_json::{Map, Value};
 
 use super::keys::{AlgorithmSet, KeySet, RemoteKeys, Selected};
 use super::{
-    bearer, bearer_bytes, BoxFuture, Clock, CredentialError, Identity, Revocations, Scheme,
+    bearer, bearer_bytes, BoxFuture, Clock, CredentialError, Identity, KeyFetches, Revocations,
+    Scheme,
 };
 use crate::credentials::api_key::API_KEY_PREFIX;
 use audience::Audience;
@@ -301,6 +302,16 @@ impl Scheme for JwtScheme {
         match &self.keys {
             Keys::Fixed(_) => 0,
             Keys::Remote(remote, _) => remote.generation(),
+        }
+    }
+
+    fn key_fetches(&self) -> KeyFetches {
+        match &self.keys {
+            Keys::Fixed(_) => KeyFetches::default(),
+            Keys::Remote(remote, _) => KeyFetches {
+                started: remote.fetch_count(),
+                failed: remote.failed_fetch_count(),
+            },
         }
     }
 

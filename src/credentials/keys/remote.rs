@@ -83,6 +83,7 @@ struct Inner {
     /// One fetch at a time.
     fetching: tokio::sync::Mutex<()>,
     fetches: AtomicU64,
+    failures: AtomicU64,
 }
 
 impl RemoteKeys {
@@ -100,6 +101,7 @@ impl RemoteKeys {
             last_attempt: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(()),
             fetches: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
             config,
         });
         let max_age = inner.fetch().await?;
@@ -122,6 +124,11 @@ impl RemoteKeys {
     /// How many fetches were started (successful or not).
     pub fn fetch_count(&self) -> u64 {
         self.inner.fetches.load(Ordering::Relaxed)
+    }
+
+    /// How many fetches failed (the keys stayed as they were).
+    pub fn failed_fetch_count(&self) -> u64 {
+        self.inner.failures.load(Ordering::Relaxed)
     }
 
     /// Fetches the keys now, whatever the rate limit; on failure the keys stay as they were.
@@ -167,8 +174,17 @@ impl Inner {
         elapsed.is_negative() || elapsed.unsigned_abs() >= minimum
     }
 
-    /// Fetches and installs the keys; returns the server's `max-age`, if any.
+    /// Fetches and installs the keys; returns the server's `max-age`, if any. A failure
+    /// is counted.
     async fn fetch(&self) -> Result<Option<Duration>, KeyError> {
+        let fetched = self.fetch_once().await;
+        if fetched.is_err() {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+        }
+        fetched
+    }
+
+    async fn fetch_once(&self) -> Result<Option<Duration>, KeyError> {
         *self
             .last_attempt
             .lock()
@@ -428,6 +444,7 @@ mod tests {
             last_attempt: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(()),
             fetches: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
             config,
         }
     }

@@ -37,23 +37,8 @@ pub async fn check(path: &Path) -> Result<Vec<String>, Vec<ServeError>> {
     };
     let mut policy_line = None;
     if let Some(draft) = &reading.draft {
-        match Loaded::from_path(&draft.policy) {
-            Ok(loaded) => {
-                let warnings = loaded.warnings.len();
-                let policy = Policy::new(loaded);
-                let mut line = format!(
-                    "  policy    `{}`: loads, digest {}",
-                    draft.policy.display(),
-                    policy.digest()
-                );
-                if warnings > 0 {
-                    line.push_str(&format!(
-                        ", {warnings} warning{} (`toolgate check` shows them)",
-                        if warnings == 1 { "" } else { "s" }
-                    ));
-                }
-                policy_line = Some(line);
-            }
+        match loads("policy", &draft.policy) {
+            Ok(line) => policy_line = Some(line),
             Err(source) => problems.push(ServeError::Policy {
                 file: name.clone(),
                 policy: draft.policy.clone(),
@@ -70,6 +55,36 @@ pub async fn check(path: &Path) -> Result<Vec<String>, Vec<ServeError>> {
             }
         }
     }
+    let mut shadow_line = None;
+    if let Some(shadow) = config
+        .as_ref()
+        .and_then(|config| config.shadow_policy.as_ref())
+    {
+        match loads("shadow", shadow) {
+            Ok(line) => shadow_line = Some(format!("{line}; decided, never enforced")),
+            Err(source) => problems.push(ServeError::Policy {
+                file: name.clone(),
+                policy: shadow.clone(),
+                source,
+            }),
+        }
+    }
+    if let Some(AuditTarget::Rolling { path, .. }) = config.as_ref().map(|config| &config.audit) {
+        let directory = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        if !directory.is_dir() {
+            problems.push(ServeError::Audit {
+                file: name.clone(),
+                path: path.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("the directory `{}` does not exist", directory.display()),
+                ),
+            });
+        }
+    }
     if let Some(AuditTarget::File(audit)) = config.as_ref().map(|config| &config.audit) {
         if let Err(source) = appendable(audit) {
             problems.push(ServeError::Audit {
@@ -81,10 +96,37 @@ pub async fn check(path: &Path) -> Result<Vec<String>, Vec<ServeError>> {
     }
     match (config, policy_line) {
         (Some(config), Some(policy_line)) if problems.is_empty() => {
-            Ok(summary(&config, policy_line))
+            let mut lines = summary(&config, policy_line);
+            lines.extend(shadow_line);
+            if let Some(metrics) = &config.metrics {
+                lines.push(format!(
+                    "  metrics   {}{} (not bound by --check)",
+                    metrics.listen, metrics.path
+                ));
+            }
+            Ok(lines)
         }
         _ => Err(problems),
     }
+}
+
+/// The line of a policy that loads (`label` is `policy` or `shadow`), or why it does not.
+fn loads(label: &str, path: &Path) -> Result<String, crate::load::PolicyError> {
+    let loaded = Loaded::from_path(path)?;
+    let warnings = loaded.warnings.len();
+    let policy = Policy::new(loaded);
+    let mut line = format!(
+        "  {label:<9} `{}`: loads, digest {}",
+        path.display(),
+        policy.digest()
+    );
+    if warnings > 0 {
+        line.push_str(&format!(
+            ", {warnings} warning{} (`toolgate check` shows them)",
+            if warnings == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(line)
 }
 
 /// The lines `--check` prints for a configuration that works.
@@ -131,6 +173,24 @@ fn summary(config: &config::ServeConfig, policy_line: String) -> Vec<String> {
     });
     lines.push(match &config.audit {
         AuditTarget::File(path) => format!("  audit     `{}`", path.display()),
+        AuditTarget::Rolling {
+            path,
+            rotation,
+            keep,
+        } => format!(
+            "  audit     `{}`, a new file {}, {}",
+            path.display(),
+            match rotation {
+                crate::gate::AuditRotation::Hourly => "every hour",
+                crate::gate::AuditRotation::Daily => "every day",
+            },
+            if *keep == 0 {
+                "all kept".to_string()
+            } else {
+                format!("the newest {keep} kept")
+            }
+        ),
+        AuditTarget::Stdout => "  audit     standard output".to_string(),
         AuditTarget::Tracing => "  audit     standard error (tracing)".to_string(),
         AuditTarget::Off => "  audit     off".to_string(),
     });

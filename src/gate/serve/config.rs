@@ -33,6 +33,9 @@ pub struct ServeConfig {
     pub name: String,
     /// The policy file or directory.
     pub policy: PathBuf,
+    /// A policy decided beside `policy` but never enforced (`shadow_policy`): its
+    /// disagreements are logged and counted.
+    pub shadow_policy: Option<PathBuf>,
     /// The address to listen on.
     pub listen: SocketAddr,
     /// The protected MCP endpoint (`http`).
@@ -50,6 +53,27 @@ pub struct ServeConfig {
     /// How long open connections (requests in flight, event streams) get to finish after
     /// a shutdown signal before they are closed.
     pub shutdown_grace: Duration,
+    /// The Prometheus endpoint, on an address of its own; `None` (the default) when
+    /// there is no `[metrics]` table or it has `enabled = false`.
+    pub metrics: Option<MetricsEndpoint>,
+}
+
+/// Rolling audit files kept, by default (`audit.keep`).
+pub const DEFAULT_AUDIT_KEEP: usize = 7;
+
+/// The path of the metrics endpoint, by default.
+pub const DEFAULT_METRICS_PATH: &str = "/metrics";
+
+/// Where `toolgate serve` answers Prometheus scrapes: an address of its own, never the
+/// gate's, without authentication (keep it on a private network).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsEndpoint {
+    /// The address to listen on (`metrics.listen`).
+    pub listen: SocketAddr,
+    /// The path (`metrics.path`, default `/metrics`); any other path is `404`.
+    pub path: String,
+    /// What is counted (`metrics.names`: decisions per name too).
+    pub config: crate::gate::MetricsConfig,
 }
 
 /// Where `toolgate serve` answers its health endpoints, outside the MCP path and never
@@ -77,8 +101,20 @@ impl Default for HealthPaths {
 pub enum AuditTarget {
     /// Nowhere.
     Off,
-    /// JSON lines appended to a file.
+    /// JSON lines appended to a file, reopened on `SIGHUP` (for `logrotate`).
     File(PathBuf),
+    /// JSON lines in a new file every hour or day (`audit.rotate`).
+    Rolling {
+        /// The file's name: the date goes before its extension.
+        path: PathBuf,
+        /// Hourly or daily.
+        rotation: crate::gate::AuditRotation,
+        /// How many files are kept (`audit.keep`; 0: all).
+        keep: usize,
+    },
+    /// JSON lines on standard output (`audit.stdout = true`), after the `listening on`
+    /// line.
+    Stdout,
     /// `tracing` events (standard error).
     Tracing,
 }
@@ -111,6 +147,8 @@ impl std::error::Error for ServeConfigError {}
 #[serde(deny_unknown_fields)]
 struct File {
     policy: PathBuf,
+    #[serde(default)]
+    shadow_policy: Option<PathBuf>,
     listen: String,
     upstream: String,
     resource: String,
@@ -136,6 +174,20 @@ struct File {
     health: Option<HealthTable>,
     #[serde(default)]
     shutdown: Option<ShutdownTable>,
+    #[serde(default)]
+    metrics: Option<MetricsTable>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetricsTable {
+    #[serde(default = "yes")]
+    enabled: bool,
+    listen: String,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    names: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +219,12 @@ struct SessionsTable {
 struct AuditTable {
     #[serde(default)]
     file: Option<PathBuf>,
+    #[serde(default)]
+    rotate: Option<String>,
+    #[serde(default)]
+    keep: Option<usize>,
+    #[serde(default)]
+    stdout: bool,
     #[serde(default)]
     tracing: bool,
     #[serde(default)]
@@ -424,6 +482,7 @@ fn resolve(
         _ => None,
     };
     let health = health(file.health, gate.as_ref(), &mut problems);
+    let metrics = kept(&mut problems, metrics(file.metrics, listen));
     let shutdown_grace = file
         .shutdown
         .and_then(|shutdown| shutdown.grace_seconds)
@@ -433,25 +492,68 @@ fn resolve(
         Some(reload) => Some(Duration::from_millis(reload.debounce_milliseconds)),
         None => Some(Duration::from_millis(default_debounce())),
     };
-    match (listen, upstream, gate, audit, health) {
-        (Some(listen), Some(upstream), Some(gate), Some((audit, _)), Some(health))
-            if problems.is_empty() =>
-        {
-            Ok(ServeConfig {
-                name: String::new(),
-                policy: base.join(file.policy),
-                listen,
-                upstream,
-                gate,
-                credentials,
-                audit,
-                watch,
-                health,
-                shutdown_grace,
-            })
-        }
+    match (listen, upstream, gate, audit, health, metrics) {
+        (
+            Some(listen),
+            Some(upstream),
+            Some(gate),
+            Some((audit, _)),
+            Some(health),
+            Some(metrics),
+        ) if problems.is_empty() => Ok(ServeConfig {
+            name: String::new(),
+            policy: base.join(file.policy),
+            shadow_policy: file.shadow_policy.map(|shadow| base.join(shadow)),
+            listen,
+            upstream,
+            gate,
+            credentials,
+            audit,
+            watch,
+            health,
+            shutdown_grace,
+            metrics,
+        }),
         _ => Err(problems),
     }
+}
+
+/// The metrics endpoint, if one is configured.
+fn metrics(
+    table: Option<MetricsTable>,
+    gate: Option<SocketAddr>,
+) -> Result<Option<MetricsEndpoint>, Failure> {
+    let Some(table) = table.filter(|table| table.enabled) else {
+        return Ok(None);
+    };
+    let listen: SocketAddr = table.listen.parse().map_err(|_| {
+        failure(
+            "metrics.listen",
+            format!("`{}` is not an address and port", table.listen),
+        )
+    })?;
+    if gate == Some(listen) && listen.port() != 0 {
+        return Err(failure(
+            "metrics.listen",
+            format!(
+                "`{listen}` is the gate's `listen`; metrics are served on an address of their own"
+            ),
+        ));
+    }
+    let path = table
+        .path
+        .unwrap_or_else(|| DEFAULT_METRICS_PATH.to_string());
+    if !path.starts_with('/') || path.contains(['?', '#', '{', '}', ' ']) {
+        return Err(failure(
+            "metrics.path",
+            format!("`{path}` must start with `/` and hold no `?`, `#`, braces or spaces"),
+        ));
+    }
+    Ok(Some(MetricsEndpoint {
+        listen,
+        path,
+        config: crate::gate::MetricsConfig { names: table.names },
+    }))
 }
 
 fn upstream(text: &str) -> Result<http::Uri, Failure> {
@@ -698,16 +800,52 @@ fn audit(table: Option<AuditTable>, base: &Path) -> Result<(AuditTarget, ListAud
             ))
         }
     };
-    let target = match (table.file, table.tracing) {
-        (Some(_), true) => {
+    let chosen = [table.file.is_some(), table.stdout, table.tracing];
+    if chosen.iter().filter(|chosen| **chosen).count() > 1 {
+        return Err(failure(
+            if table.tracing {
+                "audit.tracing"
+            } else {
+                "audit.stdout"
+            },
+            "choose one of `file`, `stdout` and `tracing`",
+        ));
+    }
+    let rotation = match table.rotate.as_deref() {
+        None | Some("never") => None,
+        Some("hourly") => Some(crate::gate::AuditRotation::Hourly),
+        Some("daily") => Some(crate::gate::AuditRotation::Daily),
+        Some(other) => {
             return Err(failure(
-                "audit.tracing",
-                "choose one of `file` and `tracing`",
+                "audit.rotate",
+                format!("`{other}` is not one of `never`, `hourly`, `daily`"),
             ))
         }
-        (Some(file), false) => AuditTarget::File(base.join(file)),
-        (None, true) => AuditTarget::Tracing,
-        (None, false) => AuditTarget::Off,
+    };
+    if table.file.is_none() && (table.rotate.is_some() || table.keep.is_some()) {
+        let key = if table.rotate.is_some() {
+            "audit.rotate"
+        } else {
+            "audit.keep"
+        };
+        return Err(failure(key, "only with `file`"));
+    }
+    if rotation.is_none() && table.keep.is_some() {
+        return Err(failure(
+            "audit.keep",
+            "only with `rotate = \"hourly\"` or `\"daily\"`",
+        ));
+    }
+    let target = match (table.file, rotation) {
+        (Some(file), None) => AuditTarget::File(base.join(file)),
+        (Some(file), Some(rotation)) => AuditTarget::Rolling {
+            path: base.join(file),
+            rotation,
+            keep: table.keep.unwrap_or(DEFAULT_AUDIT_KEEP),
+        },
+        (None, _) if table.stdout => AuditTarget::Stdout,
+        (None, _) if table.tracing => AuditTarget::Tracing,
+        (None, _) => AuditTarget::Off,
     };
     Ok((target, lists))
 }
@@ -736,6 +874,72 @@ mod tests {
 
     fn problem(text: &str) -> ServeConfigError {
         ServeConfig::parse(text, "t.toml", Path::new("/base")).unwrap_err()
+    }
+
+    #[test]
+    fn audit_targets_rotation_and_their_mistakes() {
+        let config = |audit: &str| {
+            ServeConfig::parse(
+                &format!("{BASE}[audit]\n{audit}\n"),
+                "t.toml",
+                Path::new("/base"),
+            )
+        };
+        assert_eq!(
+            config("file = \"a.jsonl\"").unwrap().audit,
+            AuditTarget::File(PathBuf::from("/base/a.jsonl"))
+        );
+        assert_eq!(
+            config("file = \"a.jsonl\"\nrotate = \"daily\"")
+                .unwrap()
+                .audit,
+            AuditTarget::Rolling {
+                path: PathBuf::from("/base/a.jsonl"),
+                rotation: crate::gate::AuditRotation::Daily,
+                keep: DEFAULT_AUDIT_KEEP,
+            }
+        );
+        assert_eq!(
+            config("file = \"a.jsonl\"\nrotate = \"hourly\"\nkeep = 0")
+                .unwrap()
+                .audit,
+            AuditTarget::Rolling {
+                path: PathBuf::from("/base/a.jsonl"),
+                rotation: crate::gate::AuditRotation::Hourly,
+                keep: 0,
+            }
+        );
+        assert_eq!(config("stdout = true").unwrap().audit, AuditTarget::Stdout);
+        for (audit, key, message) in [
+            (
+                "file = \"a\"\nrotate = \"weekly\"",
+                "audit.rotate",
+                "`weekly` is not one of `never`, `hourly`, `daily`",
+            ),
+            (
+                "file = \"a\"\nkeep = 3",
+                "audit.keep",
+                "only with `rotate = \"hourly\"` or `\"daily\"`",
+            ),
+            ("rotate = \"daily\"", "audit.rotate", "only with `file`"),
+            (
+                "file = \"a\"\nstdout = true",
+                "audit.stdout",
+                "choose one of `file`, `stdout` and `tracing`",
+            ),
+            (
+                "stdout = true\ntracing = true",
+                "audit.tracing",
+                "choose one of `file`, `stdout` and `tracing`",
+            ),
+        ] {
+            let error = config(audit).unwrap_err();
+            assert_eq!(
+                (error.key.as_str(), error.message.as_str()),
+                (key, message),
+                "{audit}"
+            );
+        }
     }
 
     #[test]

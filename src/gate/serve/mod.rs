@@ -15,6 +15,7 @@ mod check;
 mod config;
 mod health;
 mod keys;
+mod metrics;
 mod proxy;
 
 use std::convert::Infallible;
@@ -23,7 +24,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -33,13 +34,13 @@ use tokio::sync::{watch, Notify};
 
 pub use check::check;
 pub use config::{
-    AuditTarget, HealthPaths, ServeConfig, ServeConfigError, DEFAULT_LIVE_PATH, DEFAULT_READY_PATH,
-    DEFAULT_SHUTDOWN_GRACE,
+    AuditTarget, HealthPaths, MetricsEndpoint, ServeConfig, ServeConfigError, DEFAULT_LIVE_PATH,
+    DEFAULT_METRICS_PATH, DEFAULT_READY_PATH, DEFAULT_SHUTDOWN_GRACE,
 };
 pub use health::{UPSTREAM_CACHE, UPSTREAM_TIMEOUT};
 
 use super::{
-    AuditSink, GateLayer, JsonLinesAudit, Limits, PolicyHandle, TracingAudit, WatchConfig,
+    AuditSink, GateLayer, JsonLinesAudit, Limits, Metrics, PolicyHandle, TracingAudit, WatchConfig,
     WatchError,
 };
 use crate::credentials::{Authenticator, ConfigError};
@@ -76,10 +77,12 @@ pub enum ServeError {
         /// The key at fault and what is wrong with it.
         source: ConfigError,
     },
-    /// The address of `listen` cannot be listened on.
+    /// The address of `listen` (or `metrics.listen`) cannot be listened on.
     Listen {
         /// The configuration file's name.
         file: String,
+        /// The key naming the address: `listen` or `metrics.listen`.
+        key: &'static str,
         /// The address.
         address: SocketAddr,
         /// The operating system's error.
@@ -116,9 +119,10 @@ impl fmt::Display for ServeError {
             ServeError::Credentials { file, source } => write!(f, "{file}: {source}"),
             ServeError::Listen {
                 file,
+                key,
                 address,
                 source,
-            } => write!(f, "{file}: `listen`: cannot listen on {address}: {source}"),
+            } => write!(f, "{file}: `{key}`: cannot listen on {address}: {source}"),
             ServeError::Audit { file, path, source } => write!(
                 f,
                 "{file}: `audit.file`: cannot open `{}`: {source}",
@@ -160,6 +164,16 @@ pub async fn serve(
         policy: config.policy.clone(),
         source,
     })?;
+    let shadow = match &config.shadow_policy {
+        Some(path) => Some(
+            PolicyHandle::load(path).map_err(|source| ServeError::Policy {
+                file: config.name.clone(),
+                policy: path.clone(),
+                source,
+            })?,
+        ),
+        None => None,
+    };
     let credentials_error = |source| ServeError::Credentials {
         file: config.name.clone(),
         source,
@@ -178,20 +192,36 @@ pub async fn serve(
         )
     };
     let (audit, file_audit) = open_audit(&config)?;
-    let _watcher = match config.watch {
-        Some(debounce) => Some(
-            policy
-                .watch(WatchConfig::default().with_debounce(debounce))
-                .map_err(ServeError::Watch)?,
-        ),
+    #[cfg(unix)]
+    let _reopening = match (&config.audit, &file_audit) {
+        (AuditTarget::File(_), Some(file)) => {
+            Some(reopen_on_sighup(file.clone()).map_err(ServeError::Io)?)
+        }
+        _ => None,
+    };
+    let mut _watchers = Vec::new();
+    #[cfg(unix)]
+    let mut _hangups = Vec::new();
+    for handle in std::iter::once(&policy).chain(shadow.as_ref()) {
+        if let Some(debounce) = config.watch {
+            _watchers.push(
+                handle
+                    .watch(WatchConfig::default().with_debounce(debounce))
+                    .map_err(ServeError::Watch)?,
+            );
+        }
+        #[cfg(unix)]
+        _hangups.push(handle.reload_on_sighup().map_err(ServeError::Io)?);
+    }
+    let metrics = match &config.metrics {
+        Some(endpoint) => Some(metrics::start(&config.name, endpoint).await?),
         None => None,
     };
-    #[cfg(unix)]
-    let _hangups = policy.reload_on_sighup().map_err(ServeError::Io)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen {
             file: config.name.clone(),
+            key: "listen",
             address: config.listen,
             source,
         })?;
@@ -206,7 +236,21 @@ pub async fn serve(
         .health
         .clone()
         .map(|paths| Health::new(paths, &config.upstream, keys_held.clone()));
-    let gate_app = |authenticator| app(&config, policy.clone(), authenticator, audit.clone());
+    let counted = metrics.as_ref().map(|served| served.metrics.clone());
+    let reports = Arc::new(std::sync::Mutex::new(None));
+    let gate_app = |authenticator| {
+        app(
+            &config,
+            Parts {
+                policy: policy.clone(),
+                shadow: shadow.clone(),
+                authenticator,
+                audit: audit.clone(),
+                metrics: counted.clone(),
+            },
+            &reports,
+        )
+    };
     let (phase, phases) = watch::channel(match authenticator {
         Some(authenticator) => Phase::Ready(gate_app(authenticator)),
         None => Phase::Starting,
@@ -215,8 +259,12 @@ pub async fn serve(
         health,
         phases,
         wait: config.gate.limits.request_timeout,
+        metrics: counted.clone(),
     };
-    announce(address, &config.gate.mcp_path);
+    if let (Some(served), Some(endpoint)) = (&metrics, &config.metrics) {
+        announce("metrics on", served.address, &endpoint.path);
+    }
+    announce("listening on", address, &config.gate.mcp_path);
 
     let stop = Arc::new(Notify::new());
     let stopped = {
@@ -264,8 +312,40 @@ pub async fn serve(
         Some(outcome) => outcome,
         None => server.await,
     };
+    report_shadow(&reports);
     flush(file_audit.as_ref());
     outcome
+}
+
+/// The shadow policy's totals, logged when serving ends.
+fn report_shadow(reports: &ShadowReports) {
+    let layer = reports.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(report) = layer.as_ref().and_then(GateLayer::shadow_report) {
+        tracing::info!(
+            target: "toolgate::shadow",
+            decisions = report.decisions,
+            disagreements = report.disagreements(),
+            allowed_only_by_enforced = report.allowed_only_by_enforced,
+            allowed_only_by_shadow = report.allowed_only_by_shadow,
+            "shadow policy: {} decisions compared, {} disagreements ({} allowed only by the policy in force, {} only by the shadow policy)",
+            report.decisions,
+            report.disagreements(),
+            report.allowed_only_by_enforced,
+            report.allowed_only_by_shadow,
+        );
+    }
+}
+
+/// The gate layer in use, kept to report the shadow policy's totals at the end.
+type ShadowReports = Arc<std::sync::Mutex<Option<GateLayer>>>;
+
+/// What the gate in front of the upstream is made of.
+struct Parts {
+    policy: PolicyHandle,
+    shadow: Option<PolicyHandle>,
+    authenticator: Authenticator,
+    audit: Option<Arc<dyn AuditSink>>,
+    metrics: Option<Metrics>,
 }
 
 fn flush(audit: Option<&JsonLinesAudit>) {
@@ -281,29 +361,66 @@ fn open_audit(config: &ServeConfig) -> Result<OpenedAudit, ServeError> {
     match &config.audit {
         AuditTarget::Off => Ok((None, None)),
         AuditTarget::Tracing => Ok((Some(Arc::new(TracingAudit)), None)),
-        AuditTarget::File(path) => {
-            let audit = JsonLinesAudit::open(path).map_err(|source| ServeError::Audit {
-                file: config.name.clone(),
-                path: path.clone(),
-                source,
-            })?;
+        AuditTarget::File(path) => opened(config, path, JsonLinesAudit::open(path)),
+        AuditTarget::Rolling {
+            path,
+            rotation,
+            keep,
+        } => opened(
+            config,
+            path,
+            JsonLinesAudit::rolling(path, *rotation, *keep),
+        ),
+        AuditTarget::Stdout => {
+            let audit = JsonLinesAudit::new(std::io::stdout(), JsonLinesAudit::DEFAULT_CAPACITY)
+                .map_err(ServeError::Io)?;
             let sink: Arc<dyn AuditSink> = Arc::new(audit.clone());
             Ok((Some(sink), Some(audit)))
         }
     }
 }
 
-/// The gate in front of the upstream.
-fn app(
+fn opened(
     config: &ServeConfig,
-    policy: PolicyHandle,
-    authenticator: Authenticator,
-    audit: Option<Arc<dyn AuditSink>>,
-) -> Router {
-    let mut layer = GateLayer::new(config.gate.clone(), policy, authenticator);
-    if let Some(sink) = audit {
+    path: &std::path::Path,
+    audit: std::io::Result<JsonLinesAudit>,
+) -> Result<OpenedAudit, ServeError> {
+    let audit = audit.map_err(|source| ServeError::Audit {
+        file: config.name.clone(),
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let sink: Arc<dyn AuditSink> = Arc::new(audit.clone());
+    Ok((Some(sink), Some(audit)))
+}
+
+/// Opens the audit file again on every `SIGHUP` (after `logrotate` moved it).
+#[cfg(unix)]
+fn reopen_on_sighup(audit: JsonLinesAudit) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = signal(SignalKind::hangup())?;
+    Ok(tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            let audit = audit.clone();
+            let _ = tokio::task::spawn_blocking(move || audit.reopen()).await;
+            tracing::info!("audit file opened again");
+        }
+    }))
+}
+
+/// The gate in front of the upstream.
+fn app(config: &ServeConfig, parts: Parts, reports: &ShadowReports) -> Router {
+    let mut layer = GateLayer::new(config.gate.clone(), parts.policy, parts.authenticator);
+    if let Some(sink) = parts.audit {
         layer = layer.with_audit(sink);
     }
+    if let Some(shadow) = parts.shadow {
+        layer = layer.with_shadow(shadow);
+    }
+    if let Some(metrics) = parts.metrics {
+        layer = layer.with_metrics(metrics);
+    }
+    *reports.lock().unwrap_or_else(PoisonError::into_inner) = Some(layer.clone());
     let upstream = Upstream::new(config.upstream.clone(), config.gate.mcp_path.clone());
     Router::new().fallback_service(tower::Layer::layer(&layer, upstream))
 }
@@ -326,6 +443,8 @@ struct Front {
     phases: watch::Receiver<Phase>,
     /// How long a request waits for the gate to be ready.
     wait: Duration,
+    /// Counts open connections, if metrics are served.
+    metrics: Option<Metrics>,
 }
 
 impl Front {
@@ -377,13 +496,14 @@ fn not_ready() -> Response<Body> {
     response
 }
 
-/// The machine-readable line on standard output.
-fn announce(address: SocketAddr, path: &str) {
+/// A machine-readable line on standard output: `listening on URL` (the gate, last) or
+/// `metrics on URL`.
+fn announce(what: &str, address: SocketAddr, path: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "listening on http://{address}{path}");
+    let _ = writeln!(out, "{what} http://{address}{path}");
     let _ = out.flush();
-    tracing::info!(%address, path, "listening");
+    tracing::info!(%address, path, "{what}");
 }
 
 /// Accepts connections until `shutdown`, at most `limits.max_connections` at once, each
@@ -429,6 +549,7 @@ async fn run_until(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let open = front.metrics.as_ref().map(Metrics::connection);
         let front = front.clone();
         let service =
             hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
@@ -445,6 +566,7 @@ async fn run_until(
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;
+            drop(open);
             drop(slot);
         });
     }
@@ -560,6 +682,7 @@ mod tests {
 
         let listen = ServeError::Listen {
             file: "toolgate.toml".to_string(),
+            key: "listen",
             address: SocketAddr::from(([127, 0, 0, 1], 1)),
             source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
         };

@@ -22,14 +22,29 @@ async fn each_decision_is_one_record_with_every_field() {
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
     assert_eq!(denied.json()["id"], 41);
     harness.upstream.assert_untouched("the denied call");
-    let allowed = harness
-        .send(post(Some("writer-token"), &call(42, "fs.write_file")))
-        .await;
+    let mut forged = post(Some("writer-token"), &call(42, "fs.write_file"));
+    forged
+        .headers_mut()
+        .insert("x-toolgate-decision-id", "forged".parse().unwrap());
+    let allowed = harness.send(forged).await;
     assert_eq!(allowed.status, StatusCode::OK);
     assert_eq!(allowed.json()["result"]["subject"], "bob");
-    harness
+    let received = harness
         .upstream
         .assert_executed(&[call(42, "fs.write_file")], "the allowed call");
+    // One decision id per request: on the response, sent upstream (the client's own
+    // header of that name never), and in the request's audit records.
+    let denied_id = denied.header("x-toolgate-decision-id").to_string();
+    let allowed_id = allowed.header("x-toolgate-decision-id").to_string();
+    assert_ne!(denied_id, allowed_id);
+    assert_eq!(allowed_id.len(), 32, "{allowed_id}");
+    let upstream_ids: Vec<&str> = received
+        .headers
+        .get_all("x-toolgate-decision-id")
+        .iter()
+        .map(|value| value.to_str().unwrap())
+        .collect();
+    assert_eq!(upstream_ids, [allowed_id.as_str()]);
     let records = harness.audit.take();
     assert_eq!(records.len(), 2);
     let policy = toolgate::Sources::from_text("gate.policy", POLICY).digest();
@@ -40,6 +55,7 @@ async fn each_decision_is_one_record_with_every_field() {
         denied,
         json!({
             "time": time,
+            "decision_id": denied_id,
             "subject": "bob",
             "client": "test-client",
             "roles": ["reader", "writer"],
@@ -59,6 +75,7 @@ async fn each_decision_is_one_record_with_every_field() {
     let allowed: Value = serde_json::from_str(&records[1].to_line()).unwrap();
     assert_eq!(allowed["decision"], "allow");
     assert_eq!(allowed["rule"], "gate.policy:10");
+    assert_eq!(allowed["decision_id"], allowed_id.as_str());
 }
 
 #[tokio::test]
@@ -143,6 +160,7 @@ fn a_full_queue_drops_and_counts_never_blocks() {
     let sink = JsonLinesAudit::new(writer, 1).unwrap();
     let record = |name: &str| toolgate::gate::AuditRecord {
         time: jiff::Timestamp::UNIX_EPOCH,
+        decision_id: "0".repeat(32),
         subject: None,
         client: None,
         roles: vec![],

@@ -2,11 +2,13 @@
 
 mod arguments;
 mod audit;
+mod audit_files;
 mod health;
 mod input;
 mod list_faults;
 mod lists;
 mod metadata;
+mod metrics;
 mod paths;
 mod reload;
 mod response_paths;
@@ -14,6 +16,7 @@ mod responses;
 mod serve;
 mod serve_check;
 mod served;
+mod shadow;
 mod shutdown;
 mod support;
 mod timing;

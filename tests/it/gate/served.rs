@@ -40,7 +40,11 @@ pub struct Running {
     pub base: String,
     /// The bound address.
     pub address: SocketAddr,
+    /// The metrics endpoint's URL, from the `metrics on` line, when metrics are served.
+    pub metrics: Option<String>,
     log: Arc<Mutex<String>>,
+    /// The standard output lines after the listening line.
+    lines: Mutex<std::sync::mpsc::Receiver<String>>,
 }
 
 impl Drop for Running {
@@ -83,15 +87,29 @@ impl Running {
                 let _ = sender.send(line);
             }
         });
-        let line = receiver.recv_timeout(Duration::from_secs(120));
         let mut running = Running {
             child,
             url: String::new(),
             base: String::new(),
             address: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics: None,
             log,
+            lines: Mutex::new(receiver),
         };
-        let line = line.unwrap_or_else(|_| panic!("no listening line; stderr:\n{}", running.log()));
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let line = loop {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            let line = running
+                .lines
+                .lock()
+                .unwrap()
+                .recv_timeout(wait)
+                .unwrap_or_else(|_| panic!("no listening line; stderr:\n{}", running.log()));
+            match line.strip_prefix("metrics on ") {
+                Some(url) => running.metrics = Some(url.to_string()),
+                None => break line,
+            }
+        };
         let url = line
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected line {line:?}"))
@@ -104,6 +122,15 @@ impl Running {
         running.base = format!("http://{authority}");
         running.url = url;
         running
+    }
+
+    /// The next line the gate writes on standard output (at most `bound` away).
+    pub fn next_line(&self, bound: Duration) -> String {
+        self.lines
+            .lock()
+            .unwrap()
+            .recv_timeout(bound)
+            .unwrap_or_else(|_| panic!("no line on standard output; stderr:\n{}", self.log()))
     }
 
     /// What the gate logged so far.
