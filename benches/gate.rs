@@ -12,6 +12,11 @@
 //!   directly and through the layer, which decides each tool for the caller and rewrites
 //!   the answer without the ones it may not list.
 //!
+//! - `observed/{call,list/100}`: `call/api_key` and `list/gated/100` with the gate's
+//!   metrics on (`GateLayer::with_metrics`) and its decision log written as JSON lines
+//!   by `JsonLinesAudit` (to `io::sink()`, so the record is built, serialised and queued
+//!   as in production, without a disk): against the unobserved figures, their cost.
+//!
 //! - `reading/{serde_json,one_way}`: the `tools/call` body parsed into a value by
 //!   serde_json alone, and by the gate's one-pass check for member names a decoder could
 //!   confuse (which also builds the value): the difference is that check's cost.
@@ -44,7 +49,10 @@ use tower::{Layer, Service, ServiceExt};
 
 use toolgate::credentials::api_key::{generate, KeyFile};
 use toolgate::credentials::{ApiKeyScheme, Authenticator, Clock, JwtScheme, JwtSettings, KeySet};
-use toolgate::gate::{AuditRecord, AuditSink, GateConfig, GateLayer, Policy, PolicyHandle};
+use toolgate::gate::{
+    AuditRecord, AuditSink, GateConfig, GateLayer, JsonLinesAudit, Metrics, MetricsConfig, Policy,
+    PolicyHandle,
+};
 use toolgate::Loaded;
 
 const RESOURCE: &str = "http://127.0.0.1:8080/mcp";
@@ -270,6 +278,24 @@ fn list(c: &mut Criterion) {
     }
 }
 
+/// The gate with metrics and a JSON-lines decision log (to nowhere).
+fn observed_layer(authenticator: Authenticator) -> GateLayer {
+    let audit = JsonLinesAudit::new(std::io::sink(), JsonLinesAudit::DEFAULT_CAPACITY).unwrap();
+    layer(authenticator)
+        .with_audit(Arc::new(audit))
+        .with_metrics(Metrics::new(MetricsConfig::default()))
+}
+
+fn observed(c: &mut Criterion) {
+    let runtime = runtime();
+    let (client, scheme) = api_key();
+    let gated = observed_layer(Authenticator::new().with_scheme(scheme)).layer(Handler::new(3));
+    measure(c, &runtime, "observed/call", gated, &client, CALL);
+    let (client, scheme) = api_key();
+    let gated = observed_layer(Authenticator::new().with_scheme(scheme)).layer(Handler::new(100));
+    measure(c, &runtime, "observed/list/100", gated, &client, LIST);
+}
+
 fn reading(c: &mut Criterion) {
     c.bench_function("reading/serde_json", |b| {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(CALL.as_bytes())).is_ok())
@@ -279,5 +305,5 @@ fn reading(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, call, list, reading);
+criterion_group!(benches, call, list, observed, reading);
 criterion_main!(benches);

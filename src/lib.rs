@@ -81,6 +81,7 @@ pub mod compile;
 pub mod credentials;
 mod decide;
 pub mod diagnostic;
+pub mod diff;
 pub mod eval;
 pub mod explain;
 mod fold;

@@ -78,7 +78,7 @@ impl TimeStates {
     }
 }
 
-fn collect_instants(cond: &Cond, into: &mut BTreeSet<Timestamp>) {
+pub(super) fn collect_instants(cond: &Cond, into: &mut BTreeSet<Timestamp>) {
     match &cond.kind {
         CondKind::Before(instant) | CondKind::After(instant) => {
             into.insert(*instant);
@@ -92,7 +92,7 @@ fn collect_instants(cond: &Cond, into: &mut BTreeSet<Timestamp>) {
 }
 
 /// The times to try, ascending.
-fn candidates(windows: &[WindowSpec], instants: &[Timestamp]) -> BTreeSet<Timestamp> {
+pub(super) fn candidates(windows: &[WindowSpec], instants: &[Timestamp]) -> BTreeSet<Timestamp> {
     let mut zones: Vec<&TimeZone> = Vec::new();
     for window in windows {
         if !zones.contains(&&window.zone) {

@@ -26,6 +26,7 @@ mod decide;
 mod evaluate;
 mod network;
 mod node;
+mod probe;
 mod program;
 pub mod render;
 mod space;
@@ -45,6 +46,7 @@ use node::ArgumentsTaken;
 use program::{Program, Target};
 use space::{Facts, Slots, Space};
 
+pub use probe::{joint_addresses, joint_times, Fact, Probe, Samples};
 pub use witness::Context;
 
 /// Assignments enumerated per cell at most, by default (2^14).

@@ -24,7 +24,7 @@ use crate::check::CheckedPolicy;
 use crate::net::{unmap, Network};
 
 /// The first IPv6 address after `::ffff:255.255.255.255`.
-const AFTER_MAPPED: u128 = 0x1_0000_0000_0000;
+pub(super) const AFTER_MAPPED: u128 = 0x1_0000_0000_0000;
 
 /// Each distinct combination of the policy's networks (by network id) an address can
 /// produce, with the first address found to produce it.
@@ -57,7 +57,7 @@ pub(crate) fn ip_states(policy: &CheckedPolicy) -> Vec<(IpAddr, Vec<bool>)> {
 
 /// The range's first address and the one after its last, each as the address it is
 /// matched as.
-fn edges(network: IpNet, into: &mut Vec<IpAddr>) {
+pub(super) fn edges(network: IpNet, into: &mut Vec<IpAddr>) {
     match network {
         IpNet::V4(net) => {
             into.push(IpAddr::V4(net.network()));

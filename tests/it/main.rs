@@ -13,6 +13,7 @@ mod attacks;
 mod cli;
 mod corpus;
 mod credentials;
+mod diff;
 mod differential;
 mod e2e;
 mod examples;

@@ -55,6 +55,22 @@ pub fn check_policy(
     (diagnostics, policy)
 }
 
+/// Reads and checks the policy at `path` as `toolgate table` and `toolgate diff` do: on
+/// errors, prints them (with the source) and a summary to standard error and returns
+/// exit status 2; warnings are left to `toolgate check`.
+pub fn load_checked(path: &Path) -> Result<(Sources, check::CheckedPolicy), ExitCode> {
+    let mut sources = Sources::from_path(path).map_err(|error| fail(&chain(&error)))?;
+    let (diagnostics, policy) = check_policy(&mut sources, None);
+    let Some(policy) = policy else {
+        let errors: Vec<_> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
+        let colour = render::use_colour(render::stderr_is_terminal());
+        eprint!("{}", render::human(&sources, &errors, colour));
+        eprintln!("{}", render::summary(&errors));
+        return Err(ExitCode::from(2));
+    };
+    Ok((sources, policy))
+}
+
 /// Runs `toolgate check`.
 pub fn run(args: &CheckArgs) -> ExitCode {
     let manifest = match args.tools.as_deref().map(read_manifest).transpose() {

@@ -10,6 +10,7 @@ macro_rules! say {
 }
 
 mod check;
+mod diff;
 mod eval;
 mod explain;
 mod fmt;
@@ -53,6 +54,8 @@ enum Command {
     Test(test::Args),
     /// The roles x tools decision matrix of a policy.
     Table(table::Args),
+    /// What changes between two policies: each changed cell with a witness request.
+    Diff(diff::Args),
     /// Write a starter policy for a server from its `tools/list` result.
     Init(init::Args),
     /// Create, list and revoke API keys in a key file.
@@ -140,6 +143,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Table(args) => table::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Init(args) => init::run(&args),
         #[cfg(feature = "gate")]
         Command::Key(command) => key::run(command),

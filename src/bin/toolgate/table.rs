@@ -9,7 +9,7 @@ use toolgate::check::ToolManifest;
 use toolgate::matrix::{self, render, Config, Matrix};
 use toolgate::source::{SourceId, Sources};
 
-use crate::check::{chain, check_policy, fail};
+use crate::check::{chain, fail, load_checked};
 
 /// Arguments of `toolgate table`.
 #[derive(Debug, clap::Args)]
@@ -46,19 +46,11 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(names) => names,
         Err(message) => return fail(&message),
     };
-    let mut sources = match Sources::from_path(&args.policy) {
-        Ok(sources) => sources,
-        Err(error) => return fail(&chain(&error)),
+    let (sources, policy) = match load_checked(&args.policy) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let digest = digest(&sources);
-    let (diagnostics, policy) = check_policy(&mut sources, None);
-    let Some(policy) = policy else {
-        let errors: Vec<_> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
-        let colour = crate::render::use_colour(crate::render::stderr_is_terminal());
-        eprint!("{}", crate::render::human(&sources, &errors, colour));
-        eprintln!("{}", crate::render::summary(&errors));
-        return ExitCode::from(2);
-    };
     let matrix = matrix::build(&sources, &policy, &names, &Config::default());
     let header = render::Header {
         policy: args.policy.display().to_string(),
@@ -101,7 +93,7 @@ fn rendered(args: &Args, matrix: &Matrix, header: &render::Header) -> String {
 }
 
 /// The tool names of a `tools/list` result, each once, in order.
-fn tool_names(path: &std::path::Path) -> Result<Vec<String>, String> {
+pub fn tool_names(path: &std::path::Path) -> Result<Vec<String>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
     let manifest = ToolManifest::parse(&text, SourceId(0))
@@ -116,7 +108,7 @@ fn tool_names(path: &std::path::Path) -> Result<Vec<String>, String> {
 }
 
 /// The policy's digest (see [`Sources::digest`]).
-fn digest(sources: &Sources) -> String {
+pub fn digest(sources: &Sources) -> String {
     sources.digest()
 }
 

@@ -55,6 +55,26 @@ pub async fn check(path: &Path) -> Result<Vec<String>, Vec<ServeError>> {
             }
         }
     }
+    if let Some(config) = &config {
+        if let Some(tls) = &config.tls {
+            if let Err(source) = super::tls::Acceptor::new(tls) {
+                problems.push(ServeError::Tls {
+                    file: name.clone(),
+                    key: "tls",
+                    source,
+                });
+            }
+        }
+        if config.upstream.scheme_str() == Some("https") {
+            if let Err(source) = super::tls::upstream_client(&config.upstream_tls) {
+                problems.push(ServeError::Tls {
+                    file: name.clone(),
+                    key: "upstream_tls",
+                    source,
+                });
+            }
+        }
+    }
     let mut shadow_line = None;
     if let Some(shadow) = config
         .as_ref()
@@ -98,6 +118,13 @@ pub async fn check(path: &Path) -> Result<Vec<String>, Vec<ServeError>> {
         (Some(config), Some(policy_line)) if problems.is_empty() => {
             let mut lines = summary(&config, policy_line);
             lines.extend(shadow_line);
+            if let Some(tls) = &config.tls {
+                lines.push(format!(
+                    "  tls       `{}` (checked every {} s)",
+                    tls.cert_file.display(),
+                    tls.reload.as_secs()
+                ));
+            }
             if let Some(metrics) = &config.metrics {
                 lines.push(format!(
                     "  metrics   {}{} (not bound by --check)",

@@ -56,6 +56,10 @@ pub struct ServeConfig {
     /// The Prometheus endpoint, on an address of its own; `None` (the default) when
     /// there is no `[metrics]` table or it has `enabled = false`.
     pub metrics: Option<MetricsEndpoint>,
+    /// TLS on the listener (`[tls]`); `None`: plain HTTP.
+    pub tls: Option<super::tls::ListenerTls>,
+    /// How an `https` upstream is verified (`[upstream_tls]`; system roots by default).
+    pub upstream_tls: super::tls::UpstreamTls,
 }
 
 /// Rolling audit files kept, by default (`audit.keep`).
@@ -176,6 +180,30 @@ struct File {
     shutdown: Option<ShutdownTable>,
     #[serde(default)]
     metrics: Option<MetricsTable>,
+    #[serde(default)]
+    tls: Option<TlsTable>,
+    #[serde(default)]
+    upstream_tls: Option<UpstreamTlsTable>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsTable {
+    cert_file: PathBuf,
+    key_file: PathBuf,
+    #[serde(default)]
+    reload_seconds: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpstreamTlsTable {
+    #[serde(default)]
+    ca_file: Option<PathBuf>,
+    #[serde(default)]
+    cert_file: Option<PathBuf>,
+    #[serde(default)]
+    key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -483,6 +511,21 @@ fn resolve(
     };
     let health = health(file.health, gate.as_ref(), &mut problems);
     let metrics = kept(&mut problems, metrics(file.metrics, listen));
+    let tls = file.tls.map(|table| super::tls::ListenerTls {
+        cert_file: base.join(table.cert_file),
+        key_file: base.join(table.key_file),
+        reload: table
+            .reload_seconds
+            .map_or(super::tls::DEFAULT_TLS_RELOAD, Duration::from_secs),
+    });
+    let upstream_tls = kept(
+        &mut problems,
+        upstream_tls(
+            file.upstream_tls,
+            upstream.as_ref().and_then(http::Uri::scheme_str) == Some("https"),
+            base,
+        ),
+    );
     let shutdown_grace = file
         .shutdown
         .and_then(|shutdown| shutdown.grace_seconds)
@@ -492,7 +535,7 @@ fn resolve(
         Some(reload) => Some(Duration::from_millis(reload.debounce_milliseconds)),
         None => Some(Duration::from_millis(default_debounce())),
     };
-    match (listen, upstream, gate, audit, health, metrics) {
+    match (listen, upstream, gate, audit, health, metrics, upstream_tls) {
         (
             Some(listen),
             Some(upstream),
@@ -500,6 +543,7 @@ fn resolve(
             Some((audit, _)),
             Some(health),
             Some(metrics),
+            Some(upstream_tls),
         ) if problems.is_empty() => Ok(ServeConfig {
             name: String::new(),
             policy: base.join(file.policy),
@@ -513,6 +557,8 @@ fn resolve(
             health,
             shutdown_grace,
             metrics,
+            tls,
+            upstream_tls,
         }),
         _ => Err(problems),
     }
@@ -556,19 +602,45 @@ fn metrics(
     }))
 }
 
+/// How an `https` upstream is verified; the table only with one.
+fn upstream_tls(
+    table: Option<UpstreamTlsTable>,
+    https: bool,
+    base: &Path,
+) -> Result<super::tls::UpstreamTls, Failure> {
+    let Some(table) = table else {
+        return Ok(super::tls::UpstreamTls::default());
+    };
+    if !https {
+        return Err(failure("upstream_tls", "only for an `https://` upstream"));
+    }
+    if table.cert_file.is_some() != table.key_file.is_some() {
+        let key = if table.cert_file.is_some() {
+            "upstream_tls.key_file"
+        } else {
+            "upstream_tls.cert_file"
+        };
+        return Err(failure(
+            key,
+            "a client certificate needs both `cert_file` and `key_file`",
+        ));
+    }
+    Ok(super::tls::UpstreamTls {
+        ca_file: table.ca_file.map(|path| base.join(path)),
+        cert_file: table.cert_file.map(|path| base.join(path)),
+        key_file: table.key_file.map(|path| base.join(path)),
+    })
+}
+
 fn upstream(text: &str) -> Result<http::Uri, Failure> {
     let uri: http::Uri = text
         .parse()
         .map_err(|_| failure("upstream", format!("`{text}` is not a URI")))?;
     match uri.scheme_str() {
-        Some("http") if uri.authority().is_some() => Ok(uri),
-        Some("https") => Err(failure(
-            "upstream",
-            "`https` upstreams are not supported: run the gate next to the server and reach it over `http` on loopback or a private network",
-        )),
+        Some("http" | "https") if uri.authority().is_some() => Ok(uri),
         _ => Err(failure(
             "upstream",
-            format!("`{text}` must be an `http://` URI with a host"),
+            format!("`{text}` must be an `http://` or `https://` URI with a host"),
         )),
     }
 }

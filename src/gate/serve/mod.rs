@@ -17,6 +17,7 @@ mod health;
 mod keys;
 mod metrics;
 mod proxy;
+mod tls;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -38,6 +39,7 @@ pub use config::{
     DEFAULT_METRICS_PATH, DEFAULT_READY_PATH, DEFAULT_SHUTDOWN_GRACE,
 };
 pub use health::{UPSTREAM_CACHE, UPSTREAM_TIMEOUT};
+pub use tls::{ListenerTls, TlsError, UpstreamTls, DEFAULT_TLS_RELOAD};
 
 use super::{
     AuditSink, GateLayer, JsonLinesAudit, Limits, Metrics, PolicyHandle, TracingAudit, WatchConfig,
@@ -97,6 +99,15 @@ pub enum ServeError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// A TLS certificate, key or CA file cannot be used.
+    Tls {
+        /// The configuration file's name.
+        file: String,
+        /// The table at fault: `tls` or `upstream_tls`.
+        key: &'static str,
+        /// The file and what is wrong with it.
+        source: TlsError,
+    },
     /// The policy files cannot be watched.
     Watch(WatchError),
     /// Listening or serving failed.
@@ -128,6 +139,7 @@ impl fmt::Display for ServeError {
                 "{file}: `audit.file`: cannot open `{}`: {source}",
                 path.display()
             ),
+            ServeError::Tls { file, key, source } => write!(f, "{file}: `{key}`: {source}"),
             ServeError::Watch(error) => write!(f, "{error}"),
             ServeError::Io(error) => write!(f, "{error}"),
         }
@@ -141,6 +153,7 @@ impl std::error::Error for ServeError {
             ServeError::Policy { source, .. } => Some(source),
             ServeError::Credentials { source, .. } => Some(source),
             ServeError::Listen { source, .. } | ServeError::Audit { source, .. } => Some(source),
+            ServeError::Tls { source, .. } => Some(source),
             ServeError::Watch(error) => Some(error),
             ServeError::Io(error) => Some(error),
         }
@@ -190,6 +203,25 @@ pub async fn serve(
                 .await
                 .map_err(credentials_error)?,
         )
+    };
+    let tls_error = |key, source| ServeError::Tls {
+        file: config.name.clone(),
+        key,
+        source,
+    };
+    let upstream = Upstream::new(
+        config.upstream.clone(),
+        config.gate.mcp_path.clone(),
+        &config.upstream_tls,
+    )
+    .map_err(|source| tls_error("upstream_tls", source))?;
+    let acceptor = match &config.tls {
+        Some(tls) => Some(tls::Acceptor::new(tls).map_err(|source| tls_error("tls", source))?),
+        None => None,
+    };
+    let _certificates = match (&acceptor, &config.tls) {
+        (Some(acceptor), Some(tls)) => acceptor.watch(tls).map(AbortOnDrop),
+        _ => None,
     };
     let (audit, file_audit) = open_audit(&config)?;
     #[cfg(unix)]
@@ -242,6 +274,7 @@ pub async fn serve(
         app(
             &config,
             Parts {
+                upstream: upstream.clone(),
                 policy: policy.clone(),
                 shadow: shadow.clone(),
                 authenticator,
@@ -262,9 +295,10 @@ pub async fn serve(
         metrics: counted.clone(),
     };
     if let (Some(served), Some(endpoint)) = (&metrics, &config.metrics) {
-        announce("metrics on", served.address, &endpoint.path);
+        announce("metrics on", "http", served.address, &endpoint.path);
     }
-    announce("listening on", address, &config.gate.mcp_path);
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    announce("listening on", scheme, address, &config.gate.mcp_path);
 
     let stop = Arc::new(Notify::new());
     let stopped = {
@@ -279,6 +313,7 @@ pub async fn serve(
     };
     let server = run_until(
         listener,
+        acceptor,
         front,
         &config.gate.limits,
         config.shutdown_grace,
@@ -317,6 +352,15 @@ pub async fn serve(
     outcome
 }
 
+/// A background task stopped when serving ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// The shadow policy's totals, logged when serving ends.
 fn report_shadow(reports: &ShadowReports) {
     let layer = reports.lock().unwrap_or_else(PoisonError::into_inner);
@@ -341,6 +385,7 @@ type ShadowReports = Arc<std::sync::Mutex<Option<GateLayer>>>;
 
 /// What the gate in front of the upstream is made of.
 struct Parts {
+    upstream: Upstream,
     policy: PolicyHandle,
     shadow: Option<PolicyHandle>,
     authenticator: Authenticator,
@@ -421,8 +466,7 @@ fn app(config: &ServeConfig, parts: Parts, reports: &ShadowReports) -> Router {
         layer = layer.with_metrics(metrics);
     }
     *reports.lock().unwrap_or_else(PoisonError::into_inner) = Some(layer.clone());
-    let upstream = Upstream::new(config.upstream.clone(), config.gate.mcp_path.clone());
-    Router::new().fallback_service(tower::Layer::layer(&layer, upstream))
+    Router::new().fallback_service(tower::Layer::layer(&layer, parts.upstream))
 }
 
 /// Where the gate is in starting.
@@ -498,10 +542,10 @@ fn not_ready() -> Response<Body> {
 
 /// A machine-readable line on standard output: `listening on URL` (the gate, last) or
 /// `metrics on URL`.
-fn announce(what: &str, address: SocketAddr, path: &str) {
+fn announce(what: &str, scheme: &str, address: SocketAddr, path: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{what} http://{address}{path}");
+    let _ = writeln!(out, "{what} {scheme}://{address}{path}");
     let _ = out.flush();
     tracing::info!(%address, path, "{what}");
 }
@@ -512,6 +556,7 @@ fn announce(what: &str, address: SocketAddr, path: &str) {
 /// requests and streams for at most `grace`.
 async fn run_until(
     listener: tokio::net::TcpListener,
+    acceptor: Option<tls::Acceptor>,
     front: Front,
     limits: &Limits,
     grace: Duration,
@@ -560,12 +605,36 @@ async fn run_until(
                 let front = front.clone();
                 async move { Ok::<_, Infallible>(front.respond(request).await) }
             });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let watcher = graceful.watcher();
+        let builder = builder.clone();
+        let acceptor = acceptor.clone();
+        let handshake = limits.header_read_timeout;
         tokio::spawn(async move {
-            let _ = connection.await;
+            match acceptor {
+                None => {
+                    let connection = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                        .into_owned();
+                    let _ = watcher.watch(connection).await;
+                }
+                Some(acceptor) => {
+                    // The handshake gets the time a request head gets.
+                    let accepted =
+                        tokio::time::timeout(handshake, acceptor.acceptor.accept(stream)).await;
+                    match accepted {
+                        Ok(Ok(stream)) => {
+                            let connection = builder
+                                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                                .into_owned();
+                            let _ = watcher.watch(connection).await;
+                        }
+                        Ok(Err(error)) => {
+                            tracing::debug!(%error, %peer, "TLS handshake failed");
+                        }
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+            }
             drop(open);
             drop(slot);
         });

@@ -9,10 +9,12 @@ use base64::Engine as _;
 use futures_util::future::BoxFuture;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Request, Response, StatusCode, Uri};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use super::tls::{TlsError, UpstreamTls};
 use crate::gate::headers;
 use crate::gate::layer::Authorization;
 use crate::gate::responses;
@@ -30,21 +32,34 @@ const FORWARDED_FOR: &str = "x-forwarded-for";
 /// The protected server, as a tower service.
 #[derive(Clone)]
 pub(crate) struct Upstream {
-    client: Client<HttpConnector, Body>,
+    client: Client<HttpsConnector<HttpConnector>, Body>,
     uri: Uri,
     mcp_path: String,
 }
 
 impl Upstream {
-    pub fn new(uri: Uri, mcp_path: String) -> Upstream {
+    /// The upstream at `uri`; an `https` one verified as `tls` says.
+    pub fn new(uri: Uri, mcp_path: String, tls: &UpstreamTls) -> Result<Upstream, TlsError> {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
+        connector.enforce_http(false);
+        let config = if uri.scheme_str() == Some("https") {
+            super::tls::upstream_client(tls)?
+        } else {
+            // Never used for an `http` upstream: no roots needed.
+            super::tls::no_roots()?
+        };
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(config)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Upstream {
+        Ok(Upstream {
             client,
             uri,
             mcp_path,
-        }
+        })
     }
 
     fn target(&self, incoming: &Uri) -> Option<Uri> {

@@ -128,8 +128,8 @@ async fn record(
     }
 }
 
-/// Serves the recording upstream on `listener`: its MCP URL and its record.
-pub async fn upstream_on(listener: tokio::net::TcpListener) -> (String, Recording) {
+/// The recording upstream as a router, and its record.
+pub fn recording_router() -> (Router, Recording) {
     let recording = Recording::new();
     let kept = recording.clone();
     let app = Router::new().fallback(
@@ -137,6 +137,12 @@ pub async fn upstream_on(listener: tokio::net::TcpListener) -> (String, Recordin
             record(kept.clone(), method, uri, headers, body)
         },
     );
+    (app, recording)
+}
+
+/// Serves the recording upstream on `listener`: its MCP URL and its record.
+pub async fn upstream_on(listener: tokio::net::TcpListener) -> (String, Recording) {
+    let (app, recording) = recording_router();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("http://{address}/upstream/mcp"), recording)

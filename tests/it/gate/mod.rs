@@ -20,4 +20,5 @@ mod shadow;
 mod shutdown;
 mod support;
 mod timing;
+mod tls;
 mod watched_files;

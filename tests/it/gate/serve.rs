@@ -360,4 +360,34 @@ fn the_example_configuration_is_valid() {
         ["127.0.0.1/32".parse().unwrap()]
     );
     assert_eq!(config.watch, Some(Duration::from_millis(200)));
+    let metrics = config.metrics.expect("the example serves metrics");
+    assert_eq!(metrics.listen.to_string(), "127.0.0.1:9464");
+    assert_eq!(metrics.path, "/metrics");
+}
+
+#[test]
+fn the_readmes_production_configuration_is_valid() {
+    use toolgate::gate::serve::{AuditTarget, ServeConfig};
+    use toolgate::gate::AuditRotation;
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("```toml\npolicy        = \"policies/\"")
+        .expect("the block");
+    let block = &readme[start + "```toml\n".len()..];
+    let block = &block[..block.find("```").unwrap()];
+    let config = ServeConfig::parse(block, "README.md", Path::new("/srv")).unwrap();
+    assert_eq!(
+        config.shadow_policy,
+        Some(Path::new("/srv/policies-next/").to_path_buf())
+    );
+    assert_eq!(
+        config.audit,
+        AuditTarget::Rolling {
+            path: "/var/log/toolgate/audit.jsonl".into(),
+            rotation: AuditRotation::Daily,
+            keep: 7,
+        }
+    );
+    assert_eq!(config.metrics.unwrap().listen.to_string(), "10.0.0.5:9464");
 }

@@ -36,7 +36,7 @@ pub struct Running {
     child: Child,
     /// The MCP endpoint, from the listening line.
     pub url: String,
-    /// `http://ADDRESS:PORT`.
+    /// `http://ADDRESS:PORT` (`https://` with `[tls]`).
     pub base: String,
     /// The bound address.
     pub address: SocketAddr,
@@ -114,12 +114,10 @@ impl Running {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected line {line:?}"))
             .to_string();
-        let authority = url
-            .strip_prefix("http://")
-            .and_then(|rest| rest.split('/').next())
-            .unwrap();
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let authority = rest.split('/').next().unwrap();
         running.address = authority.parse().unwrap();
-        running.base = format!("http://{authority}");
+        running.base = format!("{scheme}://{authority}");
         running.url = url;
         running
     }
