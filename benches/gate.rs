@@ -15,7 +15,8 @@
 //! - `observed/{call,list/100}`: `call/api_key` and `list/gated/100` with the gate's
 //!   metrics on (`GateLayer::with_metrics`) and its decision log written as JSON lines
 //!   by `JsonLinesAudit` (to `io::sink()`, so the record is built, serialised and queued
-//!   as in production, without a disk): against the unobserved figures, their cost.
+//!   as in production, without a disk): against the unobserved figures, their cost;
+//!   `observed/metrics_only/call` has the metrics alone.
 //!
 //! - `reading/{serde_json,one_way}`: the `tools/call` body parsed into a value by
 //!   serde_json alone, and by the gate's one-pass check for member names a decoder could
@@ -291,6 +292,18 @@ fn observed(c: &mut Criterion) {
     let (client, scheme) = api_key();
     let gated = observed_layer(Authenticator::new().with_scheme(scheme)).layer(Handler::new(3));
     measure(c, &runtime, "observed/call", gated, &client, CALL);
+    let (client, scheme) = api_key();
+    let metered = layer(Authenticator::new().with_scheme(scheme))
+        .with_metrics(Metrics::new(MetricsConfig::default()))
+        .layer(Handler::new(3));
+    measure(
+        c,
+        &runtime,
+        "observed/metrics_only/call",
+        metered,
+        &client,
+        CALL,
+    );
     let (client, scheme) = api_key();
     let gated = observed_layer(Authenticator::new().with_scheme(scheme)).layer(Handler::new(100));
     measure(c, &runtime, "observed/list/100", gated, &client, LIST);

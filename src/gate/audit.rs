@@ -100,7 +100,7 @@ pub struct JsonLinesAudit {
 }
 
 enum Command {
-    Line(String),
+    Record(Box<AuditRecord>),
     Flush(mpsc::Sender<()>),
     Reopen(mpsc::Sender<()>),
 }
@@ -268,7 +268,7 @@ impl AuditSink for JsonLinesAudit {
     }
 
     fn record(&self, record: AuditRecord) {
-        match self.sender.try_send(Command::Line(record.to_line())) {
+        match self.sender.try_send(Command::Record(Box::new(record))) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 let lost = self.lost.fetch_add(1, Ordering::Relaxed) + 1;
@@ -280,14 +280,27 @@ impl AuditSink for JsonLinesAudit {
     }
 }
 
+/// How long the writer sleeps when the queue is empty. It polls rather than waits on
+/// the queue, so that queueing a record never has to wake a thread: on the request path a
+/// record costs a move into the queue, and the JSON is written here.
+const IDLE: std::time::Duration = std::time::Duration::from_millis(5);
+
 fn write_lines(mut writer: Box<dyn Destination>, receiver: &Receiver<Command>, lost: &AtomicU64) {
-    while let Ok(first) = receiver.recv() {
+    loop {
+        let first = match receiver.try_recv() {
+            Ok(command) => command,
+            Err(mpsc::TryRecvError::Empty) => {
+                std::thread::sleep(IDLE);
+                continue;
+            }
+            Err(mpsc::TryRecvError::Disconnected) => return,
+        };
         let mut waiting = Vec::new();
         let mut next = Some(first);
         while let Some(command) = next {
             match command {
-                Command::Line(line) => {
-                    if let Err(error) = writeln!(writer, "{line}") {
+                Command::Record(record) => {
+                    if let Err(error) = writeln!(writer, "{}", record.to_line()) {
                         lost.fetch_add(1, Ordering::Relaxed);
                         tracing::error!(%error, "audit record not written");
                     }

@@ -272,8 +272,17 @@ fn parent(path: &Path) -> PathBuf {
     }
 }
 
-/// Whether a changed path is the policy file, or a `.policy` file of the directory.
+/// Whether a changed path is the policy file, or a `.policy` file of the directory, or
+/// the `..data` link through which Kubernetes swaps a mounted ConfigMap's files at once
+/// (a change the files' own names never show). A reading that finds the files as they
+/// were reloads nothing.
 fn concerns(changed: &Path, policy: &Path, is_directory: bool) -> bool {
+    if changed
+        .file_name()
+        .is_some_and(|name| name == KUBERNETES_DATA_LINK)
+    {
+        return true;
+    }
     if is_directory {
         changed
             .extension()
@@ -282,6 +291,9 @@ fn concerns(changed: &Path, policy: &Path, is_directory: bool) -> bool {
         changed.file_name() == policy.file_name()
     }
 }
+
+/// The link Kubernetes' atomic writer points at each new version of a mounted volume.
+const KUBERNETES_DATA_LINK: &str = "..data";
 
 async fn debounced_reloads(handle: PolicyHandle, events: Arc<Events>, config: WatchConfig) {
     loop {
@@ -350,4 +362,34 @@ fn shrinks(handle: &PolicyHandle, reading: &Reading) -> bool {
     reading
         .bytes()
         .is_some_and(|bytes| bytes == 0 || bytes < handle.current().bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kubernetes_volume_swap_concerns_the_policy() {
+        let policy = Path::new("/etc/toolgate/mcp.policy");
+        assert!(concerns(
+            Path::new("/etc/toolgate/mcp.policy"),
+            policy,
+            false
+        ));
+        assert!(concerns(Path::new("/etc/toolgate/..data"), policy, false));
+        assert!(!concerns(
+            Path::new("/etc/toolgate/other.toml"),
+            policy,
+            false
+        ));
+        assert!(!concerns(
+            Path::new("/etc/toolgate/..2026_12_03"),
+            policy,
+            false
+        ));
+        let directory = Path::new("/policies");
+        assert!(concerns(Path::new("/policies/a.policy"), directory, true));
+        assert!(concerns(Path::new("/policies/..data"), directory, true));
+        assert!(!concerns(Path::new("/policies/notes.md"), directory, true));
+    }
 }

@@ -13,6 +13,7 @@ mod attacks;
 mod cli;
 mod corpus;
 mod credentials;
+mod deploy;
 mod diff;
 mod differential;
 mod e2e;
