@@ -763,6 +763,7 @@ fn check_audit(gate: &Gate) {
     let lines = gate.use_decisions(cases.len());
     let known = [
         "time",
+        "decision_id",
         "subject",
         "client",
         "roles",
@@ -786,6 +787,11 @@ fn check_audit(gate: &Gate) {
         );
         let (decision, reason) = case.expect.audited();
         assert_eq!(line["subject"], principal.id, "{context}");
+        let decision_id = line["decision_id"].as_str().unwrap_or_default();
+        assert!(
+            decision_id.len() == 32 && decision_id.bytes().all(|byte| byte.is_ascii_hexdigit()),
+            "{context}"
+        );
         assert_eq!(line["name"], case.name, "{context}");
         assert_eq!(line["decision"], decision, "{context}");
         assert_eq!(line["reason"], reason, "{context}");
