@@ -44,7 +44,7 @@ pub(crate) struct Counts {
 
 impl Counts {
     fn add(&self, kind: Kind, action: Action, enforced: bool, shadow: bool) {
-        let index = use_index(kind, action) * 4 + usize::from(enforced) * 2 + usize::from(shadow);
+        let index = slot(kind, action, enforced, shadow);
         if let Some(count) = self.outcomes.get(index) {
             count.fetch_add(1, Ordering::Relaxed);
         }
@@ -52,7 +52,7 @@ impl Counts {
 
     /// The count of a use and outcome.
     pub fn get(&self, kind: Kind, action: Action, enforced: bool, shadow: bool) -> u64 {
-        let index = use_index(kind, action) * 4 + usize::from(enforced) * 2 + usize::from(shadow);
+        let index = slot(kind, action, enforced, shadow);
         self.outcomes
             .get(index)
             .map_or(0, |count| count.load(Ordering::Relaxed))
@@ -82,6 +82,11 @@ impl Counts {
         }
         report
     }
+}
+
+/// The position of a use and outcome in `Counts::outcomes`.
+fn slot(kind: Kind, action: Action, enforced: bool, shadow: bool) -> usize {
+    use_index(kind, action) * 4 + usize::from(enforced) * 2 + usize::from(shadow)
 }
 
 /// What the shadow policy's comparisons found so far.
