@@ -8,7 +8,7 @@
 //!   (a match), and `*a?c*a?c*b` against `aaa…ab` (each middle part is tried at every
 //!   position). Throughput is in bytes of name: a constant throughput across `n` is
 //!   linear time.
-//! - `nesting/{depth}`: `Loaded::from_text` (parse, check, compile) of a policy of 50
+//! - `nesting/{depth}`: `Policy::from_text` (parse, check, compile) of a policy of 50
 //!   rules whose conditions nest `depth` = 8, 16, 32 and 64 levels deep.
 //! - `nesting_refused/{n}`: parsing a statement that opens `n` parentheses, refused at
 //!   the 65th (E012): the time must not grow with `n`.
@@ -33,11 +33,11 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::json;
-use toolgate::ast::{Action, Kind};
-use toolgate::eval::Request;
-use toolgate::glob::Glob;
-use toolgate::source::Sources;
-use toolgate::{parse, Loaded};
+use toolgate::unstable::ast::{Action, Kind};
+use toolgate::unstable::eval::Request;
+use toolgate::unstable::glob::Glob;
+use toolgate::unstable::source::Sources;
+use toolgate::{unstable::parse, Policy};
 
 const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 
@@ -102,9 +102,9 @@ fn nesting(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(2));
     for depth in [8, 16, 32, 64] {
         let text = nesting_policy(depth);
-        Loaded::from_text("nesting.policy", &text).unwrap();
+        Policy::from_text("nesting.policy", &text).unwrap();
         group.bench_with_input(BenchmarkId::from_parameter(depth), &text, |b, text| {
-            b.iter(|| black_box(Loaded::from_text("nesting.policy", text).unwrap()));
+            b.iter(|| black_box(Policy::from_text("nesting.policy", text).unwrap()));
         });
     }
     group.finish();
@@ -142,9 +142,11 @@ fn many_patterns(c: &mut Criterion) {
     for count in [100, 1_000, 10_000] {
         let text = patterns_policy(count);
         group.bench_with_input(BenchmarkId::new("load", count), &text, |b, text| {
-            b.iter(|| black_box(Loaded::from_text("patterns.policy", text).unwrap()));
+            b.iter(|| black_box(Policy::from_text("patterns.policy", text).unwrap()));
         });
-        let engine = Loaded::from_text("patterns.policy", &text).unwrap().engine;
+        let engine = Policy::from_text("patterns.policy", &text)
+            .unwrap()
+            .into_engine();
         let principal = engine.principal(&json!({"roles": "user"})).unwrap();
         let names: Vec<String> = (0..64)
             .map(|n| format!("{n:04}{}", "x".repeat(296)))

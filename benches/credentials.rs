@@ -48,7 +48,7 @@ use sha2::{Digest, Sha256};
 use toolgate::credentials::{
     install_crypto_provider, Authenticator, JwtScheme, JwtSettings, KeySet, Keys,
 };
-use toolgate::Loaded;
+use toolgate::Policy;
 
 const ISSUER: &str = "https://idp.example.com/";
 const RESOURCE: &str = "https://mcp.example.com/mcp";
@@ -232,12 +232,12 @@ fn cached_principal(c: &mut Criterion) {
     let signer = &signers[0];
     let token = token(signer);
     let authenticator = Authenticator::new().with_scheme(scheme(signer));
-    let engine = Loaded::from_text(
+    let engine = Policy::from_text(
         "bench.policy",
         "role developer\nscope \"tools:read\"\nallow developer to call tools \"github.*\"\n",
     )
     .unwrap()
-    .engine;
+    .into_engine();
     let head = http::Request::builder()
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")

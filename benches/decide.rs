@@ -18,7 +18,7 @@
 //! - `decide_by_name/{literal,glob_only,star_only}/{size}`: the same, on requests of one
 //!   kind of name only, to show where the time goes.
 //! - `compile/{load,parse,check,compile_only}/{size}`: the whole chain
-//!   (`toolgate::load(Sources::from_text(..))`), and each stage alone on the previous
+//!   (`toolgate::LoadOptions::default().load_sources(Sources::from_text(..))`), and each stage alone on the previous
 //!   stage's output, so compile-only time is visible.
 //! - `decide_arguments/{with,without}/{size}`: one allow through a rule with two `arg`
 //!   atoms, and the same allow through a rule without a condition.
@@ -50,9 +50,9 @@ use criterion::{
 };
 use jiff::Timestamp;
 use serde_json::{json, Value};
-use toolgate::ast::{Action, Kind};
-use toolgate::eval::{Engine, Reason, Request};
-use toolgate::{check, compile, parse, Sources};
+use toolgate::unstable::ast::{Action, Kind};
+use toolgate::unstable::eval::{Engine, Reason, Request};
+use toolgate::{unstable::check, unstable::compile, unstable::parse, Sources};
 
 /// The sizes benchmarked: (roles, tools).
 const SIZES: [(usize, usize); 3] = [(10, 100), (100, 1_000), (1_000, 10_000)];
@@ -470,8 +470,10 @@ fn load(generated: &Generated) -> Engine {
         ));
         std::fs::write(&path, &generated.text).unwrap();
     }
-    match toolgate::load(Sources::from_text("bench.policy", generated.text.as_str())) {
-        Ok(loaded) => loaded.engine,
+    match toolgate::LoadOptions::default()
+        .load_sources(Sources::from_text("bench.policy", generated.text.as_str()))
+    {
+        Ok(loaded) => loaded.into_engine(),
         Err(error) => panic!(
             "generated policy {} does not load: {error}",
             label(generated.roles, generated.tools)
@@ -629,7 +631,11 @@ fn compile_bench(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("load", &size), |b| {
             b.iter(|| {
                 let sources = Sources::from_text("bench.policy", generated.text.as_str());
-                black_box(toolgate::load(sources).is_ok())
+                black_box(
+                    toolgate::LoadOptions::default()
+                        .load_sources(sources)
+                        .is_ok(),
+                )
             });
         });
         group.bench_function(BenchmarkId::new("parse", &size), |b| {

@@ -51,10 +51,10 @@ use tower::{Layer, Service, ServiceExt};
 use toolgate::credentials::api_key::{generate, KeyFile};
 use toolgate::credentials::{ApiKeyScheme, Authenticator, Clock, JwtScheme, JwtSettings, KeySet};
 use toolgate::gate::{
-    AuditRecord, AuditSink, GateConfig, GateLayer, JsonLinesAudit, Metrics, MetricsConfig, Policy,
+    AuditRecord, AuditSink, GateConfig, GateLayer, JsonLinesAudit, Metrics, MetricsConfig,
     PolicyHandle,
 };
-use toolgate::Loaded;
+use toolgate::Policy;
 
 const RESOURCE: &str = "http://127.0.0.1:8080/mcp";
 const ISSUER: &str = "https://idp.example.com/";
@@ -196,9 +196,7 @@ fn jwt() -> (Client, JwtScheme) {
 }
 
 fn layer(authenticator: Authenticator) -> GateLayer {
-    let policy = PolicyHandle::new(Policy::new(
-        Loaded::from_text("bench.policy", POLICY).unwrap(),
-    ));
+    let policy = PolicyHandle::new(Policy::from_text("bench.policy", POLICY).unwrap());
     GateLayer::new(GateConfig::new(RESOURCE).unwrap(), policy, authenticator)
         .with_audit(Arc::new(Discard))
 }

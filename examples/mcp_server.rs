@@ -77,7 +77,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let policy = PolicyHandle::load(&args.policy)?;
+    let policy = PolicyHandle::load(&args.policy, toolgate::LoadOptions::default())?;
     let _watcher = policy.watch(WatchConfig::default())?;
     let _hangups = policy.reload_on_sighup()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;

@@ -7,9 +7,9 @@
 
 use crate::source::Span;
 
-/// A whole policy: the statements of all its files, in policy order.
+/// A whole policy as written: the statements of all its files, in policy order.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Policy {
+pub struct SyntaxTree {
     /// Statements in file order, then position.
     pub statements: Vec<Statement>,
 }

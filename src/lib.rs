@@ -5,13 +5,15 @@
 //! arguments) is read, checked and
 //! compiled into a hashed decision table that answers per request in nanoseconds.
 //!
-//! The pipeline has one module per stage, each taking the previous stage's output:
-//! [`source`] → [`parse`] → [`ast`] → [`check`] → [`compile`] → [`table`] → [`eval`].
+//! The crate root is the embedder's API: load a [`Policy`] (with [`LoadOptions`]), take
+//! its [`Engine`], resolve a [`Principal`] per token, decide a [`Request`]; the
+//! [`gate`] (a tower layer, `toolgate serve`) and [`credentials`] (JWT and API keys)
+//! modules put it in front of an MCP server. Everything else (each stage of the
+//! pipeline, the analyses built on it) is in [`unstable`], for toolgate's own binary,
+//! tests and benchmarks, with no stability promise.
 //!
 //! ```
-//! use toolgate::ast::{Action, Kind};
-//! use toolgate::eval::{Engine, Reason, Request};
-//! use toolgate::{check, compile, parse, source::Sources};
+//! use toolgate::{Action, Kind, Policy, Reason, Request};
 //!
 //! let text = r#"
 //!     scope "tool:read", "tool:write"
@@ -22,17 +24,9 @@
 //!     allow developer to call tools "github.*" if ip in [10.0.0.0/8]
 //!     allow developer to call tools "k8s.scale" if arg "replicas" <= 5
 //! "#;
-//! // source -> parse -> ast
-//! let sources = Sources::from_text("example.policy", text);
-//! let parsed = parse::parse(&sources);
-//! assert!(parsed.diagnostics.is_empty());
-//! // ast -> check
-//! let checked = check::check(&parsed.policy, &check::Config::default());
-//! assert!(!checked.has_errors());
-//! let policy = checked.policy.expect("no errors");
-//! // check -> compile -> table -> eval
-//! let table = compile::compile(&sources, &policy);
-//! let engine = Engine::new(table);
+//! // Read, check and compile (a file or a directory: `Policy::load(path)`).
+//! let policy = Policy::from_text("example.policy", text)?;
+//! let engine = policy.engine();
 //!
 //! // A principal is resolved once per token and reused for every request.
 //! let claims = serde_json::json!({"sub": "u1", "roles": ["mcp-developers"], "scope": "tool:write"});
@@ -69,44 +63,28 @@
 //! assert_eq!(listed, ["fs.read_file", "k8s.scale"]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-//!
-//! [`load`] runs the whole chain on a file, a directory or a string.
 
 mod arguments;
-pub mod ast;
-pub mod check;
-pub mod claim_path;
-pub mod compile;
 #[cfg(feature = "credentials")]
 pub mod credentials;
 mod decide;
-pub mod diagnostic;
-pub mod diff;
-pub mod eval;
-pub mod explain;
 mod fold;
-pub mod format;
 #[cfg(feature = "gate")]
 pub mod gate;
-pub mod glob;
-pub mod ids;
-pub mod init;
-pub mod limits;
 mod literal;
-mod load;
-pub mod matrix;
-pub mod net;
-pub mod parse;
-pub mod principal;
-pub mod source;
-pub mod table;
-pub mod testing;
-pub mod visible;
-pub mod window;
+mod policy;
+pub mod unstable;
+
+// The stages keep their crate-wide paths (`crate::check`, ...).
+use unstable::{
+    ast, check, claim_path, compile, diagnostic, eval, explain, glob, ids, index, limits, matrix,
+    net, parse, principal, source, testing, visible, window,
+};
 
 pub use ast::{Action, Effect, Kind};
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use eval::{Decision, Engine, Reason, Request};
-pub use load::{load, Loaded, PolicyError};
+pub use limits::Limits;
+pub use policy::{LoadOptions, Policy, PolicyError, ToolList, ToolListError};
 pub use principal::{Principal, PrincipalParts};
-pub use source::Sources;
+pub use source::{Sources, Span};

@@ -4,18 +4,18 @@
 //! over a limit does not load. Exceeding a limit is an `E012` diagnostic naming the
 //! limit (or, for a file too large to read, [`crate::source::LoadError::TooLarge`]), so
 //! the caller learns which limit to raise. The defaults suit every policy written by
-//! hand; [`crate::Loaded::from_path_with`], [`crate::Loaded::from_text_with`] and
-//! [`crate::Loaded::from_sources_with`] take other values:
+//! hand; [`crate::LoadOptions`] takes other values:
 //!
 //! ```
-//! use toolgate::limits::Limits;
+//! use toolgate::{Limits, LoadOptions};
 //!
 //! let limits = Limits {
 //!     statements: 500,
 //!     ..Limits::default()
 //! };
-//! let loaded = toolgate::Loaded::from_text_with("a.policy", "role a\n", &limits)?;
-//! assert!(loaded.warnings.iter().all(|warning| !warning.is_error()));
+//! let options = LoadOptions { limits, ..LoadOptions::default() };
+//! let loaded = options.load_text("a.policy", "role a\n")?;
+//! assert!(loaded.warnings().iter().all(|warning| !warning.is_error()));
 //! # Ok::<(), toolgate::PolicyError>(())
 //! ```
 //!

@@ -13,8 +13,8 @@ use crate::ast::CompareOp;
 use crate::check::{ClaimTest, ClaimsMap};
 use crate::claim_path::{ClaimPath, Found};
 use crate::ids::Bits;
+use crate::index::{Index, PrincipalAtom};
 use crate::literal;
-use crate::table::{PrincipalAtom, Table};
 
 /// A principal resolved against one [`crate::Engine`]'s policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,14 +68,14 @@ impl std::error::Error for PrincipalError {}
 
 impl Principal {
     /// The principal of a token's validated claims, through the policy's claims map.
-    pub fn from_claims(table: &Table, claims: &Value) -> Result<Principal, PrincipalError> {
+    pub fn from_claims(table: &Index, claims: &Value) -> Result<Principal, PrincipalError> {
         Principal::from_claims_with_map(table, &table.claims, claims)
     }
 
     /// The principal of a token's validated claims, through `map` instead of the policy's
     /// claims map (the policy's map completed by a claims preset).
     pub fn from_claims_with_map(
-        table: &Table,
+        table: &Index,
         map: &ClaimsMap,
         claims: &Value,
     ) -> Result<Principal, PrincipalError> {
@@ -110,7 +110,7 @@ impl Principal {
 
     /// The principal of an API key or custom scheme: roles, scopes and client given
     /// directly; every claim test sees no claims.
-    pub fn from_parts(table: &Table, parts: &PrincipalParts) -> Principal {
+    pub fn from_parts(table: &Index, parts: &PrincipalParts) -> Principal {
         let mut roles = Bits::with_capacity(table.roles.names.len());
         parts
             .roles
@@ -144,7 +144,7 @@ impl Principal {
     }
 
     /// The effective roles' names (granted roles and everything they inherit).
-    pub fn role_names<'t>(&self, table: &'t Table) -> Vec<&'t str> {
+    pub fn role_names<'t>(&self, table: &'t Index) -> Vec<&'t str> {
         self.roles
             .iter()
             .filter_map(|role| table.roles.names.get(role))
@@ -153,7 +153,7 @@ impl Principal {
     }
 
     /// The effective scopes the policy knows of (held scopes and what they imply).
-    pub fn scope_names<'t>(&self, table: &'t Table) -> Vec<&'t str> {
+    pub fn scope_names<'t>(&self, table: &'t Index) -> Vec<&'t str> {
         self.scopes
             .iter()
             .filter_map(|scope| table.scopes.names.get(scope))
@@ -162,7 +162,7 @@ impl Principal {
     }
 }
 
-fn grant(table: &Table, roles: &mut Bits, value: &str) {
+fn grant(table: &Index, roles: &mut Bits, value: &str) {
     let Some(granted) = table.roles.by_value.get(value) else {
         return;
     };
@@ -173,7 +173,7 @@ fn grant(table: &Table, roles: &mut Bits, value: &str) {
     }
 }
 
-fn hold(table: &Table, scopes: &mut Bits, scope: &str) {
+fn hold(table: &Index, scopes: &mut Bits, scope: &str) {
     let closure = table
         .scopes
         .by_name
@@ -185,7 +185,7 @@ fn hold(table: &Table, scopes: &mut Bits, scope: &str) {
 }
 
 /// The claim atoms that hold, and those that are unknown (an ambiguous path).
-fn decide_atoms(table: &Table, claims: &Map<String, Value>, client: Option<&str>) -> (Bits, Bits) {
+fn decide_atoms(table: &Index, claims: &Map<String, Value>, client: Option<&str>) -> (Bits, Bits) {
     let mut atoms = Bits::with_capacity(table.principal_atoms.len());
     let mut unknown = Bits::with_capacity(table.principal_atoms.len());
     for (index, atom) in table.principal_atoms.iter().enumerate() {

@@ -10,9 +10,9 @@ mod reference;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use toolgate::ast::{Action, Kind};
-use toolgate::eval::Request;
-use toolgate::source::Sources;
+use toolgate::unstable::ast::{Action, Kind};
+use toolgate::unstable::eval::Request;
+use toolgate::unstable::source::Sources;
 
 const ROLES: [&str; 4] = ["r0", "r1", "r2", "r3"];
 const SCOPES: [&str; 4] = ["s0", "s1", "s2", "s3"];
@@ -247,22 +247,22 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = policy(&mut u) else { return };
     let Ok(requests) = Vec::<Facts>::arbitrary(&mut u) else { return };
     let sources = Sources::from_text("fuzz.policy", text.as_str());
-    let parsed = toolgate::parse::parse(&sources);
+    let parsed = toolgate::unstable::parse::parse(&sources);
     let reference_sources = Sources::from_text("fuzz.policy", for_reference(&text));
     let reference_policy = match reference::parse(&reference_sources) {
         Ok(policy) => policy,
         Err(error) => panic!("the reference must read every generated policy:\n{text}\n{error}"),
     };
     assert!(parsed.diagnostics.is_empty(), "{text}\n{:?}", parsed.diagnostics);
-    let loaded = match toolgate::load(sources.clone()) {
+    let loaded = match toolgate::LoadOptions::default().load_sources(sources.clone()) {
         Ok(loaded) => loaded,
         Err(error) => panic!("generated policy must load:\n{text}\n{error}"),
     };
     for facts in requests.iter().take(16) {
         let request = request(facts);
         let expected = reference::decide_policy(&reference_policy, &request);
-        let Ok(principal) = loaded.engine.principal(&request.claims) else { continue };
-        let decision = loaded.engine.decide(&principal, &Request {
+        let Ok(principal) = loaded.engine().principal(&request.claims) else { continue };
+        let decision = loaded.engine().decide(&principal, &Request {
             kind: request.kind,
             action: request.action,
             name: &request.name,

@@ -13,10 +13,11 @@ mod reference;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use toolgate::ast::Action;
-use toolgate::eval::{json, Engine};
-use toolgate::source::Sources;
-use toolgate::Loaded;
+use toolgate::unstable::ast::Action;
+use toolgate::unstable::eval::Engine;
+use toolgate::unstable::wire;
+use toolgate::unstable::source::Sources;
+use toolgate::Policy;
 
 const POLICY: &str = include_str!("../../policies/example.policy");
 
@@ -29,8 +30,8 @@ const ARGUMENT_POLICIES: [(&str, &str); 3] = [
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| match Loaded::from_text("example.policy", POLICY) {
-        Ok(loaded) => loaded.engine,
+    ENGINE.get_or_init(|| match Policy::from_text("example.policy", POLICY) {
+        Ok(loaded) => loaded.into_engine(),
         Err(error) => panic!("the example policy must load: {error}"),
     })
 }
@@ -47,8 +48,8 @@ fn arguments_policy() -> &'static (reference::Policy, Engine) {
             Ok(policy) => policy,
             Err(error) => panic!("the reference must read the argument cases' policies: {error}"),
         };
-        match toolgate::load(sources) {
-            Ok(loaded) => (policy, loaded.engine),
+        match toolgate::LoadOptions::default().load_sources(sources) {
+            Ok(loaded) => (policy, loaded.into_engine()),
             Err(error) => panic!("the argument cases' policies must load: {error}"),
         }
     })
@@ -58,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(line) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(parsed) = json::parse_request(line) else {
+    let Ok(parsed) = wire::parse_request(line) else {
         return;
     };
     assert!(
@@ -73,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(principal) = engine().principal(&claims) {
         let decision = engine().decide(&principal, &request);
         let mut out = Vec::new();
-        json::write_decision(&decision, &mut out).unwrap_or_default();
+        wire::write_decision(&decision, &mut out).unwrap_or_default();
         assert!(out.ends_with(b"}\n"));
     }
 

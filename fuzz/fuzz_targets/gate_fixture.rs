@@ -10,8 +10,8 @@ use http::{Request, Response};
 use http_body_util::BodyExt;
 use tower::Service;
 use toolgate::credentials::{Authenticator, BoxFuture, CredentialError, Identity, Scheme};
-use toolgate::gate::{GateConfig, GateLayer, Policy, PolicyHandle};
-use toolgate::{Engine, Loaded, PrincipalParts};
+use toolgate::gate::{GateConfig, GateLayer, PolicyHandle};
+use toolgate::{Engine, Policy, PrincipalParts};
 
 pub const POLICY: &str = r#"scope "tool:read", "tool:write"
 role reader
@@ -68,15 +68,15 @@ pub struct Fixture {
 pub fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let loaded = |name| match Loaded::from_text(name, POLICY) {
+        let loaded = |name| match Policy::from_text(name, POLICY) {
             Ok(loaded) => loaded,
             Err(error) => panic!("{error}"),
         };
-        let policy = PolicyHandle::new(Policy::new(loaded("gate.policy")));
+        let policy = PolicyHandle::new(loaded("gate.policy"));
         let config = GateConfig::new("http://127.0.0.1:8080/mcp").unwrap_or_else(|error| panic!("{error}"));
         let authenticator = Authenticator::new().with_scheme(Callers);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|error| panic!("{error}"));
-        Fixture { runtime, layer: GateLayer::new(config, policy, authenticator), engine: loaded("oracle.policy").engine }
+        Fixture { runtime, layer: GateLayer::new(config, policy, authenticator), engine: loaded("oracle.policy").into_engine() }
     })
 }
 

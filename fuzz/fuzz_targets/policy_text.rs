@@ -6,11 +6,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use toolgate::ast::{Action, Kind};
-use toolgate::check::{self, Config, ToolManifest};
-use toolgate::eval::{Engine, Request};
-use toolgate::source::Sources;
-use toolgate::{compile, parse};
+use toolgate::unstable::ast::{Action, Kind};
+use toolgate::unstable::check::{self, Config, ToolManifest};
+use toolgate::unstable::eval::{Engine, Request};
+use toolgate::unstable::source::Sources;
+use toolgate::{unstable::compile, unstable::parse};
 
 /// A `tools/list` result: tools with and without an `inputSchema`, property names with
 /// dots and slashes.

@@ -18,8 +18,8 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use toolgate::credentials::jwt::decode_unverified;
 use toolgate::credentials::{Clock, Identity, JwtScheme, JwtSettings, KeySet};
-use toolgate::eval::Request;
-use toolgate::{Action, Engine, Kind, Loaded};
+use toolgate::unstable::eval::Request;
+use toolgate::{Action, Engine, Kind, Policy};
 
 const ISSUER: &str = "https://idp.example.com/";
 const AUDIENCE: &str = "https://mcp.example.com/mcp";
@@ -52,8 +52,8 @@ fn fixture() -> &'static Fixture {
             .enable_all()
             .build()
             .unwrap_or_else(|error| panic!("{error}"));
-        let engine = match Loaded::from_text("example.policy", POLICY) {
-            Ok(loaded) => loaded.engine,
+        let engine = match Policy::from_text("example.policy", POLICY) {
+            Ok(loaded) => loaded.into_engine(),
             Err(error) => panic!("{error}"),
         };
         Fixture { runtime, scheme: JwtScheme::new(settings, keys), engine, now }

@@ -13,7 +13,7 @@ use crate::window::WindowSpec;
 
 impl<'a> Checker<'a> {
     /// Collects every definition, then resolves what definitions refer to.
-    pub(super) fn define(&mut self, policy: &'a ast::Policy) {
+    pub(super) fn define(&mut self, policy: &'a ast::SyntaxTree) {
         let mut first_timezone: Option<Span> = None;
         let mut first_claims: Option<Span> = None;
         for statement in &policy.statements {
@@ -155,7 +155,7 @@ impl<'a> Checker<'a> {
         self.report(diagnostic);
     }
 
-    fn declare_networks_and_windows(&mut self, policy: &'a ast::Policy) {
+    fn declare_networks_and_windows(&mut self, policy: &'a ast::SyntaxTree) {
         let mut network_spans: AHashMap<&str, Span> = AHashMap::new();
         let mut window_spans: AHashMap<&str, Span> = AHashMap::new();
         for statement in &policy.statements {
@@ -225,7 +225,7 @@ impl<'a> Checker<'a> {
         id
     }
 
-    fn resolve_parents(&mut self, policy: &'a ast::Policy) {
+    fn resolve_parents(&mut self, policy: &'a ast::SyntaxTree) {
         for statement in &policy.statements {
             let StatementKind::Role(role) = &statement.kind else {
                 continue;

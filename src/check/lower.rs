@@ -12,7 +12,7 @@ use crate::source::Span;
 
 impl<'a> Checker<'a> {
     /// Lowers every rule and requirement, in policy order.
-    pub(super) fn lower_statements(&mut self, policy: &'a ast::Policy) {
+    pub(super) fn lower_statements(&mut self, policy: &'a ast::SyntaxTree) {
         self.mark_explicit_claims(policy);
         for statement in &policy.statements {
             let lowered = match &statement.kind {
@@ -28,7 +28,7 @@ impl<'a> Checker<'a> {
 
     /// Records which lines the (first) `claims` block writes, so a claims preset fills
     /// only the others.
-    fn mark_explicit_claims(&mut self, policy: &ast::Policy) {
+    fn mark_explicit_claims(&mut self, policy: &ast::SyntaxTree) {
         let block = policy
             .statements
             .iter()

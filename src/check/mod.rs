@@ -56,7 +56,7 @@ impl Checked {
 }
 
 /// Checks a parsed policy.
-pub fn check(policy: &ast::Policy, config: &Config<'_>) -> Checked {
+pub fn check(policy: &ast::SyntaxTree, config: &Config<'_>) -> Checked {
     let mut checker = Checker::new();
     checker.define(policy);
     checker.lower_statements(policy);

@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 use crate::ast::Effect;
 use crate::check::{ArgTest, CheckedPolicy, Cond, CondKind};
 use crate::ids::{ArgTestId, PrincipalAtomId};
-use crate::table::{Condition, Node, PrincipalAtom};
+use crate::index::{Condition, Node, PrincipalAtom};
 
 /// Collects compiled conditions and the principal atoms they use.
 pub(super) struct Compiler<'p> {

@@ -1,4 +1,4 @@
-//! The compiler: a [`CheckedPolicy`] becomes a [`Table`].
+//! The compiler: a [`CheckedPolicy`] becomes a [`Index`].
 //!
 //! Role inheritance and scope implication are closed here, conditions become small
 //! trees over ids, facts about the principal alone (client and claim tests) become
@@ -16,16 +16,16 @@ use smallvec::SmallVec;
 use crate::ast::{Effect, Kind};
 use crate::check::{Body, CheckedPolicy, Subjects};
 use crate::ids::{Bits, RoleId, ScopeId, StatementId};
-use crate::source::Sources;
-use crate::table::{
-    CompiledBody, CompiledStatement, DenySpelling, Entry, RoleIndex, RuleSite, ScopeIndex,
-    SubjectSet, Table,
+use crate::index::{
+    CompiledBody, CompiledStatement, DenySpelling, Entry, Index, RoleIndex, RuleSite, ScopeIndex,
+    SubjectSet,
 };
+use crate::source::Sources;
 
 pub(crate) use names::{build_class, kind_index, matching};
 
 /// Compiles a checked policy read from `sources` into a decision table.
-pub fn compile(sources: &Sources, policy: &CheckedPolicy) -> Table {
+pub fn compile(sources: &Sources, policy: &CheckedPolicy) -> Index {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     let mut conditions = condition::Compiler::new(policy);
     let statements: Vec<CompiledStatement> = policy
@@ -62,7 +62,7 @@ pub fn compile(sources: &Sources, policy: &CheckedPolicy) -> Table {
         .collect();
     let kinds = Kind::ALL.map(|kind| names::index_kind(policy, &statements, kind));
     let (principal_atoms, arg_tests, conditions) = conditions.finish();
-    Table {
+    Index {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         sites: sites(sources, policy),
         statements,

@@ -15,7 +15,7 @@ use crate::ast::Kind;
 use crate::check::CheckedPolicy;
 use crate::glob::{Glob, Shape};
 use crate::ids::{PatternId, StatementId};
-use crate::table::{
+use crate::index::{
     ClassProgram, CompiledBody, CompiledStatement, NameIndex, Program, RequirementStep,
 };
 

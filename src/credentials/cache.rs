@@ -92,7 +92,7 @@ impl Entry {
         engine: &Engine,
         resolve: impl FnOnce(&Identity) -> Result<Principal, AuthError>,
     ) -> Result<Arc<Principal>, AuthError> {
-        let table = engine.table().id;
+        let table = engine.index().id;
         let mut slot = self
             .principal
             .lock()
@@ -279,12 +279,12 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::Loaded;
+    use crate::Policy;
 
     const POLICY: &str = "role reader\nallow reader to call tools \"fs.*\"\n";
 
     fn engine() -> Engine {
-        Loaded::from_text("a.policy", POLICY).unwrap().engine
+        Policy::from_text("a.policy", POLICY).unwrap().into_engine()
     }
 
     fn now() -> Timestamp {
@@ -356,7 +356,7 @@ mod tests {
                 Identity::Parts { .. } => panic!("a claims entry"),
             })
             .unwrap();
-        assert_eq!(resolved.table_id, other.table().id);
+        assert_eq!(resolved.table_id, other.index().id);
         let again = entry
             .principal(&other, |_| panic!("resolved once"))
             .unwrap();
@@ -364,11 +364,11 @@ mod tests {
     }
 
     fn engine_with_another_table() -> Engine {
-        Loaded::from_text(
+        Policy::from_text(
             "b.policy",
             "role reader\nallow reader to call tools \"db.*\"\n",
         )
         .unwrap()
-        .engine
+        .into_engine()
     }
 }

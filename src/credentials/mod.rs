@@ -336,11 +336,11 @@ impl Authenticator {
             return resolve(identity, engine);
         };
         let map = self.completed_map(engine, preset);
-        Principal::from_claims_with_map(engine.table(), &map, claims).map_err(refused)
+        Principal::from_claims_with_map(engine.index(), &map, claims).map_err(refused)
     }
 
     fn completed_map(&self, engine: &Engine, preset: &ClaimsPreset) -> Arc<ClaimsMap> {
-        let table = engine.table();
+        let table = engine.index();
         let mut slot = self
             .completed
             .lock()

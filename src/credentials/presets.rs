@@ -132,7 +132,7 @@ impl ClaimsPreset {
 
     /// The principal of verified claims under `engine`'s policy completed by this preset.
     pub fn principal(&self, engine: &Engine, claims: &Value) -> Result<Principal, PrincipalError> {
-        let table = engine.table();
+        let table = engine.index();
         Principal::from_claims_with_map(table, &self.apply(&table.claims), claims)
     }
 }

@@ -225,7 +225,7 @@ impl<'a> Context<'a> {
         let old = old_engine.principal(claims).ok()?;
         let new = new_engine.principal(claims).ok()?;
         let same_roles = |engine: &Engine, principal: &Principal, probe: &Probe<'_>| {
-            principal.role_names(engine.table()) == probe.effective_roles(target.value)
+            principal.role_names(engine.index()) == probe.effective_roles(target.value)
         };
         (same_roles(old_engine, &old, old_probe) && same_roles(new_engine, &new, new_probe))
             .then_some([old, new])

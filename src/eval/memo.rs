@@ -13,7 +13,7 @@ use ahash::AHashMap;
 
 use crate::compile::{build_class, matching};
 use crate::ids::PatternId;
-use crate::table::{ClassProgram, NameIndex, Table};
+use crate::index::{ClassProgram, Index, NameIndex};
 
 const SHARDS: usize = 16;
 /// Names memoised per shard at most.
@@ -44,7 +44,7 @@ impl Memo {
     /// Runs `then` on the program of `name`, finding and memoising it on first sight.
     pub fn with<R>(
         &self,
-        table: &Table,
+        table: &Index,
         index: &NameIndex,
         name: &str,
         then: impl FnOnce(&ClassProgram) -> R,
@@ -78,7 +78,7 @@ impl Memo {
         self.shards.get((hash % SHARDS as u64) as usize)
     }
 
-    fn class_of(&self, table: &Table, index: &NameIndex, name: &str) -> Arc<ClassProgram> {
+    fn class_of(&self, table: &Index, index: &NameIndex, name: &str) -> Arc<ClassProgram> {
         let patterns = matching(index, name);
         let mut classes = self.classes.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(program) = classes.get(patterns.as_slice()) {
@@ -95,19 +95,19 @@ impl Memo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Loaded;
+    use crate::Policy;
 
     const POLICY: &str = "role a\nallow a to call tools \"fs.*\"\ndeny a to call tools \"*.rm\"\n";
 
     /// The program of `name` as text, through `memo`.
-    fn program(memo: &Memo, table: &Table, name: &str) -> String {
+    fn program(memo: &Memo, table: &Index, name: &str) -> String {
         memo.with(table, &table.kinds[0], name, |class| format!("{class:?}"))
     }
 
     #[test]
     fn poisoned_locks_are_taken_over_and_answers_do_not_change() {
-        let loaded = Loaded::from_text("a.policy", POLICY).unwrap();
-        let table = loaded.engine.table();
+        let loaded = Policy::from_text("a.policy", POLICY).unwrap();
+        let table = loaded.engine().index();
         let names = ["fs.read", "fs.rm", "db.rm", "other"];
         let fresh = Memo::new(&table.kinds[0]);
         let expected: Vec<String> = names.iter().map(|n| program(&fresh, table, n)).collect();
@@ -139,8 +139,8 @@ mod tests {
 
     #[test]
     fn long_names_are_decided_but_not_kept() {
-        let loaded = Loaded::from_text("a.policy", POLICY).unwrap();
-        let table = loaded.engine.table();
+        let loaded = Policy::from_text("a.policy", POLICY).unwrap();
+        let table = loaded.engine().index();
         let memo = Memo::new(&table.kinds[0]);
         let long = format!("fs.{}", "x".repeat(MAX_NAME_BYTES));
         let short = Memo::new(&table.kinds[0]);

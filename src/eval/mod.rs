@@ -5,7 +5,6 @@
 //! allow that holds; then step-up or `no_rule`. Listing follows use. Deciding allocates
 //! nothing unless the answer is a step-up with more than four missing scopes.
 
-pub mod json;
 mod memo;
 mod truth;
 
@@ -22,16 +21,16 @@ use crate::ast::{Action, Effect, Kind};
 use crate::compile::kind_index;
 use crate::decide::{self, Scopes};
 use crate::ids::{ScopeId, StatementId};
+use crate::index::{Entry, Index, RequirementStep, RuleSite};
 use crate::limits::Limits;
 use crate::principal::{Principal, PrincipalError, PrincipalParts};
-use crate::table::{Entry, RequirementStep, RuleSite, Table};
 use memo::Memo;
 use truth::{Arguments, Facts};
 
 /// A compiled policy ready to decide, shareable across threads (`Send + Sync`).
 #[derive(Debug)]
 pub struct Engine {
-    table: Table,
+    index: Index,
     memos: [Memo; 3],
     /// Names longer than this many bytes are denied unmatched.
     name_bytes: usize,
@@ -176,52 +175,52 @@ impl Decision<'_> {
 }
 
 impl Engine {
-    /// An engine deciding with `table`, within the default [`Limits`].
-    pub fn new(table: Table) -> Engine {
-        Engine::with_limits(table, &Limits::default())
+    /// An engine deciding with `index`, within the default [`Limits`].
+    pub fn new(index: Index) -> Engine {
+        Engine::with_limits(index, &Limits::default())
     }
 
-    /// An engine deciding with `table`; a request for a name longer than
+    /// An engine deciding with `index`; a request for a name longer than
     /// [`Limits::name_bytes`] is denied (`no_rule`) without being matched.
-    pub fn with_limits(table: Table, limits: &Limits) -> Engine {
-        let memos = table.kinds.each_ref().map(Memo::new);
+    pub fn with_limits(index: Index, limits: &Limits) -> Engine {
+        let memos = index.kinds.each_ref().map(Memo::new);
         Engine {
-            table,
+            index,
             memos,
             name_bytes: limits.name_bytes,
         }
     }
 
-    /// The compiled table.
-    pub fn table(&self) -> &Table {
-        &self.table
+    /// The compiled index. Unstable: its type is in [`crate::unstable`].
+    pub fn index(&self) -> &Index {
+        &self.index
     }
 
     /// The principal of a token's validated claims.
     pub fn principal(&self, claims: &Value) -> Result<Principal, PrincipalError> {
-        Principal::from_claims(&self.table, claims)
+        Principal::from_claims(&self.index, claims)
     }
 
     /// The principal of an API key or custom scheme.
     pub fn principal_from_parts(&self, parts: &PrincipalParts) -> Principal {
-        Principal::from_parts(&self.table, parts)
+        Principal::from_parts(&self.index, parts)
     }
 
     /// Decides a request. A principal resolved by another engine, an action the kind
     /// does not have and a name over [`Limits::name_bytes`] are denied (`no_rule`).
     pub fn decide<'e>(&'e self, principal: &Principal, request: &Request<'_>) -> Decision<'e> {
-        if principal.table_id != self.table.id
+        if principal.table_id != self.index.id
             || !request.kind.allows(request.action)
             || request.name.len() > self.name_bytes
         {
             return Decision::no_rule();
         }
         let kind = kind_index(request.kind);
-        let (Some(memo), Some(index)) = (self.memos.get(kind), self.table.kinds.get(kind)) else {
+        let (Some(memo), Some(index)) = (self.memos.get(kind), self.index.kinds.get(kind)) else {
             return Decision::no_rule();
         };
         let facts = Facts {
-            table: &self.table,
+            table: &self.index,
             roles: &principal.roles,
             scopes: &principal.scopes,
             atoms: &principal.atoms,
@@ -230,7 +229,7 @@ impl Engine {
             time: request.time,
             arguments: Arguments::Given(request.arguments),
         };
-        let verdict = memo.with(&self.table, index, request.name, |class| {
+        let verdict = memo.with(&self.index, index, request.name, |class| {
             let verdict = if request.action == Action::List {
                 decide::list(&facts, class.list.view(), class.use_.view()).verdict()
             } else {
@@ -251,7 +250,7 @@ impl Engine {
         if name.len() > self.name_bytes {
             return None;
         }
-        let spellings = self.table.deny_spellings.get(kind_index(kind))?;
+        let spellings = self.index.deny_spellings.get(kind_index(kind))?;
         let folded = crate::fold::fold(name);
         // A name that folding leaves alone can only miss a pattern that folding changed.
         let unchanged = folded == name;
@@ -260,7 +259,7 @@ impl Engine {
                 && spelling.folded.is_match(&folded)
                 && !spelling.written.is_match(name)
         })?;
-        self.table.sites.get(found.statement.index())
+        self.index.sites.get(found.statement.index())
     }
 
     /// The names of `names` whose `list` decision is allow, in their order.
@@ -303,7 +302,7 @@ impl Engine {
         let names = |ids: &[ScopeId]| -> SmallVec<[&str; 4]> {
             let mut names: SmallVec<[&str; 4]> = ids
                 .iter()
-                .map(|scope| self.table.scope_name(*scope))
+                .map(|scope| self.index.scope_name(*scope))
                 .collect();
             names.sort_unstable();
             names.dedup();
@@ -316,7 +315,7 @@ impl Engine {
         Decision {
             effect,
             reason,
-            rule: self.table.sites.get(statement.index()),
+            rule: self.index.sites.get(statement.index()),
             missing_scopes,
             required_scopes,
         }

@@ -8,13 +8,13 @@ use jiff::Timestamp;
 
 use crate::decide::{self, Truth};
 use crate::ids::{Bits, ScopeId};
-use crate::table::{Entry, Node, RequirementStep, Table};
+use crate::index::{Entry, Index, Node, RequirementStep};
 
 /// What a condition reads: the principal's bits and the request's address, time and
 /// arguments.
 #[derive(Clone, Copy)]
 pub(crate) struct Facts<'a> {
-    pub table: &'a Table,
+    pub table: &'a Index,
     pub roles: &'a Bits,
     pub scopes: &'a Bits,
     pub atoms: &'a Bits,

@@ -10,10 +10,10 @@
 //! case of the corpora.
 //!
 //! ```
-//! use toolgate::ast::{Action, Kind};
-//! use toolgate::eval::Request;
-//! use toolgate::explain::Explainer;
-//! use toolgate::{check, parse, source::Sources, Reason};
+//! use toolgate::unstable::ast::{Action, Kind};
+//! use toolgate::unstable::eval::Request;
+//! use toolgate::unstable::explain::Explainer;
+//! use toolgate::{unstable::check, unstable::parse, unstable::source::Sources, Reason};
 //!
 //! let text = "role user\nallow user to call tools \"fs.*\" if ip in [10.0.0.0/8]\n";
 //! let sources = Sources::from_text("a.policy", text);

@@ -39,7 +39,7 @@ mod verify;
 
 use std::fmt;
 
-use crate::ast::Policy;
+use crate::ast::SyntaxTree;
 use crate::diagnostic::Diagnostic;
 use crate::parse;
 use crate::source::Sources;
@@ -77,13 +77,13 @@ impl std::error::Error for FormatError {}
 ///
 /// ```
 /// let messy = "role   admin # the admins\nallow admin to call tools \"*\"   if ip in [10.0.0.0/8]";
-/// let tidy = toolgate::format::format(messy)?;
+/// let tidy = toolgate::unstable::format::format(messy)?;
 /// assert_eq!(
 ///     tidy,
 ///     "role admin # the admins\nallow admin to call tools \"*\" if ip in [10.0.0.0/8]\n"
 /// );
-/// assert_eq!(toolgate::format::format(&tidy)?, tidy);
-/// # Ok::<(), toolgate::format::FormatError>(())
+/// assert_eq!(toolgate::unstable::format::format(&tidy)?, tidy);
+/// # Ok::<(), toolgate::unstable::format::FormatError>(())
 /// ```
 pub fn format(text: &str) -> Result<String, FormatError> {
     let sources = Sources::from_text("policy", text);
@@ -102,7 +102,7 @@ pub fn is_formatted(text: &str) -> Result<bool, FormatError> {
 }
 
 /// Prints a parsed file.
-fn print(text: &str, policy: &Policy) -> String {
+fn print(text: &str, policy: &SyntaxTree) -> String {
     let lexed = lex::lex(text);
     let mut maker = piece::Maker::new(text, &lexed.tokens);
     let mut firsts = Vec::new();
@@ -135,7 +135,7 @@ fn print(text: &str, policy: &Policy) -> String {
 }
 
 /// Checks that `formatted` says what `text` said and keeps its comments.
-fn check(text: &str, policy: &Policy, formatted: &str) -> Result<(), FormatError> {
+fn check(text: &str, policy: &SyntaxTree, formatted: &str) -> Result<(), FormatError> {
     let sources = Sources::from_text("policy", formatted);
     let reparsed = parse::parse(&sources);
     if let Some(first) = reparsed.diagnostics.first() {

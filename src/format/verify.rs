@@ -2,13 +2,13 @@
 //! said (the same syntax tree, positions aside) and keep every comment.
 
 use crate::ast::{
-    ArgOperator, Atom, Cidr, DayItem, Expr, ExprKind, Ident, Literal, NetworkRef, Policy,
-    StatementKind, Subjects, Text, Window, WindowRef,
+    ArgOperator, Atom, Cidr, DayItem, Expr, ExprKind, Ident, Literal, NetworkRef, StatementKind,
+    Subjects, SyntaxTree, Text, Window, WindowRef,
 };
 use crate::source::{SourceId, Span};
 
 /// `policy` with every span emptied, so that two trees compare by what they say.
-pub(super) fn without_spans(policy: &Policy) -> Policy {
+pub(super) fn without_spans(policy: &SyntaxTree) -> SyntaxTree {
     let mut policy = policy.clone();
     for statement in &mut policy.statements {
         statement.span = NOWHERE;

@@ -11,7 +11,7 @@ use super::audit::{AuditRecord, AuditSink};
 use super::config::ListAudit;
 use super::decision_id::DecisionId;
 use super::metrics::Metrics;
-use super::policy::Policy;
+use super::policy::ActivePolicy;
 use super::shadow::ShadowCaller;
 use crate::ast::{Action, Effect, Kind};
 use crate::eval::{Decision, Engine, Reason, Request};
@@ -20,7 +20,7 @@ use crate::principal::Principal;
 /// Who is asking, under which policy, from where and when.
 #[derive(Clone)]
 pub(crate) struct Caller {
-    pub policy: Arc<Policy>,
+    pub policy: Arc<ActivePolicy>,
     pub principal: Arc<Principal>,
     pub ip: Option<IpAddr>,
     pub time: Timestamp,
@@ -190,7 +190,7 @@ impl Caller {
     /// The caller's effective roles.
     pub fn role_names(&self) -> Vec<String> {
         self.principal
-            .role_names(self.policy.engine().table())
+            .role_names(self.policy.engine().index())
             .into_iter()
             .map(str::to_string)
             .collect()
@@ -199,7 +199,7 @@ impl Caller {
     /// The caller's effective scopes, as the policy knows them.
     pub fn scope_names(&self) -> Vec<String> {
         self.principal
-            .scope_names(self.policy.engine().table())
+            .scope_names(self.policy.engine().index())
             .into_iter()
             .map(str::to_string)
             .collect()

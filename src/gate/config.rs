@@ -12,7 +12,7 @@ pub(crate) const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
 /// Bounds on what the gate reads from a client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Limits {
+pub struct TrafficLimits {
     /// The largest JSON-RPC request body read (`413` beyond it). Default 1 MiB.
     pub max_body_bytes: usize,
     /// The largest total size of the request's header names and values (`431` beyond
@@ -35,9 +35,9 @@ pub struct Limits {
     pub max_connections: usize,
 }
 
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
+impl Default for TrafficLimits {
+    fn default() -> TrafficLimits {
+        TrafficLimits {
             max_body_bytes: 1024 * 1024,
             max_header_bytes: 32 * 1024,
             max_response_bytes: 16 * 1024 * 1024,
@@ -124,8 +124,8 @@ pub struct GateConfig {
     /// The path whose `POST` bodies are MCP JSON-RPC messages; by default the resource
     /// URI's path. Behind an axum `nest_service`, the path before nesting is used.
     pub mcp_path: String,
-    /// Limits on what is read.
-    pub limits: Limits,
+    /// TrafficLimits on what is read.
+    pub limits: TrafficLimits,
     /// Proxies whose client-address header is believed.
     pub trusted_proxies: Vec<IpNet>,
     /// The one header the trusted proxies write the client's address in; no other is
@@ -168,7 +168,7 @@ impl GateConfig {
             mcp_path: resource.path.clone(),
             resource,
             authorization_servers: Vec::new(),
-            limits: Limits::default(),
+            limits: TrafficLimits::default(),
             trusted_proxies: Vec::new(),
             client_ip_header: ClientIpHeader::default(),
             list_audit: ListAudit::default(),
@@ -225,7 +225,7 @@ impl GateConfig {
     }
 
     /// The same configuration with other limits.
-    pub fn with_limits(mut self, limits: Limits) -> GateConfig {
+    pub fn with_limits(mut self, limits: TrafficLimits) -> GateConfig {
         self.limits = limits;
         self
     }

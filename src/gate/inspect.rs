@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{json, Value};
 
 use super::caller::{Caller, Decided, Origin, Target};
-use super::config::Limits;
+use super::config::TrafficLimits;
 use super::jsonrpc::{self, Body, Malformed, Message, Operation};
 use super::responses::{self, GateResponse};
 use crate::eval::Reason;
@@ -24,7 +24,7 @@ pub(crate) struct Inspected {
 pub(crate) async fn read_body<B>(
     headers: &HeaderMap,
     body: B,
-    limits: &Limits,
+    limits: &TrafficLimits,
 ) -> Result<Bytes, Box<GateResponse>>
 where
     B: http_body::Body<Data = Bytes> + Send,
@@ -103,7 +103,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 pub(crate) async fn read_empty<B>(
     headers: &HeaderMap,
     body: B,
-    limits: &Limits,
+    limits: &TrafficLimits,
 ) -> Result<(), Box<GateResponse>>
 where
     B: http_body::Body<Data = Bytes> + Send,
@@ -178,7 +178,7 @@ pub(crate) fn inspect(
 /// as the policy does: `{"Cluster": "prod"}` reads as `cluster` to a case-insensitive
 /// decoder (Go's `encoding/json` into a struct) and as nothing to the gate, so a deny on
 /// `arg "cluster"` would not see what the server runs with.
-fn check_arguments(body: &Body, policy: &super::policy::Policy) -> Result<(), Malformed> {
+fn check_arguments(body: &Body, policy: &super::policy::ActivePolicy) -> Result<(), Malformed> {
     let chains = policy.argument_members();
     if chains.is_empty() {
         return Ok(());

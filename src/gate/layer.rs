@@ -20,7 +20,7 @@ use super::decision_id::{DecisionId, DECISION_ID_HEADER};
 use super::inspect::{self, Inspected};
 use super::jsonrpc;
 use super::metrics::Metrics;
-use super::policy::{Policy, PolicyHandle};
+use super::policy::{ActivePolicy, PolicyHandle};
 use super::responses::{self, GateResponse};
 use super::session::{self, Sessions};
 use super::shadow::{Shadow, ShadowCaller, ShadowReport};
@@ -29,7 +29,7 @@ use crate::credentials::{AuthError, Authenticator};
 
 /// What the gate established about a request, in its extensions for the handler.
 ///
-/// The handler also finds the `Arc<Principal>` and the `Arc<Policy>` the request was
+/// The handler also finds the `Arc<Principal>` and the `Arc<ActivePolicy>` the request was
 /// decided with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorization {
@@ -383,7 +383,7 @@ impl Gate {
     }
 
     /// The metadata document, for a `GET` of one of its paths.
-    fn metadata(&self, method: &Method, path: &str, policy: &Policy) -> Option<GateResponse> {
+    fn metadata(&self, method: &Method, path: &str, policy: &ActivePolicy) -> Option<GateResponse> {
         let is_metadata = self.metadata_paths.iter().any(|known| known == path);
         (is_metadata && (method == Method::GET || method == Method::HEAD)).then(|| {
             responses::metadata(
@@ -397,7 +397,7 @@ impl Gate {
     async fn authenticate(
         &self,
         head: &http::request::Parts,
-        policy: Arc<Policy>,
+        policy: Arc<ActivePolicy>,
     ) -> Result<Caller, GateResponse> {
         let started = Instant::now();
         let authenticated = self.authenticator.principal(head, policy.engine()).await;

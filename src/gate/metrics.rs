@@ -15,7 +15,7 @@
 //!
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let metrics = Metrics::new(MetricsConfig::default());
-//! let policy = PolicyHandle::load("policies/example.policy")?;
+//! let policy = PolicyHandle::load("policies/example.policy", Default::default())?;
 //! let gate = GateLayer::new(GateConfig::new("http://127.0.0.1:8080/mcp")?, policy, Authenticator::new())
 //!     .with_metrics(metrics.clone());
 //! // Serve `metrics.render()` with `Metrics::CONTENT_TYPE` on a port of its own.

@@ -12,7 +12,7 @@
 //!   challenge);
 //! - filters `tools/list`, `resources/list` and `prompts/list` responses, JSON or
 //!   server-sent events, to what the caller may list;
-//! - leaves an [`Authorization`], the `Arc<Principal>` and the `Arc<Policy>` in the
+//! - leaves an [`Authorization`], the `Arc<Principal>` and the `Arc<ActivePolicy>` in the
 //!   request's extensions for the handler;
 //! - sends each decision to an [`AuditSink`], and counts it in [`Metrics`] if it has them.
 //!
@@ -25,7 +25,7 @@
 //! use toolgate::gate::{GateConfig, GateLayer, PolicyHandle, TracingAudit};
 //!
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let policy = PolicyHandle::load("policies/example.policy")?;
+//! let policy = PolicyHandle::load("policies/example.policy", Default::default())?;
 //! let config = GateConfig::new("http://127.0.0.1:8080/mcp")?
 //!     .with_authorization_servers(["https://idp.example.com/"]);
 //! let gate = GateLayer::new(config, policy, Authenticator::new())
@@ -58,11 +58,13 @@ mod uri;
 
 pub use audit::{AuditRecord, AuditRotation, AuditSink, JsonLinesAudit, TracingAudit};
 pub use caller::Decided;
-pub use config::{ClientIpHeader, GateConfig, GateConfigError, Limits, ListAudit, SessionSecret};
+pub use config::{
+    ClientIpHeader, GateConfig, GateConfigError, ListAudit, SessionSecret, TrafficLimits,
+};
 pub use decision_id::{DecisionId, DECISION_ID_HEADER};
 pub use layer::{Authorization, GateLayer, GateService};
 pub use metrics::{Metrics, MetricsConfig, Open};
-pub use policy::{Policy, PolicyHandle, ReloadError};
+pub use policy::{ActivePolicy, PolicyHandle, ReloadError};
 pub use reload::{PolicyWatcher, WatchConfig, WatchError};
 pub use shadow::ShadowReport;
 

@@ -16,15 +16,17 @@ use sha2::{Digest as _, Sha256};
 
 use crate::diagnostic::Diagnostic;
 use crate::eval::Engine;
-use crate::load::{self, Loaded, PolicyError};
+use crate::limits::Limits;
 use crate::source::{LoadError, Sources};
+use crate::{LoadOptions, Policy, PolicyError};
 
 /// Never advertised in `scopes_supported` (RFC 9728 and the MCP specification).
 const OFFLINE_ACCESS: &str = "offline_access";
 
-/// A compiled policy with its version.
+/// The policy in force: a loaded [`Policy`]'s engine with its version (digest) and
+/// what the gate derives from it once.
 #[derive(Debug)]
-pub struct Policy {
+pub struct ActivePolicy {
     engine: Engine,
     digest: String,
     scopes_supported: Vec<String>,
@@ -37,15 +39,15 @@ pub struct Policy {
     argument_members: Vec<Vec<(String, String)>>,
 }
 
-impl Policy {
-    /// The policy of a loaded set of files.
-    pub fn new(loaded: Loaded) -> Policy {
-        let digest = loaded.sources.digest();
-        let fingerprint = fingerprint_sources(&loaded.sources);
-        let bytes = total_bytes(&loaded.sources);
+impl ActivePolicy {
+    /// The policy in force made of a loaded policy.
+    pub fn new(loaded: Policy) -> ActivePolicy {
+        let digest = loaded.sources().digest();
+        let fingerprint = fingerprint_sources(loaded.sources());
+        let bytes = total_bytes(loaded.sources());
         let scopes_supported = loaded
-            .engine
-            .table()
+            .engine()
+            .index()
             .scopes
             .names
             .iter()
@@ -53,7 +55,7 @@ impl Policy {
             .map(|name| name.to_string())
             .collect();
         let mut argument_members: Vec<Vec<(String, String)>> = Vec::new();
-        for path in loaded.engine.table().argument_paths() {
+        for path in loaded.engine().index().argument_paths() {
             for chain in path.member_chains() {
                 let chain: Vec<(String, String)> = chain
                     .into_iter()
@@ -64,8 +66,8 @@ impl Policy {
                 }
             }
         }
-        Policy {
-            engine: loaded.engine,
+        ActivePolicy {
+            engine: loaded.into_engine(),
             digest,
             scopes_supported,
             fingerprint,
@@ -161,8 +163,10 @@ pub struct PolicyHandle {
 
 #[derive(Debug)]
 struct Shared {
-    current: ArcSwap<Policy>,
+    current: ArcSwap<ActivePolicy>,
     path: Option<PathBuf>,
+    /// How the policy is loaded, at start and on every reload.
+    options: LoadOptions,
     /// Reloads run one at a time, so the last file content read is the last swapped in.
     reloading: tokio::sync::Mutex<()>,
     /// How many times another policy was put in force.
@@ -218,25 +222,30 @@ pub(crate) enum Outcome {
 impl PolicyHandle {
     /// A handle on a fixed policy (reload with [`PolicyHandle::replace`]).
     pub fn new(policy: Policy) -> PolicyHandle {
-        PolicyHandle::with(policy, None)
+        PolicyHandle::with(ActivePolicy::new(policy), None, LoadOptions::default())
     }
 
-    /// Loads the policy file or directory at `path`; [`PolicyHandle::reload`] reads it
-    /// again. Warnings are logged.
-    pub fn load(path: impl Into<PathBuf>) -> Result<PolicyHandle, PolicyError> {
+    /// Loads the policy file or directory at `path` with `options`;
+    /// [`PolicyHandle::reload`] reads it again with the same options. Warnings are
+    /// logged.
+    pub fn load(
+        path: impl Into<PathBuf>,
+        options: LoadOptions,
+    ) -> Result<PolicyHandle, PolicyError> {
         let path = path.into();
-        let loaded = Loaded::from_path(&path)?;
+        let loaded = options.load(&path)?;
         log_warnings(&loaded);
-        let policy = Policy::new(loaded);
+        let policy = ActivePolicy::new(loaded);
         tracing::info!(policy = %policy.digest, path = %path.display(), "policy loaded");
-        Ok(PolicyHandle::with(policy, Some(path)))
+        Ok(PolicyHandle::with(policy, Some(path), options))
     }
 
-    fn with(policy: Policy, path: Option<PathBuf>) -> PolicyHandle {
+    fn with(policy: ActivePolicy, path: Option<PathBuf>, options: LoadOptions) -> PolicyHandle {
         PolicyHandle {
             shared: Arc::new(Shared {
                 current: ArcSwap::from_pointee(policy),
                 path,
+                options,
                 reloading: tokio::sync::Mutex::new(()),
                 generation: AtomicU64::new(0),
                 failures: AtomicU64::new(0),
@@ -251,7 +260,7 @@ impl PolicyHandle {
     }
 
     /// The policy in force now. Keep the snapshot for the whole request.
-    pub fn current(&self) -> Arc<Policy> {
+    pub fn current(&self) -> Arc<ActivePolicy> {
         self.shared.current.load_full()
     }
 
@@ -269,6 +278,7 @@ impl PolicyHandle {
 
     /// Puts `policy` in force; requests in flight finish on the previous one.
     pub fn replace(&self, policy: Policy) {
+        let policy = ActivePolicy::new(policy);
         tracing::info!(policy = %policy.digest, "policy in force");
         self.shared.current.store(Arc::new(policy));
         self.shared.generation.fetch_add(1, Ordering::AcqRel);
@@ -279,12 +289,12 @@ impl PolicyHandle {
     /// the policy in force is returned and nothing is logged above debug level. On
     /// failure the error is returned and logged with its diagnostics (once for the same
     /// content), and the previous policy stays in force.
-    pub async fn reload(&self) -> Result<Arc<Policy>, ReloadError> {
+    pub async fn reload(&self) -> Result<Arc<ActivePolicy>, ReloadError> {
         self.reload_outcome().await.0
     }
 
     /// [`PolicyHandle::reload`], telling what it did.
-    pub(crate) async fn reload_outcome(&self) -> (Result<Arc<Policy>, ReloadError>, Outcome) {
+    pub(crate) async fn reload_outcome(&self) -> (Result<Arc<ActivePolicy>, ReloadError>, Outcome) {
         let Some(path) = self.shared.path.clone() else {
             self.count_failure();
             return (
@@ -293,7 +303,7 @@ impl PolicyHandle {
             );
         };
         let _one_at_a_time = self.shared.reloading.lock().await;
-        match read(path).await {
+        match read(path, self.shared.options.limits).await {
             Ok(reading) => self.apply(reading).await,
             Err(error) => {
                 self.count_failure();
@@ -305,7 +315,7 @@ impl PolicyHandle {
     /// Reads the policy files once, off the request path.
     pub(crate) async fn read(&self) -> Result<Reading, ReloadError> {
         let path = self.shared.path.clone().ok_or(ReloadError::NoPath)?;
-        read(path).await
+        read(path, self.shared.options.limits).await
     }
 
     /// Reads the files once more, one reload at a time, and applies the reading if it is
@@ -313,7 +323,7 @@ impl PolicyHandle {
     pub(crate) async fn reload_if(
         &self,
         expected: &Fingerprint,
-    ) -> Result<(Result<Arc<Policy>, ReloadError>, Outcome), Reading> {
+    ) -> Result<(Result<Arc<ActivePolicy>, ReloadError>, Outcome), Reading> {
         let _one_at_a_time = self.shared.reloading.lock().await;
         let reading = match self.read().await {
             Ok(reading) => reading,
@@ -329,7 +339,7 @@ impl PolicyHandle {
     }
 
     /// Loads a reading and puts it in force, unless it is the policy in force.
-    async fn apply(&self, reading: Reading) -> (Result<Arc<Policy>, ReloadError>, Outcome) {
+    async fn apply(&self, reading: Reading) -> (Result<Arc<ActivePolicy>, ReloadError>, Outcome) {
         let current = self.current();
         if reading.fingerprint == current.fingerprint {
             self.forget_failure();
@@ -337,8 +347,9 @@ impl PolicyHandle {
             return (Ok(current), Outcome::Unchanged);
         }
         let fingerprint = reading.fingerprint;
+        let options = self.shared.options.clone();
         let loading = tokio::task::spawn_blocking(move || match reading.outcome {
-            Ok(sources) => load::load(sources),
+            Ok(sources) => options.load_sources(sources),
             Err(error) => Err(PolicyError::Read(error)),
         });
         let outcome = match loading.await {
@@ -350,7 +361,7 @@ impl PolicyHandle {
             Ok(loaded) => {
                 self.forget_failure();
                 log_warnings(&loaded);
-                let policy = Arc::new(Policy::new(loaded));
+                let policy = Arc::new(ActivePolicy::new(loaded));
                 let previous = self.shared.current.swap(Arc::clone(&policy));
                 self.shared.generation.fetch_add(1, Ordering::AcqRel);
                 tracing::info!(
@@ -403,20 +414,20 @@ impl PolicyHandle {
 }
 
 /// A reading that did not happen: logged.
-fn failed_task(error: ReloadError) -> (Result<Arc<Policy>, ReloadError>, Outcome) {
+fn failed_task(error: ReloadError) -> (Result<Arc<ActivePolicy>, ReloadError>, Outcome) {
     tracing::error!("policy reload failed, the policy in force stays: {error}");
     (Err(error), Outcome::Failed { reported: true })
 }
 
-async fn read(path: PathBuf) -> Result<Reading, ReloadError> {
-    tokio::task::spawn_blocking(move || Reading::new(Sources::from_path(path)))
+async fn read(path: PathBuf, limits: Limits) -> Result<Reading, ReloadError> {
+    tokio::task::spawn_blocking(move || Reading::new(Sources::from_path_with(path, &limits)))
         .await
         .map_err(|error| ReloadError::Task(error.to_string()))
 }
 
-fn log_warnings(loaded: &Loaded) {
-    for warning in &loaded.warnings {
-        tracing::warn!("{}", plain(&loaded.sources, warning));
+fn log_warnings(loaded: &Policy) {
+    for warning in loaded.warnings() {
+        tracing::warn!("{}", plain(loaded.sources(), warning));
     }
 }
 

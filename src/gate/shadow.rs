@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::caller::{decide, use_index, Caller, Origin, Target, USES};
-use super::policy::{Policy, PolicyHandle};
+use super::policy::{ActivePolicy, PolicyHandle};
 use crate::ast::{Action, Kind};
 use crate::eval::Decision;
 use crate::principal::Principal;
@@ -111,7 +111,7 @@ impl ShadowReport {
 /// The shadow policy for one request: its snapshot and the caller's principal under it.
 #[derive(Clone)]
 pub(crate) struct ShadowCaller {
-    pub policy: Arc<Policy>,
+    pub policy: Arc<ActivePolicy>,
     /// `None` when the caller's identity does not resolve under the shadow policy.
     pub principal: Option<Arc<Principal>>,
     pub counts: Arc<Counts>,

@@ -15,7 +15,7 @@ use http_body::Body as _;
 use http_body_util::{BodyExt, Limited};
 
 use super::caller::Caller;
-use super::config::Limits;
+use super::config::TrafficLimits;
 use super::filter::ListFilter;
 use super::responses::{self, GateResponse};
 use super::sse::SseFilter;
@@ -25,7 +25,7 @@ use super::strict;
 pub(crate) async fn shape<ResponseBody>(
     response: Response<ResponseBody>,
     caller: Caller,
-    limits: &Limits,
+    limits: &TrafficLimits,
 ) -> GateResponse
 where
     ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,

@@ -5,7 +5,7 @@ use ahash::AHashSet;
 
 use crate::ast::{
     ArgOperator, Atom, Cidr, ClaimsBlock, Expr, ExprKind, Ident, Literal, LiteralValue, NetworkRef,
-    Policy, Statement, StatementKind, Text, Window, WindowRef,
+    Statement, StatementKind, SyntaxTree, Text, Window, WindowRef,
 };
 use crate::diagnostic::Diagnostic;
 use crate::glob;
@@ -34,7 +34,7 @@ pub(super) fn text_size(sources: &Sources, limits: &Limits) -> Option<Diagnostic
 }
 
 /// The E012s for more distinct roles or scopes than allowed, at the first name over.
-pub(super) fn totals(policy: &Policy, limits: &Limits) -> Vec<Diagnostic> {
+pub(super) fn totals(policy: &SyntaxTree, limits: &Limits) -> Vec<Diagnostic> {
     let mut roles: AHashSet<&str> = AHashSet::new();
     let mut scopes: AHashSet<&str> = AHashSet::new();
     let mut arg_atoms: usize = 0;

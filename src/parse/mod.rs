@@ -1,4 +1,4 @@
-//! The parser: policy text to [`ast::Policy`], with every syntax error (E001).
+//! The parser: policy text to [`ast::SyntaxTree`], with every syntax error (E001).
 //!
 //! The grammar is `grammar/policy.pest`. Files are parsed statement by statement: a
 //! statement ends where the next statement's keyword begins, so the parser runs the
@@ -45,7 +45,7 @@ use self::lexer::{skip_trivia, statement_keyword_at, Lexer, TokenKind};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Parsed {
     /// The statements that parsed, in policy order (statements with errors are left out).
-    pub policy: ast::Policy,
+    pub policy: ast::SyntaxTree,
     /// Every syntax error, in file order.
     pub diagnostics: Vec<Diagnostic>,
 }

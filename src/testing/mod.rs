@@ -20,10 +20,10 @@
 //! described for policy authors in `docs/testing.md`.
 //!
 //! ```
-//! use toolgate::source::{SourceId, Sources};
-//! use toolgate::{testing, Loaded};
+//! use toolgate::unstable::source::{SourceId, Sources};
+//! use toolgate::{unstable::testing, Policy};
 //!
-//! let policy = Loaded::from_text("a.policy", "role user\nallow user to call tools \"fs.*\"\n")?;
+//! let policy = Policy::from_text("a.policy", "role user\nallow user to call tools \"fs.*\"\n")?;
 //! let sources = Sources::from_text(
 //!     "a.tests",
 //!     "at 2026-01-01T00:00:00Z\nprincipal u = {\"roles\": \"user\"}\n\
@@ -31,7 +31,7 @@
 //! );
 //! let parsed = testing::parse(&sources, SourceId(0));
 //! assert!(parsed.errors.is_empty());
-//! let results = testing::run(&policy.engine, &parsed.file);
+//! let results = testing::run(policy.engine(), &parsed.file);
 //! assert!(results.iter().all(|result| result.passed()));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -140,19 +140,19 @@ fn inline_claims_must_be_objects() {
 #[test]
 fn a_foreign_principal_index_fails_closed() {
     let loaded =
-        crate::Loaded::from_text("p.policy", "role r\nallow r to call tools \"*\"\n").unwrap();
+        crate::Policy::from_text("p.policy", "role r\nallow r to call tools \"*\"\n").unwrap();
     let mut file = parse_text(&format!(
         "{HEAD}expect allow call tool \"x\" as {{\"roles\": \"r\"}}\n"
     ))
     .file;
-    assert!(run(&loaded.engine, &file)[0].passed());
+    assert!(run(loaded.engine(), &file)[0].passed());
     file.cases[0].principal = 99;
-    let results = run(&loaded.engine, &file);
+    let results = run(loaded.engine(), &file);
     assert!(!results[0].passed());
     assert!(!results[0].actual.is_allowed());
     file.principals[1].claims = serde_json::json!([1]);
     file.cases[0].principal = 1;
-    let results = run(&loaded.engine, &file);
+    let results = run(loaded.engine(), &file);
     assert!(matches!(
         results[0].mismatches[..],
         [Mismatch::Principal(_)]

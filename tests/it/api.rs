@@ -1,9 +1,9 @@
 //! The library API for embedders.
 
 use serde_json::json;
-use toolgate::ast::{Action, Kind};
-use toolgate::eval::{Engine, Reason, Request};
-use toolgate::{Loaded, PolicyError, PrincipalParts};
+use toolgate::unstable::ast::{Action, Kind};
+use toolgate::unstable::eval::{Engine, Reason, Request};
+use toolgate::{Policy, PolicyError, PrincipalParts};
 
 const POLICY: &str = r#"
 role reader
@@ -14,7 +14,9 @@ deny anyone to call tools "danger.*" unless role admin
 "#;
 
 fn engine() -> Engine {
-    Loaded::from_text("api.policy", POLICY).unwrap().engine
+    Policy::from_text("api.policy", POLICY)
+        .unwrap()
+        .into_engine()
 }
 
 fn time() -> jiff::Timestamp {
@@ -25,7 +27,7 @@ fn time() -> jiff::Timestamp {
 fn engines_are_shared_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Engine>();
-    assert_send_sync::<toolgate::table::Table>();
+    assert_send_sync::<toolgate::unstable::index::Index>();
     let engine = std::sync::Arc::new(engine());
     let principal = engine
         .principal(&json!({"roles": "admin", "client_id": "ops-console"}))
@@ -115,7 +117,7 @@ fn api_key_principals_carry_their_parts_directly() {
         .unwrap()
         .at(time());
     assert!(engine.decide(&principal, &request).is_allowed());
-    assert_eq!(principal.role_names(engine.table()), ["reader", "admin"]);
+    assert_eq!(principal.role_names(engine.index()), ["reader", "admin"]);
 }
 
 #[test]
@@ -136,7 +138,7 @@ fn listing_filters_names_in_order() {
 #[test]
 fn load_errors_name_every_error_with_its_location() {
     let error =
-        Loaded::from_text("bad.policy", "role a\nallow b to call tools \"\"\n").unwrap_err();
+        Policy::from_text("bad.policy", "role a\nallow b to call tools \"\"\n").unwrap_err();
     let PolicyError::Invalid { diagnostics, .. } = &error else {
         panic!("expected diagnostics");
     };
@@ -193,9 +195,10 @@ fn spellings_of_denied_names_are_found() {
         deny anyone to call tools \"GitHub.Delete*\"\n\
         deny anyone to list tools \"hidden.*\"\n\
         deny anyone to read resources \"file:///workspace/secrets/*\"\n";
-    let engine = toolgate::load(toolgate::Sources::from_text("p.policy", text))
+    let engine = toolgate::LoadOptions::default()
+        .load_sources(toolgate::Sources::from_text("p.policy", text))
         .unwrap()
-        .engine;
+        .into_engine();
     let line = |kind, name| engine.deny_spelled_like(kind, name).map(|site| site.line);
     assert_eq!(line(Kind::Tool, "DB.DROP_users"), Some(4));
     assert_eq!(line(Kind::Tool, "dB.drop_users"), Some(4));

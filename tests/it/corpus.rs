@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
-use toolgate::eval::{json, Engine};
-use toolgate::source::Sources;
+use toolgate::unstable::eval::Engine;
+use toolgate::unstable::source::Sources;
+use toolgate::unstable::wire;
 
 /// One line of a `cases.jsonl`.
 #[derive(Debug, Deserialize)]
@@ -180,8 +181,8 @@ pub fn agrees(got: &Outcome, want: &Expect, files: &[PathBuf]) -> bool {
 /// Loads a case folder's policy into an engine (panics on diagnostics errors).
 pub fn engine(case_dir: &CaseDir) -> Engine {
     let sources = Sources::from_path(&case_dir.policy).unwrap();
-    match toolgate::load(sources) {
-        Ok(loaded) => loaded.engine,
+    match toolgate::LoadOptions::default().load_sources(sources) {
+        Ok(loaded) => loaded.into_engine(),
         Err(error) => panic!("{:?}: {error}", case_dir.dir),
     }
 }
@@ -189,7 +190,7 @@ pub fn engine(case_dir: &CaseDir) -> Engine {
 /// Decides a corpus request with the compiled table.
 pub fn decide_with_table(engine: &Engine, request: &Value) -> Outcome {
     let line = serde_json::to_string(request).unwrap();
-    let parsed = json::parse_request(&line).unwrap();
+    let parsed = wire::parse_request(&line).unwrap();
     let claims: Value = serde_json::from_str(parsed.claims.get()).unwrap();
     let principal = engine.principal(&claims).unwrap();
     let request = parsed.request(parsed.time.expect("corpus requests carry a time"));
@@ -329,7 +330,7 @@ fn check_spec(dir: &Path, spec: &Value) {
 /// Decides a corpus request with the reference interpreter.
 fn decide_with_reference(policy: &crate::reference::Policy, request: &Value) -> Outcome {
     let line = serde_json::to_string(request).unwrap();
-    let parsed = json::parse_request(&line).unwrap();
+    let parsed = wire::parse_request(&line).unwrap();
     let reference_request = crate::reference::RefRequest {
         claims: serde_json::from_str(parsed.claims.get()).unwrap(),
         kind: parsed.kind,
@@ -382,7 +383,7 @@ fn refused_cases_give_no_principal() {
         let policy = reference_policy(&case_dir.policy);
         for case in &case_dir.refused {
             let line = serde_json::to_string(&case.request).unwrap();
-            let parsed = json::parse_request(&line);
+            let parsed = wire::parse_request(&line);
             if arguments_invalid(&case.request) {
                 invalid += 1;
                 assert!(

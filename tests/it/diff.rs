@@ -9,12 +9,12 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use serde_json::Value;
-use toolgate::check::{self, CheckedPolicy};
-use toolgate::diff::{self, Config, Diff, Side};
-use toolgate::eval::{Engine, Request};
-use toolgate::glob::Shape;
-use toolgate::source::Sources;
-use toolgate::{compile, parse, Effect, Kind, PrincipalParts};
+use toolgate::unstable::check::{self, CheckedPolicy};
+use toolgate::unstable::diff::{self, Config, Diff, Side};
+use toolgate::unstable::eval::{Engine, Request};
+use toolgate::unstable::glob::Shape;
+use toolgate::unstable::source::Sources;
+use toolgate::{unstable::compile, unstable::parse, Effect, Kind, PrincipalParts};
 
 use crate::cli::{toolgate, Scratch};
 use crate::generate::{self, Flavour};
@@ -430,7 +430,7 @@ fn decide(
         },
     );
     let roles = principal
-        .role_names(engine.table())
+        .role_names(engine.index())
         .into_iter()
         .map(str::to_string)
         .collect();
@@ -574,7 +574,7 @@ fn expected_rows(old: &Loaded, new: &Loaded) -> Vec<(String, RoleSets)> {
         };
         let principal = engine.principal_from_parts(&parts);
         principal
-            .role_names(engine.table())
+            .role_names(engine.index())
             .into_iter()
             .map(str::to_string)
             .collect()

@@ -20,10 +20,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use toolgate::check::{self, Config as CheckConfig};
-use toolgate::eval::{Engine, Request};
-use toolgate::source::Sources;
-use toolgate::{compile, parse};
+use toolgate::unstable::check::{self, Config as CheckConfig};
+use toolgate::unstable::eval::{Engine, Request};
+use toolgate::unstable::source::Sources;
+use toolgate::{unstable::compile, unstable::parse};
 
 use crate::generate;
 use crate::reference::{self, RefDecision, RefRequest};
@@ -52,7 +52,7 @@ type Outcome = (bool, String, Option<String>, Vec<String>);
 /// The engine's and the reference's decisions on one request.
 fn engine_outcome(
     engine: &Engine,
-    principal: &toolgate::principal::Principal,
+    principal: &toolgate::unstable::principal::Principal,
     request: &RefRequest,
 ) -> Outcome {
     let decision = engine.decide(
@@ -224,7 +224,10 @@ fn the_step_up_bound_is_never_an_allow() {
         .join(" and ");
     let text = format!("allow anyone to call tools \"t\" if {condition}\n");
     let sources = Sources::from_text("bound.policy", text.as_str());
-    let engine = toolgate::load(sources.clone()).unwrap().engine;
+    let engine = toolgate::LoadOptions::default()
+        .load_sources(sources.clone())
+        .unwrap()
+        .into_engine();
     let policy = reference::parse(&sources).unwrap();
     for (held, bounded) in [(0, true), (17, false)] {
         let claims = serde_json::json!({ "scope": scopes[..held].join(" ") });
@@ -269,7 +272,10 @@ fn eval_line_seeds_agree_on_the_argument_policies() {
         sources.add(name, std::fs::read_to_string(path).unwrap());
     }
     let policy = reference::parse(&sources).unwrap();
-    let engine = toolgate::load(sources.clone()).unwrap().engine;
+    let engine = toolgate::LoadOptions::default()
+        .load_sources(sources.clone())
+        .unwrap()
+        .into_engine();
     let mut seeds: Vec<_> = std::fs::read_dir(root.join("fuzz/corpus/seed-eval_line"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
@@ -281,7 +287,7 @@ fn eval_line_seeds_agree_on_the_argument_policies() {
         let Ok(line) = std::str::from_utf8(&bytes) else {
             continue;
         };
-        let Ok(parsed) = toolgate::eval::json::parse_request(line) else {
+        let Ok(parsed) = toolgate::unstable::wire::parse_request(line) else {
             continue;
         };
         assert!(

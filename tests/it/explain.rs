@@ -3,11 +3,14 @@
 
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
-use toolgate::check::{self, CheckedPolicy};
-use toolgate::eval::{json, Engine, Request, Truth};
-use toolgate::explain::{Explainer, Explanation, NodeKind, Reading, StatementBody, Status};
-use toolgate::source::Sources;
-use toolgate::{compile, Reason};
+use toolgate::unstable::check::{self, CheckedPolicy};
+use toolgate::unstable::eval::{Engine, Request, Truth};
+use toolgate::unstable::explain::{
+    Explainer, Explanation, NodeKind, Reading, StatementBody, Status,
+};
+use toolgate::unstable::source::Sources;
+use toolgate::unstable::wire;
+use toolgate::{unstable::compile, Reason};
 
 use crate::cli::{toolgate, Scratch};
 use crate::corpus::{case_dirs, decide_with_table, engine, Outcome};
@@ -17,7 +20,7 @@ const EXAMPLE: &str = "policies/example.policy";
 
 /// Parses and checks a policy (panics on errors).
 fn checked(sources: &Sources) -> CheckedPolicy {
-    let parsed = toolgate::parse::parse(sources);
+    let parsed = toolgate::unstable::parse::parse(sources);
     assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
     let checked = check::check(&parsed.policy, &check::Config::default());
     checked.policy.expect("a policy without errors")
@@ -26,7 +29,7 @@ fn checked(sources: &Sources) -> CheckedPolicy {
 /// Explains a request given in the JSON form of `toolgate eval`.
 fn explain(explainer: &Explainer<'_>, request: &Value) -> Explanation {
     let line = serde_json::to_string(request).unwrap();
-    let parsed = json::parse_request(&line).unwrap();
+    let parsed = wire::parse_request(&line).unwrap();
     let claims: Value = serde_json::from_str(parsed.claims.get()).unwrap();
     let request = parsed.request(parsed.time.expect("requests here carry a time"));
     explainer.explain(&claims, &request).unwrap()

@@ -18,15 +18,15 @@ use std::net::IpAddr;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde_json::{json, Value};
-use toolgate::ast::{Action, Kind};
-use toolgate::eval::{Decision, Engine, Reason, Request};
-use toolgate::principal::PrincipalError;
-use toolgate::{Code, Loaded, PolicyError};
+use toolgate::unstable::ast::{Action, Kind};
+use toolgate::unstable::eval::{Decision, Engine, Reason, Request};
+use toolgate::unstable::principal::PrincipalError;
+use toolgate::{Code, Policy, PolicyError};
 
 fn load(policy: &str) -> Engine {
-    Loaded::from_text("fail.policy", policy)
+    Policy::from_text("fail.policy", policy)
         .unwrap_or_else(|error| panic!("{error}"))
-        .engine
+        .into_engine()
 }
 
 fn time() -> Timestamp {
@@ -235,7 +235,7 @@ fn an_unknown_time_zone_refuses_the_policy() {
         "allow anyone to call tools \"*\" if time in [09:00-17:00 tz \"Europe/Berln\"]\n",
         "timezone \"\"\nallow anyone to call tools \"*\"\n",
     ] {
-        let Err(PolicyError::Invalid { diagnostics, .. }) = Loaded::from_text("tz.policy", policy)
+        let Err(PolicyError::Invalid { diagnostics, .. }) = Policy::from_text("tz.policy", policy)
         else {
             panic!("loaded: {policy}");
         };
@@ -334,7 +334,7 @@ fn an_action_the_kind_lacks_is_refused_and_denied() {
 fn a_policy_with_any_error_is_refused_whole() {
     // One bad statement among good ones: nothing loads, so no half policy decides.
     let policy = "allow anyone to call tools \"*\"\nallow anyone to call tools \"\"\n";
-    let error = Loaded::from_text("half.policy", policy).unwrap_err();
+    let error = Policy::from_text("half.policy", policy).unwrap_err();
     let PolicyError::Invalid { diagnostics, .. } = &error else {
         panic!("{error}");
     };

@@ -1,4 +1,4 @@
-//! `toolgate fmt` and `toolgate::format`: golden layouts, comments kept, the command's
+//! `toolgate fmt` and `toolgate::unstable::format`: golden layouts, comments kept, the command's
 //! exit statuses, and properties on random policies: the formatted text parses,
 //! formatting it again changes nothing, every comment survives, and every decision
 //! stays the same.
@@ -12,9 +12,10 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
-use toolgate::eval::{json, Engine, Request};
-use toolgate::format::{self, FormatError};
-use toolgate::source::{Sources, Span};
+use toolgate::unstable::eval::{Engine, Request};
+use toolgate::unstable::format::{self, FormatError};
+use toolgate::unstable::source::{Sources, Span};
+use toolgate::unstable::wire;
 
 use crate::cli::{toolgate, Scratch};
 use crate::generate;
@@ -138,14 +139,14 @@ type Kept = (bool, &'static str, Vec<String>, Option<usize>);
 
 /// Loads `sources` (which must have no errors) and decides each request.
 fn decide_all(sources: Sources, requests: &[Request<'_>], claims: &[Value]) -> Vec<Kept> {
-    let statements: Vec<Span> = toolgate::parse::parse(&sources)
+    let statements: Vec<Span> = toolgate::unstable::parse::parse(&sources)
         .policy
         .statements
         .iter()
         .map(|statement| statement.span)
         .collect();
-    let engine: Engine = match toolgate::load(sources) {
-        Ok(loaded) => loaded.engine,
+    let engine: Engine = match toolgate::LoadOptions::default().load_sources(sources) {
+        Ok(loaded) => loaded.into_engine(),
         Err(error) => panic!("{error}"),
     };
     requests
@@ -209,9 +210,9 @@ fn formatted_sources(sources: &Sources) -> Sources {
 /// Decides JSON request lines against `sources`.
 fn decide_json(sources: Sources, lines: &[String]) -> Vec<Kept> {
     let default_time: jiff::Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
-    let parsed: Vec<json::JsonRequest<'_>> = lines
+    let parsed: Vec<wire::JsonRequest<'_>> = lines
         .iter()
-        .map(|line| json::parse_request(line).unwrap())
+        .map(|line| wire::parse_request(line).unwrap())
         .collect();
     let claims: Vec<Value> = parsed
         .iter()
@@ -565,9 +566,10 @@ fn the_diagnostics_corpus_formats_unless_it_has_syntax_errors() {
     assert!(files.len() > 10);
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
-        let syntax_errors = !toolgate::parse::parse(&Sources::from_text("p", text.as_str()))
-            .diagnostics
-            .is_empty();
+        let syntax_errors =
+            !toolgate::unstable::parse::parse(&Sources::from_text("p", text.as_str()))
+                .diagnostics
+                .is_empty();
         match format::format(&text) {
             Err(FormatError::Syntax(_)) => assert!(syntax_errors, "{}", path.display()),
             Err(error) => panic!("{}: {error}", path.display()),
@@ -738,7 +740,8 @@ fn formatted_policies_parse_and_formatting_again_changes_nothing() {
     run(generate::policy_text(), |text| {
         let formatted = format::format(&text)
             .map_err(|error| TestCaseError::fail(format!("{error:?}\n{text}")))?;
-        let parsed = toolgate::parse::parse(&Sources::from_text("f.policy", formatted.as_str()));
+        let parsed =
+            toolgate::unstable::parse::parse(&Sources::from_text("f.policy", formatted.as_str()));
         prop_assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
         let again = format::format(&formatted)
             .map_err(|error| TestCaseError::fail(format!("{error:?}\n{formatted}")))?;

@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 use toolgate::credentials::jwt::decode_unverified;
 use toolgate::credentials::{resolve, CredentialError, JwtConfig, JwtScheme};
-use toolgate::{Action, Engine, Kind, Loaded, Request};
+use toolgate::{Action, Engine, Kind, Policy, Request};
 
 const RESOURCE: &str = "https://mcp.example.test/mcp";
 const CLIENTS: [(&str, &str); 3] = [
@@ -126,7 +126,9 @@ async fn tokens_from_a_real_identity_provider() {
     jwt.require_typ = true;
     jwt.min_refresh_seconds = 0;
     let scheme = jwt.scheme(RESOURCE).await.unwrap();
-    let engine = Loaded::from_text("idp.policy", POLICY).unwrap().engine;
+    let engine = Policy::from_text("idp.policy", POLICY)
+        .unwrap()
+        .into_engine();
 
     let mut issued = Vec::new();
     for (client, alg) in CLIENTS {

@@ -1,11 +1,11 @@
-//! `toolgate init` and `toolgate::init`: starter policies from a `tools/list` result pass
+//! `toolgate init` and `toolgate::unstable::init`: starter policies from a `tools/list` result pass
 //! `check --deny-warnings --tools`, their starter tests pass `toolgate test`, and
 //! existing files are kept unless `--force`.
 
 use std::path::Path;
 use std::process::Command;
 
-use toolgate::init::{self, Access, Config};
+use toolgate::unstable::init::{self, Access, Config};
 
 use crate::cli::{toolgate, Output, Scratch};
 
@@ -364,12 +364,13 @@ fn the_library_classifies_by_mcp_defaults() {
         starter.policy
     );
     // The policy loads and its tests parse.
-    let loaded = toolgate::Loaded::from_text("x.policy", &starter.policy).unwrap();
-    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let loaded = toolgate::Policy::from_text("x.policy", &starter.policy).unwrap();
+    assert!(loaded.warnings().is_empty(), "{:?}", loaded.warnings());
     let sources = toolgate::Sources::from_text("x.tests", starter.tests.clone());
-    let parsed = toolgate::testing::parse(&sources, toolgate::source::SourceId(0));
+    let parsed =
+        toolgate::unstable::testing::parse(&sources, toolgate::unstable::source::SourceId(0));
     assert_eq!(parsed.errors, []);
-    let results = toolgate::testing::run(&loaded.engine, &parsed.file);
+    let results = toolgate::unstable::testing::run(loaded.engine(), &parsed.file);
     assert!(results.iter().all(|result| result.passed()));
     assert_eq!(results.len(), starter.cases);
 }

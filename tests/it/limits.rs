@@ -1,16 +1,24 @@
-//! Every limit of `toolgate::limits::Limits`: at the limit a policy loads, one past it
+//! Every limit of `toolgate::Limits`: at the limit a policy loads, one past it
 //! the policy is refused with an E012 naming the limit, and a changed limit is obeyed.
 
 use serde_json::json;
-use toolgate::ast::{Action, Kind};
-use toolgate::eval::{Reason, Request};
-use toolgate::limits::Limits;
-use toolgate::source::LoadError;
-use toolgate::{Code, Diagnostic, Loaded, PolicyError, Sources};
+use toolgate::unstable::ast::{Action, Kind};
+use toolgate::unstable::eval::{Reason, Request};
+use toolgate::unstable::source::LoadError;
+use toolgate::Limits;
+use toolgate::{Code, Diagnostic, LoadOptions, Policy, PolicyError, Sources};
+
+/// Options loading within `limits`.
+fn with(limits: &Limits) -> LoadOptions {
+    LoadOptions {
+        limits: *limits,
+        ..LoadOptions::default()
+    }
+}
 
 /// The diagnostics of a policy that must not load.
 fn refused(text: &str, limits: &Limits) -> Vec<Diagnostic> {
-    match Loaded::from_text_with("limits.policy", text, limits) {
+    match with(limits).load_text("limits.policy", text) {
         Ok(_) => panic!("loaded over a limit:\n{}", shorten(text)),
         Err(PolicyError::Invalid { diagnostics, .. }) => diagnostics,
         Err(other) => panic!("{other}"),
@@ -32,8 +40,9 @@ fn limit_errors(text: &str, limits: &Limits) -> Vec<String> {
         .collect()
 }
 
-fn loads(text: &str, limits: &Limits) -> Loaded {
-    Loaded::from_text_with("limits.policy", text, limits)
+fn loads(text: &str, limits: &Limits) -> Policy {
+    with(limits)
+        .load_text("limits.policy", text)
         .unwrap_or_else(|error| panic!("{error}\n{}", shorten(text)))
 }
 
@@ -101,8 +110,7 @@ fn policy_text_over_the_byte_limit_is_not_parsed() {
     // Two files count together: the diagnostic is at the start of the second.
     let mut sources = Sources::from_text("a.policy", "#\n".repeat(32));
     sources.add("b.policy", "role b\n");
-    let Err(PolicyError::Invalid { diagnostics, .. }) = Loaded::from_sources_with(sources, &limits)
-    else {
+    let Err(PolicyError::Invalid { diagnostics, .. }) = with(&limits).load_sources(sources) else {
         panic!("two files over the limit together loaded");
     };
     assert_eq!(diagnostics.len(), 1);
@@ -119,7 +127,7 @@ fn reading_stops_at_the_byte_limit() {
         policy_bytes: 100,
         ..defaults()
     };
-    let error = Loaded::from_path_with(&folder, &limits).unwrap_err();
+    let error = with(&limits).load(&folder).unwrap_err();
     let PolicyError::Read(LoadError::TooLarge { path, limit }) = &error else {
         panic!("{error}");
     };
@@ -130,8 +138,8 @@ fn reading_stops_at_the_byte_limit() {
         policy_bytes: 112,
         ..defaults()
     };
-    assert!(Loaded::from_path_with(&folder, &roomy).is_ok());
-    assert!(Loaded::from_path(&folder).is_ok());
+    assert!(with(&roomy).load(&folder).is_ok());
+    assert!(Policy::load(&folder).is_ok());
     std::fs::remove_dir_all(&folder).unwrap();
 }
 
@@ -180,7 +188,7 @@ fn roles_and_scopes_are_counted_once_each() {
         chain.push_str(&format!("role r{role} inherits r{}\n", role - 1));
     }
     chain.push_str("allow r9999 to call tools \"x\"\n");
-    let engine = loads(&chain, &defaults()).engine;
+    let engine = loads(&chain, &defaults()).into_engine();
     let principal = engine.principal(&json!({"roles": "r9999"})).unwrap();
     let request = Request::new(Kind::Tool, Action::Call, "x").unwrap();
     assert!(engine.decide(&principal, &request).is_allowed());
@@ -242,7 +250,7 @@ fn patterns_have_a_length_and_a_wildcard_limit() {
         ..defaults()
     };
     let long = "a*".repeat(1500);
-    let engine = loads(&rule(&long), &roomy).engine;
+    let engine = loads(&rule(&long), &roomy).into_engine();
     let principal = engine.principal(&json!({"roles": ["a"]})).unwrap();
     let name = "a".repeat(1500);
     let request = Request::new(Kind::Tool, Action::Call, &name).unwrap();
@@ -323,7 +331,7 @@ fn names_over_the_name_limit_are_denied_unmatched() {
         name_bytes: 8,
         ..defaults()
     };
-    let engine = loads("allow anyone to call tools \"*\"\n", &limits).engine;
+    let engine = loads("allow anyone to call tools \"*\"\n", &limits).into_engine();
     let principal = engine.principal(&json!({})).unwrap();
     let fits = Request::new(Kind::Tool, Action::Call, "12345678").unwrap();
     assert!(engine.decide(&principal, &fits).is_allowed());

@@ -18,12 +18,13 @@ use std::process::{Command, Stdio};
 use jiff::Timestamp;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use serde_json::{Map, Value};
-use toolgate::ast::{Action, Kind};
-use toolgate::check::{self, CheckedPolicy};
-use toolgate::eval::{json, Engine, Request};
-use toolgate::matrix::{self, Cell, Context, Matrix, Row, Verdict};
-use toolgate::source::Sources;
-use toolgate::{compile, parse};
+use toolgate::unstable::ast::{Action, Kind};
+use toolgate::unstable::check::{self, CheckedPolicy};
+use toolgate::unstable::eval::{Engine, Request};
+use toolgate::unstable::matrix::{self, Cell, Context, Matrix, Row, Verdict};
+use toolgate::unstable::source::Sources;
+use toolgate::unstable::wire;
+use toolgate::{unstable::compile, unstable::parse};
 
 use crate::cli::{toolgate, Scratch};
 use crate::corpus;
@@ -81,7 +82,7 @@ fn engine_allows(
 ) -> Option<bool> {
     let principal = loaded.engine.principal(&context.claims).ok()?;
     let roles: BTreeSet<&str> = principal
-        .role_names(loaded.engine.table())
+        .role_names(loaded.engine.index())
         .into_iter()
         .collect();
     let wanted: BTreeSet<&str> = row.effective_roles.iter().map(String::as_str).collect();
@@ -286,7 +287,7 @@ fn requests(lines: impl IntoIterator<Item = String>) -> (Vec<String>, Vec<Contex
     let mut names = Vec::new();
     let mut contexts = Vec::new();
     for line in lines {
-        let Ok(request) = json::parse_request(&line) else {
+        let Ok(request) = wire::parse_request(&line) else {
             continue;
         };
         let Ok(claims) = serde_json::from_str::<Value>(request.claims.get()) else {
@@ -363,7 +364,8 @@ fn cells_agree_with_the_engine_on_the_corpus_and_examples() {
             std::fs::read_to_string(root().join(format!("policies/{example}.requests.jsonl")));
         let (mut names, contexts) = requests(text.unwrap().lines().map(str::to_string));
         let tools = std::fs::read_to_string(root().join("policies/mcp-server.tools.json")).unwrap();
-        let manifest = check::ToolManifest::parse(&tools, toolgate::source::SourceId(0)).unwrap();
+        let manifest =
+            check::ToolManifest::parse(&tools, toolgate::unstable::source::SourceId(0)).unwrap();
         names.extend(manifest.tools.into_iter().map(|tool| tool.name));
         names.sort();
         names.dedup();

@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use toolgate::check::{self, Config};
-use toolgate::eval::json;
-use toolgate::source::Sources;
-use toolgate::{compile, parse, Loaded};
+use toolgate::unstable::check::{self, Config};
+use toolgate::unstable::source::Sources;
+use toolgate::unstable::wire;
+use toolgate::{unstable::compile, unstable::parse, Policy};
 
 fn seeds(target: &str) -> Vec<PathBuf> {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fuzz/corpus/seed-{target}"));
@@ -46,7 +46,7 @@ fn policy_text(text: &str) {
 
 /// What `fuzz_targets/eval_line.rs` checks: a line is an error or a whole decision.
 fn eval_line(engine: &toolgate::Engine, line: &str) {
-    let Ok(parsed) = json::parse_request(line) else {
+    let Ok(parsed) = wire::parse_request(line) else {
         return;
     };
     let Ok(claims) = serde_json::from_str::<serde_json::Value>(parsed.claims.get()) else {
@@ -57,7 +57,7 @@ fn eval_line(engine: &toolgate::Engine, line: &str) {
     };
     let decision = engine.decide(&principal, &parsed.request(jiff::Timestamp::UNIX_EPOCH));
     let mut out = Vec::new();
-    json::write_decision(&decision, &mut out).unwrap();
+    wire::write_decision(&decision, &mut out).unwrap();
     assert!(out.ends_with(b"}\n"));
 }
 
@@ -76,7 +76,9 @@ fn every_policy_text_seed_replays() {
 #[test]
 fn every_eval_line_seed_replays() {
     let policy = include_str!("../../policies/example.policy");
-    let engine = Loaded::from_text("example.policy", policy).unwrap().engine;
+    let engine = Policy::from_text("example.policy", policy)
+        .unwrap()
+        .into_engine();
     let files = seeds("eval_line");
     assert!(files.len() >= 100, "{} seeds", files.len());
     for file in files {
@@ -96,15 +98,17 @@ fn deeply_nested_claims_are_refused_or_bounded() {
         "{\"a\":".repeat(100_000),
         "}".repeat(100_000)
     );
-    let engine = Loaded::from_text("a.policy", "allow anyone to call tools \"*\"\n")
+    let engine = Policy::from_text("a.policy", "allow anyone to call tools \"*\"\n")
         .unwrap()
-        .engine;
+        .into_engine();
     eval_line(&engine, &deep);
     let nested = format!("{}1{}", "{\"a\":".repeat(120), "}".repeat(120));
     let claims: serde_json::Value = serde_json::from_str(&nested).unwrap();
     let path = vec!["a"; 32].join(".");
     let policy = format!("allow anyone to call tools \"*\" if claim \"{path}\" exists\n");
-    let engine = Loaded::from_text("a.policy", &policy).unwrap().engine;
+    let engine = Policy::from_text("a.policy", &policy)
+        .unwrap()
+        .into_engine();
     let principal = engine.principal(&claims).unwrap();
     let request =
         toolgate::Request::new(toolgate::Kind::Tool, toolgate::Action::Call, "x").unwrap();
@@ -123,7 +127,9 @@ fn an_ipv4_mapped_range_holds_ipv4_addresses() {
     let policy = "role r0 aka \"x\"\n\
                   network net = [::ffff:10.0.0.0/104]\n\
                   allow r0 to read resources \"*\", \"*\" if ip in net\n";
-    let engine = Loaded::from_text("fuzz.policy", policy).unwrap().engine;
+    let engine = Policy::from_text("fuzz.policy", policy)
+        .unwrap()
+        .into_engine();
     let claims = serde_json::json!({"roles": ["zz", "r0"], "c": ["x", 1]});
     let principal = engine.principal(&claims).unwrap();
     let time: jiff::Timestamp = "2026-03-29T00:30:00Z".parse().unwrap();

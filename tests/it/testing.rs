@@ -1,11 +1,11 @@
-//! `toolgate test` and the `toolgate::testing` library: the tests-file format, its errors
+//! `toolgate test` and the `toolgate::unstable::testing` library: the tests-file format, its errors
 //! and their locations, running cases, discovery, exit statuses and the report's text.
 
 use std::path::Path;
 
-use toolgate::source::{SourceId, Sources};
-use toolgate::testing::{self, ErrorCode, Mismatch, RuleExpectation};
-use toolgate::{Loaded, Reason};
+use toolgate::unstable::source::{SourceId, Sources};
+use toolgate::unstable::testing::{self, ErrorCode, Mismatch, RuleExpectation};
+use toolgate::{Policy, Reason};
 
 use crate::cli::{toolgate, Scratch};
 
@@ -249,7 +249,7 @@ fn broken_json_is_reported_where_it_breaks_and_skipped() {
 
 #[test]
 fn results_say_what_differs() {
-    let policy = Loaded::from_text("p.policy", POLICY).unwrap();
+    let policy = Policy::from_text("p.policy", POLICY).unwrap();
     let (_, parsed) = parse(
         "at 2026-01-01T00:00:00Z\n\
          principal user = {\"roles\": \"user\", \"scope\": \"tool:write\"}\n\
@@ -265,7 +265,7 @@ fn results_say_what_differs() {
          expect deny call tool \"x\" reason no_rule rule none\n",
     );
     assert_eq!(parsed.errors, []);
-    let results = testing::run(&policy.engine, &parsed.file);
+    let results = testing::run(policy.engine(), &parsed.file);
     let mismatches: Vec<Vec<Mismatch>> = results.iter().map(|r| r.mismatches.clone()).collect();
     assert_eq!(
         mismatches,

@@ -4,87 +4,80 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use toolgate::check::{self, ToolManifest};
-use toolgate::diagnostic::Diagnostic;
-use toolgate::parse;
-use toolgate::source::Sources;
+use toolgate::{Diagnostic, LoadOptions, Policy, PolicyError, Sources, ToolList};
 
 use crate::render;
 use crate::{CheckArgs, Format};
 
-/// The manifest file's text and path, read once for every policy.
-pub struct ManifestFile {
-    path: String,
-    text: String,
+/// The load options of a command given `--tools FILE` (or not); the error is a message
+/// for standard error.
+pub fn load_options(tools: Option<&Path>) -> Result<LoadOptions, String> {
+    let tools = tools
+        .map(ToolList::read)
+        .transpose()
+        .map_err(|error| chain(&error))?;
+    Ok(LoadOptions {
+        tools,
+        ..LoadOptions::default()
+    })
 }
 
-/// Reads a `--tools` file; the error is a message for standard error.
-pub fn read_manifest(path: &Path) -> Result<ManifestFile, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
-    let file = ManifestFile {
-        path: path.display().to_string(),
-        text,
-    };
-    ToolManifest::parse(&file.text, toolgate::source::SourceId(0))
-        .map_err(|error| format!("`{}`: {}", file.path, chain(&error)))?;
-    Ok(file)
+/// Which diagnostics a command that decides or analyses a policy prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// Warnings and errors (`eval`, `explain`).
+    Everything,
+    /// Errors only; warnings are left to `toolgate check` (`table`, `diff`).
+    Errors,
 }
 
-/// Parses and checks one policy; the manifest, if any, is added to its sources.
-pub fn check_policy(
-    sources: &mut Sources,
-    manifest: Option<&ManifestFile>,
-) -> (Vec<Diagnostic>, Option<check::CheckedPolicy>) {
-    let parsed = parse::parse(sources);
-    let tools = manifest.and_then(|file| {
-        let id = sources.add(file.path.clone(), file.text.clone());
-        ToolManifest::parse(&file.text, id).ok()
-    });
-    let config = check::Config {
-        tools: tools.as_ref(),
-        incomplete: !parsed.diagnostics.is_empty(),
-    };
-    let checked = check::check(&parsed.policy, &config);
-    let mut diagnostics = parsed.diagnostics;
-    diagnostics.extend(checked.diagnostics);
-    diagnostics.sort_by_key(|d| (d.span.source, d.span.start, d.code));
-    let policy = checked
-        .policy
-        .filter(|_| !diagnostics.iter().any(Diagnostic::is_error));
-    (diagnostics, policy)
-}
-
-/// Reads and checks the policy at `path` as `toolgate table` and `toolgate diff` do: on
-/// errors, prints them (with the source) and a summary to standard error and returns
-/// exit status 2; warnings are left to `toolgate check`.
-pub fn load_checked(path: &Path) -> Result<(Sources, check::CheckedPolicy), ExitCode> {
-    let mut sources = Sources::from_path(path).map_err(|error| fail(&chain(&error)))?;
-    let (diagnostics, policy) = check_policy(&mut sources, None);
-    let Some(policy) = policy else {
-        let errors: Vec<_> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
-        let colour = render::use_colour(render::stderr_is_terminal());
-        eprint!("{}", render::human(&sources, &errors, colour));
-        eprintln!("{}", render::summary(&errors));
-        return Err(ExitCode::from(2));
-    };
-    Ok((sources, policy))
+/// Loads the policy at `path` for a command that decides or analyses it. The diagnostics
+/// `shown` go to standard error; a policy that does not load ends the command with exit
+/// status 2 (after a summary).
+pub fn load_policy(path: &Path, options: &LoadOptions, shown: Shown) -> Result<Policy, ExitCode> {
+    let colour = render::use_colour(render::stderr_is_terminal());
+    match options.load(path) {
+        Ok(policy) => {
+            if shown == Shown::Everything && !policy.warnings().is_empty() {
+                eprint!(
+                    "{}",
+                    render::human(policy.sources(), policy.warnings(), colour)
+                );
+            }
+            Ok(policy)
+        }
+        Err(PolicyError::Read(error)) => Err(fail(&chain(&error))),
+        Err(PolicyError::Invalid {
+            sources,
+            diagnostics,
+        }) => {
+            let diagnostics: Vec<Diagnostic> = match shown {
+                Shown::Everything => diagnostics,
+                Shown::Errors => diagnostics.into_iter().filter(|d| d.is_error()).collect(),
+            };
+            eprint!("{}", render::human(&sources, &diagnostics, colour));
+            eprintln!("{}", render::summary(&diagnostics));
+            Err(ExitCode::from(2))
+        }
+    }
 }
 
 /// Runs `toolgate check`.
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let manifest = match args.tools.as_deref().map(read_manifest).transpose() {
-        Ok(manifest) => manifest,
+    let options = match load_options(args.tools.as_deref()) {
+        Ok(options) => options,
         Err(message) => return fail(&message),
     };
     let mut checked: Vec<(Sources, Vec<Diagnostic>)> = Vec::new();
     for path in &args.paths {
-        let mut sources = match Sources::from_path(path) {
-            Ok(sources) => sources,
-            Err(error) => return fail(&chain(&error)),
-        };
-        let (diagnostics, _) = check_policy(&mut sources, manifest.as_ref());
-        checked.push((sources, diagnostics));
+        match options.load(path) {
+            Ok(policy) => checked.push((policy.sources().clone(), policy.warnings().to_vec())),
+            Err(PolicyError::Invalid {
+                sources,
+                diagnostics,
+            }) => checked.push((sources, diagnostics)),
+            Err(PolicyError::Read(error)) => return fail(&chain(&error)),
+        }
     }
     let all = || checked.iter().flat_map(|(_, diagnostics)| diagnostics);
     let errors = all().any(Diagnostic::is_error);

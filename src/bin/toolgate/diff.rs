@@ -1,5 +1,5 @@
 //! `toolgate diff`: what changes between two policies, cell by cell, each change with a
-//! request the two decide differently. The comparison is `toolgate::diff`; this module
+//! request the two decide differently. The comparison is `toolgate::unstable::diff`; this module
 //! reads the arguments and the policies and writes the result as text, JSON or Markdown.
 
 mod human;
@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use toolgate::diff::{self, CellSide, Change, Config, Diff, Outcome, Side, Witness};
-use toolgate::matrix::Verdict;
-use toolgate::Kind;
+use toolgate::unstable::diff::{self, CellSide, Change, Config, Diff, Outcome, Side, Witness};
+use toolgate::unstable::matrix::Verdict;
+use toolgate::{Kind, LoadOptions};
 
-use crate::check::{fail, load_checked};
+use crate::check::{fail, load_policy, Shown};
 use crate::table::{digest, tool_names};
 
 /// Arguments of `toolgate diff`.
@@ -92,8 +92,10 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(tools) => tools,
         Err(message) => return fail(&message),
     };
-    let loaded = load_checked(&args.old).and_then(|old| Ok((old, load_checked(&args.new)?)));
-    let ((old_sources, old_policy), (new_sources, new_policy)) = match loaded {
+    let options = LoadOptions::default();
+    let load = |path| load_policy(path, &options, Shown::Errors);
+    let (old_policy, new_policy) = match load(&args.old).and_then(|old| Ok((old, load(&args.new)?)))
+    {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -103,19 +105,19 @@ pub fn run(args: &Args) -> ExitCode {
         ..Config::default()
     };
     let old = Side {
-        sources: &old_sources,
-        policy: &old_policy,
+        sources: old_policy.sources(),
+        policy: old_policy.checked(),
     };
     let new = Side {
-        sources: &new_sources,
-        policy: &new_policy,
+        sources: new_policy.sources(),
+        policy: new_policy.checked(),
     };
     let result = diff::diff(old, new, &config);
     let header = Header {
         old: shown(&args.old),
         new: shown(&args.new),
-        old_digest: digest(&old_sources),
-        new_digest: digest(&new_sources),
+        old_digest: digest(old_policy.sources()),
+        new_digest: digest(new_policy.sources()),
         tools: args.tools.as_deref().map(shown),
     };
     let text = match args.format {

@@ -5,18 +5,16 @@
 //! requests from a few tokens resolves each token once.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
 use ahash::AHashMap;
 use jiff::Timestamp;
 use serde_json::value::RawValue;
-use toolgate::eval::{json, Decision, Engine};
-use toolgate::source::Sources;
-use toolgate::{compile, Principal};
+use toolgate::unstable::eval::{Decision, Engine};
+use toolgate::unstable::wire;
+use toolgate::Principal;
 
-use crate::check::{chain, check_policy, fail, read_manifest};
-use crate::render;
+use crate::check::{fail, load_options, load_policy, Shown};
 use crate::EvalArgs;
 
 /// Principals cached at most (the cache is emptied when full).
@@ -24,8 +22,12 @@ const PRINCIPAL_CACHE: usize = 4096;
 
 /// Runs `toolgate eval`.
 pub fn run(args: &EvalArgs) -> ExitCode {
-    let engine = match load(&args.policy, args.tools.as_deref()) {
-        Ok(engine) => engine,
+    let options = match load_options(args.tools.as_deref()) {
+        Ok(options) => options,
+        Err(message) => return fail(&message),
+    };
+    let engine = match load_policy(&args.policy, &options, Shown::Everything) {
+        Ok(policy) => policy.into_engine(),
         Err(code) => return code,
     };
     let (path, stream) = match (&args.request, &args.requests) {
@@ -55,24 +57,6 @@ pub fn run(args: &EvalArgs) -> ExitCode {
         Ok(false) => ExitCode::from(1),
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => fail(&format!("i/o error: {error}")),
-    }
-}
-
-/// Loads the policy; on errors prints the diagnostics to standard error (exit 2).
-fn load(path: &Path, tools: Option<&Path>) -> Result<Engine, ExitCode> {
-    let manifest = tools.map(read_manifest).transpose().map_err(|m| fail(&m))?;
-    let mut sources = Sources::from_path(path).map_err(|error| fail(&chain(&error)))?;
-    let (diagnostics, policy) = check_policy(&mut sources, manifest.as_ref());
-    let colour = render::use_colour(render::stderr_is_terminal());
-    if !diagnostics.is_empty() {
-        eprint!("{}", render::human(&sources, &diagnostics, colour));
-    }
-    match policy {
-        Some(policy) => Ok(Engine::new(compile::compile(&sources, &policy))),
-        None => {
-            eprintln!("{}", render::summary(&diagnostics));
-            Err(ExitCode::from(2))
-        }
     }
 }
 
@@ -116,7 +100,7 @@ impl<'e> Evaluator<'e> {
     fn answer(&mut self, line: &str, out: &mut impl Write) -> std::io::Result<bool> {
         match self.decide(line) {
             Ok(decision) => {
-                json::write_decision(&decision, out)?;
+                wire::write_decision(&decision, out)?;
                 Ok(true)
             }
             Err(message) => {
@@ -129,7 +113,7 @@ impl<'e> Evaluator<'e> {
     }
 
     fn decide(&mut self, line: &str) -> Result<Decision<'e>, String> {
-        let parsed = json::parse_request(line)?;
+        let parsed = wire::parse_request(line)?;
         let engine = self.engine;
         let principal = self.principal(parsed.claims)?;
         let request = parsed.request(Timestamp::now());

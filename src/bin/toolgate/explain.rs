@@ -14,17 +14,18 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 use jiff::Timestamp;
 use serde_json::Value;
-use toolgate::ast::ConditionMode;
-use toolgate::check::CheckedPolicy;
-use toolgate::eval::{json, Reason, Truth};
-use toolgate::explain::{
+use toolgate::unstable::ast::ConditionMode;
+use toolgate::unstable::eval::{Reason, Truth};
+use toolgate::unstable::explain::{
     truth_word, Evaluation, Explainer, Explanation, Node, NodeKind, PrincipalFacts, StatementBody,
     StatementExplanation, Status, SubjectMatch,
 };
-use toolgate::source::Sources;
-use toolgate::visible::visible;
+use toolgate::unstable::visible::visible;
+use toolgate::unstable::wire;
 
-use crate::check::{chain, check_policy, fail};
+use toolgate::LoadOptions;
+
+use crate::check::{fail, load_policy, Shown};
 use crate::render;
 
 /// Arguments of `toolgate explain`.
@@ -52,18 +53,15 @@ enum ExplainFormat {
 /// Runs `toolgate explain`: 0 for a valid request (whatever the decision), 1 for an
 /// invalid request, 2 for a policy with errors or an unreadable file.
 pub fn run(args: &Args) -> ExitCode {
-    let mut sources = match Sources::from_path(&args.policy) {
-        Ok(sources) => sources,
-        Err(error) => return fail(&chain(&error)),
-    };
-    let Some(policy) = load(&mut sources) else {
-        return ExitCode::from(2);
+    let policy = match load_policy(&args.policy, &LoadOptions::default(), Shown::Everything) {
+        Ok(policy) => policy,
+        Err(code) => return code,
     };
     let text = match read_request(&args.request) {
         Ok(text) => text,
         Err(message) => return fail(&message),
     };
-    let explainer = Explainer::new(&sources, &policy);
+    let explainer = Explainer::new(policy.sources(), policy.checked());
     let explanation = match explain(&explainer, text.trim()) {
         Ok(explanation) => explanation,
         Err(message) => return invalid(args.format, &message),
@@ -84,19 +82,6 @@ pub fn run(args: &Args) -> ExitCode {
     }
 }
 
-/// Parses and checks the policy; diagnostics go to standard error.
-fn load(sources: &mut Sources) -> Option<CheckedPolicy> {
-    let (diagnostics, policy) = check_policy(sources, None);
-    let colour = render::use_colour(render::stderr_is_terminal());
-    if !diagnostics.is_empty() {
-        eprint!("{}", render::human(sources, &diagnostics, colour));
-    }
-    if policy.is_none() {
-        eprintln!("{}", render::summary(&diagnostics));
-    }
-    policy
-}
-
 fn read_request(path: &Path) -> Result<String, String> {
     let mut text = String::new();
     let read = if path.as_os_str() == "-" {
@@ -109,7 +94,7 @@ fn read_request(path: &Path) -> Result<String, String> {
 }
 
 fn explain(explainer: &Explainer<'_>, text: &str) -> Result<Explanation, String> {
-    let parsed = json::parse_request(text)?;
+    let parsed = wire::parse_request(text)?;
     let claims: Value =
         serde_json::from_str(parsed.claims.get()).map_err(|error| error.to_string())?;
     let request = parsed.request(Timestamp::now());
@@ -317,7 +302,7 @@ fn list_or_none(items: &[String]) -> String {
     }
 }
 
-fn decision(outcome: &toolgate::explain::Outcome, style: &Style) -> String {
+fn decision(outcome: &toolgate::unstable::explain::Outcome, style: &Style) -> String {
     let effect = outcome.effect.keyword();
     let painted = match outcome.effect {
         toolgate::Effect::Allow => style.paint("1;32", effect),

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use toolgate::format::{self, FormatError};
-use toolgate::source::Sources;
+use toolgate::unstable::format::{self, FormatError};
+use toolgate::unstable::source::Sources;
 
 use crate::render;
 

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use toolgate::init::{self, Config};
+use toolgate::unstable::init::{self, Config};
 
 use crate::check::{chain, fail};
 

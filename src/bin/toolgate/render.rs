@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 use serde_json::{json, Value};
-use toolgate::diagnostic::{Code, Diagnostic, Severity};
-use toolgate::source::{SourceId, Sources};
+use toolgate::unstable::diagnostic::{Code, Diagnostic, Severity};
+use toolgate::unstable::source::{SourceId, Sources};
 
 /// Whether to colour output written to standard output or error.
 pub fn use_colour(stream_is_terminal: bool) -> bool {
@@ -255,7 +255,7 @@ fn set_field(value: &mut Value, key: &str, field: Value) {
     }
 }
 
-fn physical_location(location: toolgate::source::Location<'_>) -> Value {
+fn physical_location(location: toolgate::unstable::source::Location<'_>) -> Value {
     json!({
         "physicalLocation": {
             "artifactLocation": artifact_location(location.file),
@@ -481,7 +481,7 @@ fn flatten_links(markdown: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use toolgate::visible::visible;
+    use toolgate::unstable::visible::visible;
 
     /// The library's `visible` and annotate-snippets (which shows `check`'s source
     /// lines) follow one rule on every character source lines can hold: everything but

@@ -2,14 +2,14 @@
 //! failed cases with both decisions, the coverage of each policy, and the summary line.
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
-use toolgate::ast::Action;
-use toolgate::eval::Decision;
-use toolgate::source::Sources;
-use toolgate::testing::{
+use toolgate::unstable::ast::Action;
+use toolgate::unstable::eval::Decision;
+use toolgate::unstable::source::Sources;
+use toolgate::unstable::testing::{
     Case, CaseResult, ConditionCoverage, Expected, Mismatch, StatementCoverage, Summary, TestError,
     TestFile,
 };
-use toolgate::visible::visible;
+use toolgate::unstable::visible::visible;
 
 use crate::test::PolicyCoverage;
 

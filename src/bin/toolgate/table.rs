@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use toolgate::check::ToolManifest;
-use toolgate::matrix::{self, render, Config, Matrix};
-use toolgate::source::{SourceId, Sources};
+use toolgate::unstable::matrix::{self, render, Config, Matrix};
+use toolgate::unstable::source::Sources;
 
-use crate::check::{chain, fail, load_checked};
+use toolgate::{LoadOptions, ToolList};
+
+use crate::check::{chain, fail, load_policy, Shown};
 
 /// Arguments of `toolgate table`.
 #[derive(Debug, clap::Args)]
@@ -46,12 +47,17 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(names) => names,
         Err(message) => return fail(&message),
     };
-    let (sources, policy) = match load_checked(&args.policy) {
-        Ok(loaded) => loaded,
+    let policy = match load_policy(&args.policy, &LoadOptions::default(), Shown::Errors) {
+        Ok(policy) => policy,
         Err(code) => return code,
     };
-    let digest = digest(&sources);
-    let matrix = matrix::build(&sources, &policy, &names, &Config::default());
+    let digest = digest(policy.sources());
+    let matrix = matrix::build(
+        policy.sources(),
+        policy.checked(),
+        &names,
+        &Config::default(),
+    );
     let header = render::Header {
         policy: args.policy.display().to_string(),
         digest: Some(digest),
@@ -94,14 +100,11 @@ fn rendered(args: &Args, matrix: &Matrix, header: &render::Header) -> String {
 
 /// The tool names of a `tools/list` result, each once, in order.
 pub fn tool_names(path: &std::path::Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
-    let manifest = ToolManifest::parse(&text, SourceId(0))
-        .map_err(|error| format!("`{}`: {}", path.display(), chain(&error)))?;
+    let list = ToolList::read(path).map_err(|error| chain(&error))?;
     let mut names: Vec<String> = Vec::new();
-    for tool in manifest.tools {
+    for tool in &list.manifest().tools {
         if !names.contains(&tool.name) {
-            names.push(tool.name);
+            names.push(tool.name.clone());
         }
     }
     Ok(names)

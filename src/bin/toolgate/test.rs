@@ -19,13 +19,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
-use toolgate::check::CheckedPolicy;
-use toolgate::compile;
-use toolgate::eval::Engine;
-use toolgate::source::{SourceId, Sources};
-use toolgate::testing::{self, discover, CaseRunner, Summary, TestFile};
+use toolgate::unstable::source::{SourceId, Sources};
+use toolgate::unstable::testing::{self, discover, CaseRunner, Summary, TestFile};
+use toolgate::{Policy, PolicyError};
 
-use crate::check::{chain, check_policy, fail};
+use crate::check::{chain, fail};
 use crate::{render, render_tests};
 
 pub use report::PolicyCoverage;
@@ -151,13 +149,6 @@ struct Runner {
     coverage: bool,
 }
 
-/// A policy that loaded: its sources, checked form and engine.
-struct Policy {
-    sources: Sources,
-    checked: CheckedPolicy,
-    engine: Engine,
-}
-
 impl Runner {
     /// The outcome of one tests file, with its human report; adds its coverage of its
     /// policy to `coverages` when coverage is asked for.
@@ -247,25 +238,20 @@ impl Runner {
 
     /// The policy, or the report of why it did not load.
     fn load(&self, path: &Path) -> Result<Policy, LoadFailure> {
-        let mut sources = Sources::from_path(path).map_err(|error| {
-            let message = chain(&error);
-            LoadFailure {
-                human: format!("error: {message}\n\n"),
-                plain: format!("error: {message}\n"),
-                errors: vec![ErrorRecord::message(message)],
-            }
-        })?;
-        let (diagnostics, policy) = check_policy(&mut sources, None);
-        match policy {
-            Some(checked) => {
-                let engine = Engine::new(compile::compile(&sources, &checked));
-                Ok(Policy {
-                    sources,
-                    checked,
-                    engine,
+        match Policy::load(path) {
+            Ok(policy) => Ok(policy),
+            Err(PolicyError::Read(error)) => {
+                let message = chain(&error);
+                Err(LoadFailure {
+                    human: format!("error: {message}\n\n"),
+                    plain: format!("error: {message}\n"),
+                    errors: vec![ErrorRecord::message(message)],
                 })
             }
-            None => {
+            Err(PolicyError::Invalid {
+                sources,
+                diagnostics,
+            }) => {
                 let errors: Vec<_> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
                 Err(LoadFailure {
                     human: render::human(&sources, &errors, self.colour),
@@ -290,7 +276,7 @@ impl Runner {
         started: Instant,
         coverages: &mut Vec<PolicyCoverage>,
     ) -> (String, Vec<CaseRecord>, Duration) {
-        let runner = CaseRunner::new(&policy.engine, file);
+        let runner = CaseRunner::new(policy.engine(), file);
         let mut results = Vec::with_capacity(file.cases.len());
         let mut times: Vec<Duration> = Vec::with_capacity(file.cases.len());
         for case in &file.cases {
@@ -312,7 +298,7 @@ impl Runner {
                     tests,
                     file,
                     result,
-                    &policy.sources,
+                    policy.sources(),
                     self.colour,
                 ));
             } else if self.verbose {
@@ -323,10 +309,10 @@ impl Runner {
         let records = results
             .iter()
             .zip(times)
-            .map(|(result, time)| CaseRecord::new(tests, file, result, &policy.sources, time))
+            .map(|(result, time)| CaseRecord::new(tests, file, result, policy.sources(), time))
             .collect();
         if self.coverage {
-            let coverage = testing::coverage(&policy.sources, &policy.checked, file, &results);
+            let coverage = testing::coverage(policy.sources(), policy.checked(), file, &results);
             report::add_coverage(
                 coverages,
                 policy_path,

@@ -10,13 +10,13 @@ use std::process::ExitCode;
 
 use jiff::Timestamp;
 use serde_json::{json, Map, Value};
-use toolgate::ast::{Action, Kind};
 use toolgate::credentials::jwt::{decode_unverified, Unverified};
 use toolgate::credentials::{ClaimsPreset, PresetName, PresetOptions};
-use toolgate::eval::{Engine, Request};
-use toolgate::principal::PrincipalError;
-use toolgate::visible::visible;
-use toolgate::Loaded;
+use toolgate::unstable::ast::{Action, Kind};
+use toolgate::unstable::eval::{Engine, Request};
+use toolgate::unstable::principal::PrincipalError;
+use toolgate::unstable::visible::visible;
+use toolgate::Policy;
 
 use crate::check::{chain, fail};
 
@@ -126,10 +126,10 @@ fn inspect(args: &InspectArgs) -> Result<Value, String> {
         }
         return Ok(report);
     };
-    let loaded = Loaded::from_path(policy).map_err(|error| chain(&error))?;
+    let loaded = Policy::load(policy).map_err(|error| chain(&error))?;
     let preset = preset(args)?;
     let derived = derive(
-        &loaded.engine,
+        loaded.engine(),
         preset.as_ref(),
         &decoded.claims,
         target,
@@ -237,7 +237,7 @@ fn derive(
         }
         Err(error) => return Err(error.to_string()),
     };
-    let table = engine.table();
+    let table = engine.index();
     out.insert(
         "principal".into(),
         json!({

@@ -42,12 +42,12 @@ struct Loaded {
 }
 
 /// The keys by id.
-type Table = AHashMap<String, Loaded>;
+type Index = AHashMap<String, Loaded>;
 
 /// Checks API keys against a key file. Clones share the keys.
 #[derive(Debug, Clone)]
 pub struct ApiKeyScheme {
-    keys: Arc<RwLock<Arc<Table>>>,
+    keys: Arc<RwLock<Arc<Index>>>,
     path: Option<PathBuf>,
     clock: Clock,
 }
@@ -91,7 +91,7 @@ impl ApiKeyScheme {
         };
         let owner = Arc::downgrade(&self.keys);
         let shown = path.display().to_string();
-        let reload = move |keys: &RwLock<Arc<Table>>, text: &str| {
+        let reload = move |keys: &RwLock<Arc<Index>>, text: &str| {
             let file = KeyFile::parse(text).map_err(|error| format!("`{shown}`: {error}"))?;
             *keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(table(&file));
             Ok(())
@@ -156,7 +156,7 @@ fn split(key: &str) -> Option<(&str, &str)> {
     (check_id(id).is_ok() && secret_ok).then_some((id, secret))
 }
 
-fn table(file: &KeyFile) -> Table {
+fn table(file: &KeyFile) -> Index {
     file.keys
         .iter()
         .filter_map(|entry| {

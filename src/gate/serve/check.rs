@@ -6,8 +6,8 @@ use std::path::Path;
 use super::config::{self, AuditTarget};
 use super::ServeError;
 use crate::credentials::{Authenticator, ConfigError, CredentialsConfig};
-use crate::gate::Policy;
-use crate::Loaded;
+use crate::gate::ActivePolicy;
+use crate::Policy;
 
 /// An Ed25519 public key (RFC 8037, appendix A.2) that stands in for remote keys when
 /// the credential settings are checked without fetching anything.
@@ -138,10 +138,10 @@ pub async fn check(path: &Path) -> Result<Vec<String>, Vec<ServeError>> {
 }
 
 /// The line of a policy that loads (`label` is `policy` or `shadow`), or why it does not.
-fn loads(label: &str, path: &Path) -> Result<String, crate::load::PolicyError> {
-    let loaded = Loaded::from_path(path)?;
-    let warnings = loaded.warnings.len();
-    let policy = Policy::new(loaded);
+fn loads(label: &str, path: &Path) -> Result<String, crate::PolicyError> {
+    let loaded = Policy::load(path)?;
+    let warnings = loaded.warnings().len();
+    let policy = ActivePolicy::new(loaded);
     let mut line = format!(
         "  {label:<9} `{}`: loads, digest {}",
         path.display(),

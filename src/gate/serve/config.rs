@@ -16,7 +16,7 @@ use super::keys;
 use crate::credentials::{ApiKeysConfig, CredentialsConfig, JwtConfig};
 use crate::diagnostic::did_you_mean;
 use crate::gate::config::METADATA_PATH;
-use crate::gate::{ClientIpHeader, GateConfig, Limits, ListAudit};
+use crate::gate::{ClientIpHeader, GateConfig, ListAudit, TrafficLimits};
 
 /// The default path of the liveness endpoint.
 pub const DEFAULT_LIVE_PATH: &str = "/healthz";
@@ -705,8 +705,8 @@ fn session_secret(table: Option<&SessionsTable>, base: &Path) -> Result<Option<V
 }
 
 /// The limits; a wrong value is noted and its default kept.
-fn limits(table: Option<&LimitsTable>, problems: &mut Vec<Failure>) -> Limits {
-    let mut limits = Limits::default();
+fn limits(table: Option<&LimitsTable>, problems: &mut Vec<Failure>) -> TrafficLimits {
+    let mut limits = TrafficLimits::default();
     let Some(table) = table else {
         return limits;
     };

@@ -42,11 +42,11 @@ pub use health::{UPSTREAM_CACHE, UPSTREAM_TIMEOUT};
 pub use tls::{ListenerTls, TlsError, UpstreamTls, DEFAULT_TLS_RELOAD};
 
 use super::{
-    AuditSink, GateLayer, JsonLinesAudit, Limits, Metrics, PolicyHandle, TracingAudit, WatchConfig,
-    WatchError,
+    AuditSink, GateLayer, JsonLinesAudit, Metrics, PolicyHandle, TracingAudit, TrafficLimits,
+    WatchConfig, WatchError,
 };
 use crate::credentials::{Authenticator, ConfigError};
-use crate::load::PolicyError;
+use crate::{LoadOptions, PolicyError};
 use health::Health;
 use proxy::Upstream;
 
@@ -172,21 +172,24 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let policy = PolicyHandle::load(&config.policy).map_err(|source| ServeError::Policy {
-        file: config.name.clone(),
-        policy: config.policy.clone(),
-        source,
+    let policy = PolicyHandle::load(&config.policy, LoadOptions::default()).map_err(|source| {
+        ServeError::Policy {
+            file: config.name.clone(),
+            policy: config.policy.clone(),
+            source,
+        }
     })?;
-    let shadow = match &config.shadow_policy {
-        Some(path) => Some(
-            PolicyHandle::load(path).map_err(|source| ServeError::Policy {
-                file: config.name.clone(),
-                policy: path.clone(),
-                source,
-            })?,
-        ),
-        None => None,
-    };
+    let shadow =
+        match &config.shadow_policy {
+            Some(path) => Some(PolicyHandle::load(path, LoadOptions::default()).map_err(
+                |source| ServeError::Policy {
+                    file: config.name.clone(),
+                    policy: path.clone(),
+                    source,
+                },
+            )?),
+            None => None,
+        };
     let credentials_error = |source| ServeError::Credentials {
         file: config.name.clone(),
         source,
@@ -558,7 +561,7 @@ async fn run_until(
     listener: tokio::net::TcpListener,
     acceptor: Option<tls::Acceptor>,
     front: Front,
-    limits: &Limits,
+    limits: &TrafficLimits,
     grace: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
@@ -714,7 +717,7 @@ mod tests {
 
     #[test]
     fn a_policy_that_does_not_load_is_the_source() {
-        let source = crate::Loaded::from_text("bad.policy", "allow\n").unwrap_err();
+        let source = crate::Policy::from_text("bad.policy", "allow\n").unwrap_err();
         let error = ServeError::Policy {
             file: "toolgate.toml".to_string(),
             policy: PathBuf::from("bad.policy"),

@@ -5,7 +5,7 @@ use std::process::Command;
 use jiff::Timestamp;
 use toolgate::credentials::api_key::{generate, ApiKeyScheme, KeyEntry, KeyFile, API_KEY_PREFIX};
 use toolgate::credentials::{AuthError, Authenticator, CredentialError as E, Identity, Scheme};
-use toolgate::{Action, Kind, Loaded, Request};
+use toolgate::{Action, Kind, Policy, Request};
 
 use super::support::*;
 
@@ -114,12 +114,12 @@ fn revoked_and_expired_keys_are_refused() {
 async fn keys_and_tokens_compose_in_one_authenticator() {
     let (keys, key, _) = one_key(|_| {});
     let authenticator = Authenticator::new().with_scheme(scheme()).with_scheme(keys);
-    let engine = Loaded::from_text(
+    let engine = Policy::from_text(
         "p.policy",
         "role deployer\nallow deployer to call tools \"deploy\"\n",
     )
     .unwrap()
-    .engine;
+    .into_engine();
     let principal = authenticator
         .principal(&bearer(&key), &engine)
         .await

@@ -7,7 +7,7 @@ use serde_json::json;
 use toolgate::credentials::{
     AuthError, Authenticator, CacheConfig, CredentialError, JwtScheme, KeySet, Keys, Revocations,
 };
-use toolgate::{Action, Engine, Kind, Loaded, Request};
+use toolgate::{Action, Engine, Kind, Policy, Request};
 
 use super::support::*;
 
@@ -17,7 +17,9 @@ allow developer to call tools "github.*"
 "#;
 
 fn engine(text: &str) -> Engine {
-    Loaded::from_text("test.policy", text).unwrap().engine
+    Policy::from_text("test.policy", text)
+        .unwrap()
+        .into_engine()
 }
 
 struct Fixture {

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use toolgate::credentials::{ClaimsPreset, PresetName, PresetOptions};
-use toolgate::{Engine, Loaded};
+use toolgate::{Engine, Policy};
 
 const ROLES: [&str; 4] = ["viewer", "developer", "admin", "ops"];
 const SCOPES: [&str; 4] = ["tools:read", "tools:write", "files:read", "mcp:admin"];
@@ -21,7 +21,9 @@ fn engine(claims_block: &str) -> Engine {
             "scope \"{scope}\"\nallow anyone to call tools \"s.{scope}\" if scope \"{scope}\"\n"
         ));
     }
-    Loaded::from_text("claims.policy", &text).unwrap().engine
+    Policy::from_text("claims.policy", &text)
+        .unwrap()
+        .into_engine()
 }
 
 fn sorted(mut names: Vec<&str>) -> Vec<String> {
@@ -47,7 +49,7 @@ proptest! {
     #[test]
     fn scopes_as_string_or_array_are_the_same(scopes in subset(&SCOPES), noise in "[a-z]{1,8}") {
         let engine = engine("");
-        let table = engine.table();
+        let table = engine.index();
         let mut held = scopes.clone();
         held.push(&noise);
         let as_string = engine.principal(&json!({"scope": held.join(" ")})).unwrap();
@@ -72,10 +74,10 @@ proptest! {
         };
         let expected = if as_string { roles.first().copied().into_iter().collect() } else { roles.clone() };
         let principal = engine.principal(&nested(&path, value)).unwrap();
-        prop_assert_eq!(sorted(principal.role_names(engine.table())), sorted(expected));
+        prop_assert_eq!(sorted(principal.role_names(engine.index())), sorted(expected));
         // The default paths no longer count once the policy names its own.
         let ignored = engine.principal(&json!({"roles": ROLES})).unwrap();
-        prop_assert!(ignored.role_names(engine.table()).is_empty());
+        prop_assert!(ignored.role_names(engine.index()).is_empty());
     }
 
     #[test]
@@ -93,7 +95,7 @@ proptest! {
             "realm_access": {"roles": ROLES},
         });
         let principal = preset.principal(&engine, &claims).unwrap();
-        prop_assert_eq!(sorted(principal.role_names(engine.table())), sorted(roles));
+        prop_assert_eq!(sorted(principal.role_names(engine.index())), sorted(roles));
     }
 }
 
@@ -104,7 +106,7 @@ fn preset(name: PresetName, options: PresetOptions) -> ClaimsPreset {
 #[test]
 fn presets_read_each_providers_claims() {
     let engine = engine("");
-    let table = engine.table();
+    let table = engine.index();
     let cases = [
         (
             preset(
@@ -174,18 +176,18 @@ fn a_preset_fills_only_the_lines_the_policy_leaves_out() {
     let claims = json!({"realm_access": {"roles": ["admin"]}, "scope": "tools:read", "perms": ["files:read"], "roles": ["ops"]});
     let principal = keycloak.principal(&engine, &claims).unwrap();
     assert_eq!(
-        principal.role_names(engine.table()),
+        principal.role_names(engine.index()),
         ["admin"],
         "roles from the preset"
     );
     assert_eq!(
-        principal.scope_names(engine.table()),
+        principal.scope_names(engine.index()),
         ["files:read"],
         "scopes from the policy"
     );
     let plain = engine.principal(&claims).unwrap();
     assert_eq!(
-        plain.role_names(engine.table()),
+        plain.role_names(engine.index()),
         ["ops"],
         "without the preset, the defaults"
     );

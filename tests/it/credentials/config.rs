@@ -7,7 +7,7 @@ use toolgate::credentials::{
     ApiKeysConfig, AuthError, Authenticator, ConfigError, CredentialError as E, CredentialsConfig,
     JwtConfig,
 };
-use toolgate::Loaded;
+use toolgate::Policy;
 
 use super::support::*;
 
@@ -49,9 +49,9 @@ async fn toml_tables_parse_and_work() {
     let mut parsed: CredentialsConfig = toml::from_str(&text).unwrap();
     parsed.jwt.as_mut().unwrap().clock = TestClock::new().clock();
     let authenticator = Authenticator::from_config(&parsed).await.unwrap();
-    let engine = Loaded::from_text("p.policy", "role ops\nallow ops to call tools \"*\"\n")
+    let engine = Policy::from_text("p.policy", "role ops\nallow ops to call tools \"*\"\n")
         .unwrap()
-        .engine;
+        .into_engine();
     let claims = claims_with(
         serde_json::json!({"resource_access": {"mcp": {"roles": ["ops"]}}, "roles": null}),
     );
@@ -60,7 +60,7 @@ async fn toml_tables_parse_and_work() {
         .await
         .unwrap();
     assert_eq!(
-        principal.role_names(engine.table()),
+        principal.role_names(engine.index()),
         ["ops"],
         "the keycloak preset applies"
     );

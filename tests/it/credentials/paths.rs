@@ -14,8 +14,8 @@ use toolgate::credentials::{
     AuthError, Authenticator, ClaimsPreset, CredentialError, JwtScheme, KeySet, Keys, PresetName,
     PresetOptions,
 };
-use toolgate::gate::{GateConfig, GateLayer, Policy, PolicyHandle};
-use toolgate::{Action, Engine, Kind, Loaded, Request as Decide};
+use toolgate::gate::{GateConfig, GateLayer, PolicyHandle};
+use toolgate::{Action, Engine, Kind, Policy, Request as Decide};
 use tower::ServiceExt;
 
 use super::support::*;
@@ -28,7 +28,9 @@ allow admin to call tools "*"
 "#;
 
 fn engine(text: &str) -> Engine {
-    Loaded::from_text("paths.policy", text).unwrap().engine
+    Policy::from_text("paths.policy", text)
+        .unwrap()
+        .into_engine()
 }
 
 fn authenticator(preset: Option<ClaimsPreset>) -> (Arc<JwtScheme>, Authenticator) {
@@ -83,19 +85,19 @@ async fn a_shadowing_top_level_claim_refuses_the_token() {
         .principal(&bearer(&sign(&keyring().rsa, &honest)), &engine)
         .await
         .unwrap();
-    assert_eq!(principal.role_names(engine.table()), ["user"]);
+    assert_eq!(principal.role_names(engine.index()), ["user"]);
     assert!(!may_call(&engine, &principal, "db.drop"));
 }
 
 #[tokio::test]
 async fn the_gate_answers_a_shadowing_token_with_401_invalid_token() {
-    let policy = PolicyHandle::new(Policy::new(
-        Loaded::from_text(
+    let policy = PolicyHandle::new(
+        Policy::from_text(
             "paths.policy",
             &format!("claims {{\n  roles from \"realm_access.roles\"\n}}\n{POLICY}"),
         )
         .unwrap(),
-    ));
+    );
     let (_, authenticator) = authenticator(None);
     let inner = Router::new().route(
         "/mcp",
@@ -149,13 +151,13 @@ async fn a_keycloak_client_id_with_dots_is_read_through_a_pointer() {
         .principal(&bearer(&sign(&keyring().rsa, &claims)), &policy)
         .await
         .unwrap();
-    assert_eq!(principal.role_names(policy.table()), ["admin"]);
+    assert_eq!(principal.role_names(policy.index()), ["admin"]);
     // In a policy's own claims block, the pointer reads the same key.
     let own = engine(&format!(
         "claims {{\n  roles from \"/resource_access/mcp.example.com/roles\"\n}}\n{POLICY}"
     ));
     let principal = own.principal(&claims).unwrap();
-    assert_eq!(principal.role_names(own.table()), ["admin"]);
+    assert_eq!(principal.role_names(own.index()), ["admin"]);
 }
 
 #[test]
@@ -188,7 +190,7 @@ allow anyone to call tools "notes.*" if claim "org.plan" == "pro"
 
 #[test]
 fn an_invalid_pointer_escape_is_a_syntax_error() {
-    let error = Loaded::from_text(
+    let error = Policy::from_text(
         "bad.policy",
         "allow anyone to call tools \"a\" if claim \"/a~2b\" exists\n",
     )

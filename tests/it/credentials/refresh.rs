@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use toolgate::credentials::{
     AuthError, Authenticator, CredentialError as E, JwtScheme, Keys, RemoteKeys, RemoteKeysConfig,
 };
-use toolgate::{Engine, Loaded};
+use toolgate::{Engine, Policy};
 
 use super::support::*;
 
@@ -20,12 +20,12 @@ use super::support::*;
 const SLACK: Duration = Duration::from_millis(1500);
 
 fn engine() -> Engine {
-    Loaded::from_text(
+    Policy::from_text(
         "p.policy",
         "role developer\nallow developer to call tools \"*\"\n",
     )
     .unwrap()
-    .engine
+    .into_engine()
 }
 
 /// A JWKS reply with these extra headers (`cache-control`).

@@ -9,17 +9,17 @@ use toolgate::credentials::{
     AuthError, Authenticator, CacheConfig, CredentialError as E, CredentialsConfig, JwtConfig,
     JwtScheme, KeySet, Keys, RemoteKeys, RemoteKeysConfig,
 };
-use toolgate::{Engine, Loaded};
+use toolgate::{Engine, Policy};
 
 use super::support::*;
 
 fn engine() -> Engine {
-    Loaded::from_text(
+    Policy::from_text(
         "p.policy",
         "role developer\nallow developer to call tools \"*\"\n",
     )
     .unwrap()
-    .engine
+    .into_engine()
 }
 
 struct Remote {

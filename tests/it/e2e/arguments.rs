@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use toolgate::ast::Kind;
+use toolgate::unstable::ast::Kind;
 
 use super::clients::{require_python, Credential, Sdk};
 use super::principals::{Keys, Principal, ADMIN, DEVELOPER, READER, USER};

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use toolgate::ast::Kind;
-use toolgate::principal::PrincipalParts;
-use toolgate::Loaded;
+use toolgate::unstable::ast::Kind;
+use toolgate::unstable::principal::PrincipalParts;
+use toolgate::Policy;
 
 use super::process::run_bounded;
 
@@ -149,7 +149,7 @@ pub fn listable_in(
     kind: Kind,
     names: &[&str],
 ) -> Vec<String> {
-    let engine = Loaded::from_path(policy).unwrap().engine;
+    let engine = Policy::load(policy).unwrap().into_engine();
     let parts = PrincipalParts {
         subject: Some(principal.id.to_string()),
         roles: principal

@@ -3,7 +3,7 @@
 use axum::body::Body;
 use http::StatusCode;
 use serde_json::{json, Value};
-use toolgate::gate::{ClientIpHeader, GateConfig, Limits};
+use toolgate::gate::{ClientIpHeader, GateConfig, TrafficLimits};
 
 use super::support::*;
 
@@ -86,7 +86,7 @@ async fn an_oversized_body_is_413_with_or_without_a_length() {
 
 #[tokio::test]
 async fn the_body_limit_is_configurable() {
-    let mut limits = Limits::default();
+    let mut limits = TrafficLimits::default();
     limits.max_body_bytes = 64;
     let config = GateConfig::new(RESOURCE).unwrap().with_limits(limits);
     let harness = Harness::with(config, policy_handle(POLICY));
@@ -423,7 +423,7 @@ async fn without_trusted_proxies_forwarded_headers_are_ignored() {
 }
 
 fn short_timeout() -> GateConfig {
-    let mut limits = Limits::default();
+    let mut limits = TrafficLimits::default();
     limits.request_timeout = std::time::Duration::from_millis(200);
     GateConfig::new(RESOURCE).unwrap().with_limits(limits)
 }

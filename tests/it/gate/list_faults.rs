@@ -5,7 +5,7 @@
 
 use axum::body::Body;
 use http::{Request, StatusCode};
-use toolgate::gate::{GateConfig, GateLayer, Limits};
+use toolgate::gate::{GateConfig, GateLayer, TrafficLimits};
 use tower::ServiceExt;
 
 use super::support::*;
@@ -27,7 +27,7 @@ async fn through_gate(
     content_type: &str,
     extra: &[(&'static str, &'static str)],
     body: &'static [u8],
-    limits: Limits,
+    limits: TrafficLimits,
 ) -> Reply {
     let content_type = content_type.to_string();
     let extra = extra.to_vec();
@@ -91,12 +91,12 @@ async fn json_lists_the_gate_cannot_read_one_way_are_502() {
         ),
     ];
     for (content_type, extra, body) in cases {
-        let reply = through_gate(200, content_type, extra, body, Limits::default()).await;
+        let reply = through_gate(200, content_type, extra, body, TrafficLimits::default()).await;
         assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", text(&reply));
         assert!(!text(&reply).contains(HIDDEN), "{}", text(&reply));
     }
     // Over `max_response_bytes`: 502 too, never the list unread.
-    let mut limits = Limits::default();
+    let mut limits = TrafficLimits::default();
     limits.max_response_bytes = 16;
     let body = br#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"db.drop_table"}]}}"#;
     let reply = through_gate(200, "application/json", &[], body, limits).await;
@@ -113,7 +113,14 @@ async fn json_lists_are_filtered_whatever_their_id_status_or_spelling() {
         (200, br#"[{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"db.drop_table"},{"name":"fs.read_file"}]}},{"jsonrpc":"2.0","id":2,"result":{"resourceTemplates":[{"uriTemplate":"secret://{x}"}]}}]"#),
     ];
     for (status, body) in cases {
-        let reply = through_gate(status, "application/json", &[], body, Limits::default()).await;
+        let reply = through_gate(
+            status,
+            "application/json",
+            &[],
+            body,
+            TrafficLimits::default(),
+        )
+        .await;
         assert_eq!(reply.status.as_u16(), status, "{}", text(&reply));
         let seen = text(&reply);
         assert!(seen.contains("fs.read_file"), "{seen}");
@@ -128,7 +135,14 @@ async fn an_unreadable_event_ends_the_stream_before_it() {
 data: [{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"tools\":[{\"name\":\"db.drop_table\"}]}}]\n\n\
 data : {\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"tools\":[{\"name\":\"db.drop_table\"}]}}\n\n\
 data: {\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{\"tools\":[{\"name\":\"after.the_end\"}]}}\n\n";
-    let reply = through_gate(200, "text/event-stream", &[], stream, Limits::default()).await;
+    let reply = through_gate(
+        200,
+        "text/event-stream",
+        &[],
+        stream,
+        TrafficLimits::default(),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
     let seen = text(&reply);
     assert!(seen.contains("fs.read_file"), "{seen}");

@@ -63,9 +63,7 @@ async fn a_resource_at_the_root_has_one_metadata_path() {
 async fn metadata_follows_the_policy_in_force() {
     let policy = policy_handle(POLICY);
     let harness = Harness::with(GateConfig::new(RESOURCE).unwrap(), policy.clone());
-    policy.replace(toolgate::gate::Policy::new(
-        toolgate::Loaded::from_text("next.policy", "scope \"a:b\"\n").unwrap(),
-    ));
+    policy.replace(toolgate::Policy::from_text("next.policy", "scope \"a:b\"\n").unwrap());
     let reply = harness
         .send(get("/.well-known/oauth-protected-resource/mcp"))
         .await;

@@ -30,7 +30,7 @@ async fn a_valid_policy_is_swapped_in_and_an_invalid_one_leaves_it() {
     let directory = tempdir();
     let path = directory.join("gate.policy");
     std::fs::write(&path, VALID_A).unwrap();
-    let policy = PolicyHandle::load(&path).unwrap();
+    let policy = PolicyHandle::load(&path, toolgate::LoadOptions::default()).unwrap();
     let first = policy.current();
     write_atomically(&path, VALID_B);
     let second = policy.reload().await.unwrap();
@@ -53,7 +53,7 @@ async fn the_watcher_reloads_a_changed_file() {
     let directory = tempdir();
     let path = directory.join("gate.policy");
     std::fs::write(&path, VALID_A).unwrap();
-    let policy = PolicyHandle::load(&path).unwrap();
+    let policy = PolicyHandle::load(&path, toolgate::LoadOptions::default()).unwrap();
     let _watcher = policy
         .watch(WatchConfig::default().with_debounce(Duration::from_millis(20)))
         .unwrap();
@@ -72,7 +72,7 @@ async fn reloads_under_load_fail_no_request_and_never_use_an_invalid_policy() {
     let directory = tempdir();
     let path = directory.join("gate.policy");
     std::fs::write(&path, VALID_A).unwrap();
-    let policy = PolicyHandle::load(&path).unwrap();
+    let policy = PolicyHandle::load(&path, toolgate::LoadOptions::default()).unwrap();
     let _watcher = policy
         .watch(WatchConfig::default().with_debounce(Duration::from_millis(1)))
         .unwrap();
@@ -218,7 +218,7 @@ async fn one_change_then_quiet(write: fn(&Path, &str)) {
     let directory = tempdir();
     let path = directory.join("gate.policy");
     std::fs::write(&path, VALID_A).unwrap();
-    let policy = PolicyHandle::load(&path).unwrap();
+    let policy = PolicyHandle::load(&path, toolgate::LoadOptions::default()).unwrap();
     let _watcher = policy.watch(quick_watch()).unwrap();
     let opens = Opens::watch(&path);
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -301,7 +301,7 @@ async fn a_broken_policy_is_reported_once_and_an_unchanged_one_not_reloaded() {
     let directory = tempdir();
     let path = directory.join("gate.policy");
     std::fs::write(&path, VALID_A).unwrap();
-    let policy = PolicyHandle::load(&path).unwrap();
+    let policy = PolicyHandle::load(&path, toolgate::LoadOptions::default()).unwrap();
     let _watcher = policy.watch(quick_watch()).unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     write_atomically(&path, INVALID);
@@ -331,7 +331,7 @@ async fn an_explicit_reload_of_unchanged_files_keeps_the_policy_and_its_generati
     let directory = tempdir();
     let path = directory.join("gate.policy");
     std::fs::write(&path, VALID_A).unwrap();
-    let policy = PolicyHandle::load(&path).unwrap();
+    let policy = PolicyHandle::load(&path, toolgate::LoadOptions::default()).unwrap();
     let first = policy.current();
     assert_eq!(policy.generation(), 0);
     write_in_place(&path, VALID_A);
@@ -366,7 +366,7 @@ async fn slow_rewrite(old: &str, write: fn(&Path)) {
     let directory = tempdir();
     let path = directory.join("gate.policy");
     std::fs::write(&path, old).unwrap();
-    let policy = PolicyHandle::load(&path).unwrap();
+    let policy = PolicyHandle::load(&path, toolgate::LoadOptions::default()).unwrap();
     let _watcher = policy.watch(quick_watch()).unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let writer = {

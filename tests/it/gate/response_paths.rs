@@ -16,7 +16,7 @@ use http_body_util::BodyExt;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
-use toolgate::gate::{GateConfig, GateLayer, Limits};
+use toolgate::gate::{GateConfig, GateLayer, TrafficLimits};
 use tower::ServiceExt;
 
 use super::support::{authenticator, policy_handle, post, rpc, POLICY, RESOURCE};
@@ -140,7 +140,7 @@ impl Got {
 
 /// The reader's `tools/list` through a gate with `limits` in front of an upstream playing
 /// `script`; checks that the upstream received that request once, as the client sent it.
-async fn through_gate(script: Script, limits: Limits) -> Got {
+async fn through_gate(script: Script, limits: TrafficLimits) -> Got {
     let received: Arc<Mutex<Vec<Received>>> = Arc::default();
     let record = Arc::clone(&received);
     let upstream = tower::service_fn(move |request: Request<Body>| {
@@ -210,8 +210,8 @@ async fn read(response: Response<Body>) -> Got {
     }
 }
 
-fn limit(bytes: usize) -> Limits {
-    let mut limits = Limits::default();
+fn limit(bytes: usize) -> TrafficLimits {
+    let mut limits = TrafficLimits::default();
     limits.max_response_bytes = bytes;
     limits
 }
@@ -241,12 +241,12 @@ async fn a_batch_in_one_event_is_filtered() {
         r#"{"id":3,"jsonrpc":"2.0","result":{"prompts":[{"name":"review-code"}],"resources":[{"uri":"docs://readme"}]}}]"#,
         "\n\n",
     );
-    through_gate(Script::events(stream), Limits::default())
+    through_gate(Script::events(stream), TrafficLimits::default())
         .await
         .assert_exactly(expected);
     // The same batch cut into frames of 7 bytes.
     let framed = Script::framed(Some("text/event-stream"), chunks(stream.as_bytes(), 7));
-    through_gate(framed, Limits::default())
+    through_gate(framed, TrafficLimits::default())
         .await
         .assert_exactly(expected);
 }
@@ -269,7 +269,7 @@ async fn a_batch_over_several_data_lines_becomes_one_filtered_line() {
         "\nid: 9\n\n",
         "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\r\n\r\n",
     );
-    through_gate(Script::events(stream), Limits::default())
+    through_gate(Script::events(stream), TrafficLimits::default())
         .await
         .assert_exactly(expected);
 }
@@ -280,13 +280,13 @@ async fn a_batch_nested_in_a_batch_is_filtered_too() {
     // find nothing it may not list.
     let stream = format!("data: [[{TOOLS_LIST}],{TOOLS_LIST}]\n\n");
     let expected = format!("data: [[{TOOLS_FILTERED}],{TOOLS_FILTERED}]\n\n");
-    through_gate(Script::events(stream), Limits::default())
+    through_gate(Script::events(stream), TrafficLimits::default())
         .await
         .assert_exactly(&expected);
     let body = format!("[[{TOOLS_LIST}]]");
     let got = through_gate(
         Script::new(Some("application/json"), body),
-        Limits::default(),
+        TrafficLimits::default(),
     )
     .await;
     got.assert_exactly(&format!("[[{TOOLS_FILTERED}]]"));
@@ -417,7 +417,10 @@ async fn a_body_of_another_type_is_502_never_the_list() {
     for (kind, named) in cases {
         for body in [TOOLS_LIST, event.as_str()] {
             for status in [200, 500] {
-                let got = through_gate(Script::new(kind, body).status(status), Limits::default());
+                let got = through_gate(
+                    Script::new(kind, body).status(status),
+                    TrafficLimits::default(),
+                );
                 let got = got.await;
                 got.assert_bad_gateway(&format!("a response of type `{named}` cannot be filtered"));
                 got.assert_hides();
@@ -428,14 +431,14 @@ async fn a_body_of_another_type_is_502_never_the_list() {
     // body of another type pass.
     let got = through_gate(
         Script::new(Some("text/plain"), TOOLS_LIST).header("content-type", "application/json"),
-        Limits::default(),
+        TrafficLimits::default(),
     )
     .await;
     got.assert_bad_gateway("a response of type `text/plain` cannot be filtered");
     // Read as JSON, an event stream is not JSON: 502.
     let got = through_gate(
         Script::new(Some("application/json"), &event).header("content-type", "text/event-stream"),
-        Limits::default(),
+        TrafficLimits::default(),
     )
     .await;
     assert_eq!(got.status, StatusCode::BAD_GATEWAY, "{}", got.text());
@@ -449,7 +452,7 @@ async fn a_body_of_another_type_is_502_never_the_list() {
     for body in [TOOLS_LIST.to_string(), format!("{TOOLS_LIST}\n\n")] {
         let got = through_gate(
             Script::new(Some("text/event-stream"), body).header("content-type", "application/json"),
-            Limits::default(),
+            TrafficLimits::default(),
         )
         .await;
         got.assert_exactly("");
@@ -463,14 +466,18 @@ async fn json_and_event_streams_are_recognised_in_any_case_with_parameters() {
         "Application/JSON; charset=UTF-8",
         "application/json ;charset=utf-8",
     ] {
-        let got = through_gate(Script::new(Some(kind), TOOLS_LIST), Limits::default()).await;
+        let got = through_gate(
+            Script::new(Some(kind), TOOLS_LIST),
+            TrafficLimits::default(),
+        )
+        .await;
         got.assert_exactly(TOOLS_FILTERED);
         assert_eq!(got.headers["cache-control"], "private, no-store");
     }
     for kind in ["TEXT/Event-Stream", "text/event-stream; charset=utf-8"] {
         let got = through_gate(
             Script::new(Some(kind), format!("data: {TOOLS_LIST}\n\n")),
-            Limits::default(),
+            TrafficLimits::default(),
         )
         .await;
         got.assert_exactly(&format!("data: {TOOLS_FILTERED}\n\n"));
@@ -481,7 +488,7 @@ async fn json_and_event_streams_are_recognised_in_any_case_with_parameters() {
 #[tokio::test]
 async fn an_empty_body_of_any_type_passes_as_it_is() {
     for kind in [Some("text/plain"), Some("application/x-foo"), None] {
-        let got = through_gate(Script::new(kind, "").status(202), Limits::default()).await;
+        let got = through_gate(Script::new(kind, "").status(202), TrafficLimits::default()).await;
         assert_eq!(got.status, StatusCode::ACCEPTED);
         assert_eq!(got.error, None);
         assert!(got.body.is_empty(), "{}", got.text());
@@ -515,7 +522,7 @@ async fn an_incomplete_last_event_is_dropped() {
             let frames = chunks(stream.as_bytes(), size);
             let got = through_gate(
                 Script::framed(Some("text/event-stream"), frames),
-                Limits::default(),
+                TrafficLimits::default(),
             )
             .await;
             assert_eq!(got.error, None, "{tail:?}");
@@ -554,7 +561,7 @@ async fn a_last_event_ended_by_two_carriage_returns_is_complete() {
             let frames = chunks(stream.as_bytes(), size);
             let got = through_gate(
                 Script::framed(Some("text/event-stream"), frames),
-                Limits::default(),
+                TrafficLimits::default(),
             )
             .await;
             got.assert_exactly(&expected);
@@ -575,7 +582,7 @@ async fn an_error_passes_as_it_is_and_a_result_beside_it_is_filtered() {
         for status in [200, 500] {
             let got = through_gate(
                 Script::new(Some("application/json"), error).status(status),
-                Limits::default(),
+                TrafficLimits::default(),
             )
             .await;
             assert_eq!(got.status.as_u16(), status);
@@ -583,7 +590,7 @@ async fn an_error_passes_as_it_is_and_a_result_beside_it_is_filtered() {
             assert_eq!(got.text(), error);
         }
         let event = format!("event: message\r\nid: 1\r\ndata: {error}\r\n\r\n");
-        through_gate(Script::events(&event), Limits::default())
+        through_gate(Script::events(&event), TrafficLimits::default())
             .await
             .assert_exactly(&event);
     }
@@ -592,13 +599,13 @@ async fn an_error_passes_as_it_is_and_a_result_beside_it_is_filtered() {
     let filtered = r#"{"error":{"code":-1,"message":"m"},"id":1,"jsonrpc":"2.0","result":{"tools":[{"name":"fs.read_file"}]}}"#;
     through_gate(
         Script::new(Some("application/json"), both),
-        Limits::default(),
+        TrafficLimits::default(),
     )
     .await
     .assert_exactly(filtered);
     through_gate(
         Script::events(format!("data: {both}\n\n")),
-        Limits::default(),
+        TrafficLimits::default(),
     )
     .await
     .assert_exactly(&format!("data: {filtered}\n\n"));
@@ -610,7 +617,7 @@ async fn an_error_passes_as_it_is_and_a_result_beside_it_is_filtered() {
 async fn a_json_list_after_a_byte_order_mark_is_502() {
     let body = [BOM, TOOLS_LIST.as_bytes()].concat();
     for kind in ["application/json", "application/json; charset=utf-8"] {
-        let got = through_gate(Script::new(Some(kind), &body), Limits::default()).await;
+        let got = through_gate(Script::new(Some(kind), &body), TrafficLimits::default()).await;
         got.assert_bad_gateway("the response: the message starts with a byte order mark");
         got.assert_hides();
     }
@@ -652,7 +659,7 @@ async fn a_byte_order_mark_before_a_stream_is_removed_and_its_list_filtered() {
         for frames in cuts {
             let got = through_gate(
                 Script::framed(Some("text/event-stream"), frames),
-                Limits::default(),
+                TrafficLimits::default(),
             )
             .await;
             got.assert_exactly(&expected);
@@ -688,7 +695,7 @@ async fn a_byte_order_mark_anywhere_else_ends_the_stream() {
         for size in [stream.len(), 1] {
             let got = through_gate(
                 Script::framed(Some("text/event-stream"), chunks(&stream, size)),
-                Limits::default(),
+                TrafficLimits::default(),
             )
             .await;
             got.assert_exactly(&expected);
@@ -1019,7 +1026,10 @@ fn any_chunking_of_a_stream_gives_the_bytes_of_the_whole_stream() {
         failure_persistence: None,
         ..Config::default()
     });
-    let limits = prop_oneof![Just(Limits::default().max_response_bytes), 60..400usize];
+    let limits = prop_oneof![
+        Just(TrafficLimits::default().max_response_bytes),
+        60..400usize
+    ];
     let strategy = (
         stream(),
         prop::collection::vec(any::<prop::sample::Index>(), 0..24),

@@ -15,9 +15,9 @@ use tower::ServiceExt;
 
 use toolgate::credentials::{Authenticator, BoxFuture, CredentialError, Identity, Scheme};
 use toolgate::gate::{
-    AuditRecord, AuditSink, Authorization, GateConfig, GateLayer, GateService, Policy, PolicyHandle,
+    AuditRecord, AuditSink, Authorization, GateConfig, GateLayer, GateService, PolicyHandle,
 };
-use toolgate::{Loaded, PrincipalParts};
+use toolgate::{Policy, PrincipalParts};
 
 pub const RESOURCE: &str = "http://127.0.0.1:8080/mcp";
 pub const METADATA_URL: &str = "http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp";
@@ -127,7 +127,7 @@ impl MemoryAudit {
 }
 
 pub fn policy_handle(text: &str) -> PolicyHandle {
-    PolicyHandle::new(Policy::new(Loaded::from_text("gate.policy", text).unwrap()))
+    PolicyHandle::new(Policy::from_text("gate.policy", text).unwrap())
 }
 
 pub fn authenticator() -> Authenticator {

@@ -2,7 +2,7 @@
 //! reference interpreter decides every generated request consistently.
 
 use proptest::prelude::*;
-use toolgate::source::Sources;
+use toolgate::unstable::source::Sources;
 
 use super::{case_with, policy_text_with, request, Flavour};
 use crate::reference::{
@@ -13,8 +13,11 @@ use crate::reference::{
 /// message). `Ok` holds the policy as the reference parser reads it.
 fn load(text: &str) -> Result<Policy, String> {
     let sources = Sources::from_text("generated.policy", text);
-    let parsed = toolgate::parse::parse(&sources);
-    let checked = toolgate::check::check(&parsed.policy, &toolgate::check::Config::default());
+    let parsed = toolgate::unstable::parse::parse(&sources);
+    let checked = toolgate::unstable::check::check(
+        &parsed.policy,
+        &toolgate::unstable::check::Config::default(),
+    );
     let errors: Vec<String> = parsed
         .diagnostics
         .iter()
@@ -124,7 +127,7 @@ proptest! {
 fn argument_conditions_decide_requests() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
-    use toolgate::ast::Action;
+    use toolgate::unstable::ast::Action;
 
     let mut runner = TestRunner::deterministic();
     let strategy = case_with(Flavour::ARGUMENTS);

@@ -4,7 +4,7 @@
 //! null when no statement decides).
 
 use serde_json::Value;
-use toolgate::source::Sources;
+use toolgate::unstable::source::Sources;
 
 use super::syntax::Policy;
 use super::{decide_policy as decide, parse, RefDecision, RefRequest};

@@ -52,7 +52,7 @@ mod decide_tests;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use toolgate::source::Sources;
+use toolgate::unstable::source::Sources;
 
 use self::condition::{Arguments, Evaluation, Truth};
 use self::principal::{Definitions, Principal};

@@ -1,8 +1,8 @@
 //! `toolgate diff --format human`: a header saying what was compared and how exactly,
 //! then one block per changed cell.
 
-use toolgate::diff::{Change, Diff};
-use toolgate::visible::visible;
+use toolgate::unstable::diff::{Change, Diff};
+use toolgate::unstable::visible::visible;
 
 use super::{no_changes, outcomes_text, request_text, scope_notes, verdict_text, Header};
 

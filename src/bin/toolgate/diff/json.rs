@@ -2,7 +2,7 @@
 //! docs/diff.md and kept stable.
 
 use serde_json::{json, Value};
-use toolgate::diff::{CellSide, Change, Diff, Outcome};
+use toolgate::unstable::diff::{CellSide, Change, Diff, Outcome};
 
 use super::Header;
 

@@ -1,9 +1,9 @@
 //! `toolgate diff --format markdown`: a pull-request comment. A summary line, what was
 //! compared and how exactly, then one table per kind and action, a row per changed cell.
 
-use toolgate::diff::{CellSide, Change, Diff};
-use toolgate::matrix::Verdict;
-use toolgate::visible::visible;
+use toolgate::unstable::diff::{CellSide, Change, Diff};
+use toolgate::unstable::matrix::Verdict;
+use toolgate::unstable::visible::visible;
 
 use super::{no_changes, outcomes_text, request_text, scope_notes, Header};
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use toolgate::testing::Summary;
+use toolgate::unstable::testing::Summary;
 
 use super::report::{
     ActualRecord, CaseRecord, ErrorRecord, ExpectedRecord, Outcome, PolicyCoverage, Suite,

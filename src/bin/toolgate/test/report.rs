@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use toolgate::diagnostic::Diagnostic;
-use toolgate::source::Sources;
-use toolgate::testing::{CaseResult, Coverage, Mismatch, Summary, TestError, TestFile};
+use toolgate::unstable::diagnostic::Diagnostic;
+use toolgate::unstable::source::Sources;
+use toolgate::unstable::testing::{CaseResult, Coverage, Mismatch, Summary, TestError, TestFile};
 
 use crate::render_tests;
 

@@ -1,4 +1,5 @@
-//! The compiled decision table: immutable, `Send + Sync`, built by [`crate::compile`]
+//! The compiled index (what the engine decides with; not the matrix `toolgate table`
+//! shows): immutable, `Send + Sync`, built by [`crate::compile`]
 //! and read by [`crate::eval`].
 //!
 //! Names are interned per kind. A name's *class* is the set of patterns that match it;
@@ -28,7 +29,7 @@ use crate::window::WindowSpec;
 
 /// A compiled policy.
 #[derive(Debug)]
-pub struct Table {
+pub struct Index {
     pub(crate) id: u64,
     pub(crate) sites: Vec<RuleSite>,
     pub(crate) statements: Vec<CompiledStatement>,
@@ -47,7 +48,7 @@ pub struct Table {
     pub(crate) deny_spellings: [Vec<DenySpelling>; 3],
 }
 
-impl Table {
+impl Index {
     /// The number of rules and requirements.
     pub fn statement_count(&self) -> usize {
         self.statements.len()

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::Decision;
 use crate::ast::{Action, Kind};
+use crate::eval::Decision;
 
 /// A request read from JSON, borrowing from the line.
 #[derive(Debug)]
@@ -55,8 +55,8 @@ struct RawRequest<'a> {
 
 impl JsonRequest<'_> {
     /// The request to decide, made at `default_time` when the line gives no time.
-    pub fn request(&self, default_time: Timestamp) -> super::Request<'_> {
-        super::Request {
+    pub fn request(&self, default_time: Timestamp) -> crate::eval::Request<'_> {
+        crate::eval::Request {
             kind: self.kind,
             action: self.action,
             name: &self.name,
