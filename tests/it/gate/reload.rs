@@ -49,6 +49,38 @@ async fn a_valid_policy_is_swapped_in_and_an_invalid_one_leaves_it() {
 }
 
 #[tokio::test]
+async fn a_reload_stays_within_the_limits_the_handle_was_loaded_with() {
+    // Captured, as the other tests that log reload failures are (a callsite first hit
+    // without a subscriber can stay silent for the tests that capture it).
+    let (logs, _guard) = Captured::start();
+    let directory = tempdir();
+    let path = directory.join("gate.policy");
+    std::fs::write(&path, VALID_A).unwrap();
+    let options = toolgate::LoadOptions {
+        limits: toolgate::Limits {
+            statements: 1,
+            ..toolgate::Limits::default()
+        },
+        ..toolgate::LoadOptions::default()
+    };
+    let policy = PolicyHandle::load(&path, options).unwrap();
+    let first = policy.current().digest().to_string();
+    // Two statements: within the default limits, over this handle's.
+    let two = "allow anyone to call tools \"probe\"\nallow anyone to call tools \"other\"\n";
+    assert!(toolgate::Policy::from_text("gate.policy", two).is_ok());
+    write_atomically(&path, two);
+    let error = policy.reload().await.unwrap_err();
+    assert!(error.to_string().contains("error[E012]"), "{error}");
+    assert!(error.to_string().contains("statements"), "{error}");
+    assert_eq!(logs.lines("policy reload failed"), 1);
+    assert_eq!(policy.current().digest(), first);
+    // Within the limit again, the reload puts it in force.
+    write_atomically(&path, VALID_B);
+    let reloaded = policy.reload().await.unwrap();
+    assert_ne!(reloaded.digest(), first);
+}
+
+#[tokio::test]
 async fn the_watcher_reloads_a_changed_file() {
     let directory = tempdir();
     let path = directory.join("gate.policy");
