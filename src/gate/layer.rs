@@ -24,6 +24,7 @@ use super::policy::{ActivePolicy, PolicyHandle};
 use super::responses::{self, GateResponse};
 use super::session::{self, Sessions};
 use super::shadow::{Shadow, ShadowCaller, ShadowReport};
+use super::traces::{Decide, RequestTrace, Stage, Tracer, Traces, TRACEPARENT};
 use super::{client_ip, headers, shape};
 use crate::credentials::{AuthError, Authenticator};
 
@@ -75,6 +76,7 @@ pub(crate) struct Gate {
     audit: Option<Arc<dyn AuditSink>>,
     metrics: Option<Metrics>,
     shadow: Option<Shadow>,
+    traces: Option<Traces>,
     sessions: Arc<Sessions>,
 }
 
@@ -101,6 +103,7 @@ impl GateLayer {
                 audit: None,
                 metrics: None,
                 shadow: None,
+                traces: None,
                 sessions: Arc::new(sessions),
             }),
         }
@@ -148,6 +151,17 @@ impl GateLayer {
             metrics.attach_shadow(&shadow);
         }
         gate.shadow = Some(shadow);
+        GateLayer {
+            gate: Arc::new(gate),
+        }
+    }
+
+    /// The same gate recording each request on the MCP path as an OpenTelemetry trace
+    /// (a server span with a child per stage), continuing the client's W3C
+    /// `traceparent` and sending the upstream its own ([`super::traces`]).
+    pub fn with_traces(self, traces: Traces) -> GateLayer {
+        let mut gate = Gate::clone(&self.gate);
+        gate.traces = Some(traces);
         GateLayer {
             gate: Arc::new(gate),
         }
@@ -218,9 +232,25 @@ impl Gate {
         ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
         ResponseBody::Error: Into<axum::BoxError>,
     {
-        let response = self.respond(inner, request).await;
+        let mut tracer = None;
+        let response = self.respond(inner, request, &mut tracer).await;
         if let (Some(metrics), Ok(response)) = (&self.metrics, &response) {
             metrics.response(response.status());
+        }
+        if let (
+            Some(traces),
+            Some(Tracer {
+                trace: Some(mut trace),
+                ..
+            }),
+        ) = (&self.traces, tracer)
+        {
+            // An error from the service is answered 500 by the server around it.
+            trace.status = response
+                .as_ref()
+                .map_or(500, |response| response.status().as_u16());
+            trace.request = trace.request.finish();
+            traces.record(trace);
         }
         response
     }
@@ -229,6 +259,7 @@ impl Gate {
         &self,
         mut inner: S,
         request: Request<B>,
+        tracer: &mut Option<Tracer>,
     ) -> Result<Response<Body>, S::Error>
     where
         S: Service<Request<Body>, Response = Response<ResponseBody>>,
@@ -255,9 +286,25 @@ impl Gate {
         if path != self.config.mcp_path {
             return Ok(not_found(&self.config.mcp_path));
         }
-        let caller = match self.authenticate(&head, policy).await {
-            Ok(caller) => caller,
-            Err(response) => return Ok(response),
+        if self.traces.is_some() {
+            *tracer = Some(Tracer::begin(&head.headers, head.method.as_str(), &path));
+        }
+        let stage = Stage::begin();
+        let authenticated = self.authenticate(&head, policy).await;
+        let caller = match authenticated {
+            Ok(caller) => {
+                if let Some(trace) = tracer_trace(tracer) {
+                    trace.authenticate = Some((stage.finish(), "ok"));
+                    trace.decision_id = Some(caller.decision_id.to_string());
+                }
+                caller
+            }
+            Err(response) => {
+                if let Some(trace) = tracer_trace(tracer) {
+                    trace.authenticate = Some((stage.finish(), "refused"));
+                }
+                return Ok(response);
+            }
         };
         let decision_id = caller.decision_id.header_value();
         let identified = |mut response: Response<Body>| {
@@ -272,9 +319,13 @@ impl Gate {
             return Ok(identified(*response));
         }
         let started = Instant::now();
+        let stage = Stage::begin();
         let prepared = self.prepare(&head, body, &caller).await;
         if let Some(metrics) = &self.metrics {
             metrics.decision_time(started.elapsed());
+        }
+        if let Some(trace) = tracer_trace(tracer) {
+            trace.decide = Some((stage.finish(), Decide::of(&prepared)));
         }
         let (body, decisions) = match prepared {
             Ok(prepared) => prepared,
@@ -283,11 +334,27 @@ impl Gate {
         // A compressed response could not be filtered: ask for none.
         head.headers.remove(http::header::ACCEPT_ENCODING);
         insert_extensions(&mut head.extensions, &caller, decisions);
+        let forward_span = tracer.as_ref().and_then(|tracer| {
+            let (value, span) = tracer.upstream_header();
+            head.headers.remove(TRACEPARENT);
+            if let Some(value) = value {
+                head.headers.insert(TRACEPARENT, value);
+            }
+            span
+        });
         let call = inner.call(Request::from_parts(head, body));
         let forwarded = Instant::now();
+        let stage = Stage::begin();
         let answered = tokio::time::timeout(self.config.limits.request_timeout, call).await;
         if let Some(metrics) = &self.metrics {
             metrics.upstream_time(forwarded.elapsed());
+        }
+        if let (Some(trace), Some(span)) = (tracer_trace(tracer), forward_span) {
+            let status = match &answered {
+                Ok(Ok(response)) => Some(response.status().as_u16()),
+                Ok(Err(_)) | Err(_) => None,
+            };
+            trace.forward = Some((span, stage.finish(), status));
         }
         let response = match answered {
             Err(_) => {
@@ -518,4 +585,9 @@ fn insert_extensions(extensions: &mut http::Extensions, caller: &Caller, decisio
     });
     extensions.insert(Arc::clone(&caller.principal));
     extensions.insert(Arc::clone(&caller.policy));
+}
+
+/// The trace being recorded, if any.
+fn tracer_trace(tracer: &mut Option<Tracer>) -> Option<&mut RequestTrace> {
+    tracer.as_mut().and_then(|tracer| tracer.trace.as_mut())
 }

@@ -54,6 +54,7 @@ mod shadow;
 mod shape;
 mod sse;
 mod strict;
+pub mod traces;
 mod uri;
 
 pub use audit::{AuditRecord, AuditRotation, AuditSink, JsonLinesAudit, TracingAudit};
@@ -67,6 +68,7 @@ pub use metrics::{Metrics, MetricsConfig, Open};
 pub use policy::{ActivePolicy, PolicyHandle, ReloadError};
 pub use reload::{PolicyWatcher, WatchConfig, WatchError};
 pub use shadow::ShadowReport;
+pub use traces::{Traces, TracesConfig, TracesError};
 
 /// Internals exposed for benchmarks and fuzz targets only: not a stable API.
 #[doc(hidden)]

@@ -131,6 +131,12 @@ pub async fn check(path: &Path) -> Result<Vec<String>, Vec<ServeError>> {
                     metrics.listen, metrics.path
                 ));
             }
+            if let Some(traces) = &config.traces {
+                lines.push(format!(
+                    "  traces    OTLP to {} as `{}` (not contacted by --check)",
+                    traces.endpoint, traces.service_name
+                ));
+            }
             Ok(lines)
         }
         _ => Err(problems),

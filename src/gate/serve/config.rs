@@ -60,6 +60,8 @@ pub struct ServeConfig {
     pub tls: Option<super::tls::ListenerTls>,
     /// How an `https` upstream is verified (`[upstream_tls]`; system roots by default).
     pub upstream_tls: super::tls::UpstreamTls,
+    /// OpenTelemetry traces over OTLP/HTTP (`[traces]`); `None` (the default): none.
+    pub traces: Option<crate::gate::TracesConfig>,
 }
 
 /// Rolling audit files kept, by default (`audit.keep`).
@@ -184,6 +186,18 @@ struct File {
     tls: Option<TlsTable>,
     #[serde(default)]
     upstream_tls: Option<UpstreamTlsTable>,
+    #[serde(default)]
+    traces: Option<TracesTable>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TracesTable {
+    #[serde(default = "yes")]
+    enabled: bool,
+    endpoint: String,
+    #[serde(default)]
+    service_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -511,6 +525,7 @@ fn resolve(
     };
     let health = health(file.health, gate.as_ref(), &mut problems);
     let metrics = kept(&mut problems, metrics(file.metrics, listen));
+    let traces = kept(&mut problems, traces(file.traces));
     let tls = file.tls.map(|table| super::tls::ListenerTls {
         cert_file: base.join(table.cert_file),
         key_file: base.join(table.key_file),
@@ -535,7 +550,16 @@ fn resolve(
         Some(reload) => Some(Duration::from_millis(reload.debounce_milliseconds)),
         None => Some(Duration::from_millis(default_debounce())),
     };
-    match (listen, upstream, gate, audit, health, metrics, upstream_tls) {
+    match (
+        listen,
+        upstream,
+        gate,
+        audit,
+        health,
+        metrics,
+        upstream_tls,
+        traces,
+    ) {
         (
             Some(listen),
             Some(upstream),
@@ -544,6 +568,7 @@ fn resolve(
             Some(health),
             Some(metrics),
             Some(upstream_tls),
+            Some(traces),
         ) if problems.is_empty() => Ok(ServeConfig {
             name: String::new(),
             policy: base.join(file.policy),
@@ -559,9 +584,34 @@ fn resolve(
             metrics,
             tls,
             upstream_tls,
+            traces,
         }),
         _ => Err(problems),
     }
+}
+
+/// The traces exporter's settings, if traces are configured.
+fn traces(table: Option<TracesTable>) -> Result<Option<crate::gate::TracesConfig>, Failure> {
+    let Some(table) = table.filter(|table| table.enabled) else {
+        return Ok(None);
+    };
+    let scheme = table.endpoint.split_once("://").map(|(scheme, _)| scheme);
+    let parsed: Result<http::Uri, _> = table.endpoint.parse();
+    if !matches!(scheme, Some("http" | "https")) || parsed.is_err() {
+        return Err(failure(
+            "traces.endpoint",
+            format!(
+                "`{}` is not an http or https URL (an OTLP/HTTP traces endpoint, e.g. \
+                 `http://127.0.0.1:4318/v1/traces`)",
+                table.endpoint
+            ),
+        ));
+    }
+    let mut config = crate::gate::TracesConfig::new(table.endpoint);
+    if let Some(name) = table.service_name {
+        config.service_name = name;
+    }
+    Ok(Some(config))
 }
 
 /// The metrics endpoint, if one is configured.

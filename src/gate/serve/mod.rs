@@ -42,8 +42,8 @@ pub use health::{UPSTREAM_CACHE, UPSTREAM_TIMEOUT};
 pub use tls::{ListenerTls, TlsError, UpstreamTls, DEFAULT_TLS_RELOAD};
 
 use super::{
-    AuditSink, GateLayer, JsonLinesAudit, Metrics, PolicyHandle, TracingAudit, TrafficLimits,
-    WatchConfig, WatchError,
+    AuditSink, GateLayer, JsonLinesAudit, Metrics, PolicyHandle, Traces, TracingAudit,
+    TrafficLimits, WatchConfig, WatchError,
 };
 use crate::credentials::{Authenticator, ConfigError};
 use crate::{LoadOptions, PolicyError};
@@ -108,6 +108,13 @@ pub enum ServeError {
         /// The file and what is wrong with it.
         source: TlsError,
     },
+    /// The traces exporter cannot start (`traces.endpoint`).
+    Traces {
+        /// The configuration file's name.
+        file: String,
+        /// Why.
+        source: crate::gate::TracesError,
+    },
     /// The policy files cannot be watched.
     Watch(WatchError),
     /// Listening or serving failed.
@@ -128,6 +135,9 @@ impl fmt::Display for ServeError {
                 policy.display()
             ),
             ServeError::Credentials { file, source } => write!(f, "{file}: {source}"),
+            ServeError::Traces { file, source } => {
+                write!(f, "{file}: `traces.endpoint`: {source}")
+            }
             ServeError::Listen {
                 file,
                 key,
@@ -154,6 +164,7 @@ impl std::error::Error for ServeError {
             ServeError::Credentials { source, .. } => Some(source),
             ServeError::Listen { source, .. } | ServeError::Audit { source, .. } => Some(source),
             ServeError::Tls { source, .. } => Some(source),
+            ServeError::Traces { source, .. } => Some(source),
             ServeError::Watch(error) => Some(error),
             ServeError::Io(error) => Some(error),
         }
@@ -252,6 +263,17 @@ pub async fn serve(
         Some(endpoint) => Some(metrics::start(&config.name, endpoint).await?),
         None => None,
     };
+    let traces = match &config.traces {
+        Some(traces) => {
+            Some(
+                Traces::start(traces.clone()).map_err(|source| ServeError::Traces {
+                    file: config.name.clone(),
+                    source,
+                })?,
+            )
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen {
@@ -283,6 +305,7 @@ pub async fn serve(
                 authenticator,
                 audit: audit.clone(),
                 metrics: counted.clone(),
+                traces: traces.clone(),
             },
             &reports,
         )
@@ -352,6 +375,14 @@ pub async fn serve(
     };
     report_shadow(&reports);
     flush(file_audit.as_ref());
+    if let Some(traces) = traces {
+        // The spans of the last requests, within a bound.
+        let flushed =
+            tokio::task::spawn_blocking(move || traces.flush(Duration::from_secs(5))).await;
+        if !matches!(flushed, Ok(true)) {
+            tracing::warn!("traces: the last spans were not all exported before stopping");
+        }
+    }
     outcome
 }
 
@@ -394,6 +425,7 @@ struct Parts {
     authenticator: Authenticator,
     audit: Option<Arc<dyn AuditSink>>,
     metrics: Option<Metrics>,
+    traces: Option<Traces>,
 }
 
 fn flush(audit: Option<&JsonLinesAudit>) {
@@ -467,6 +499,9 @@ fn app(config: &ServeConfig, parts: Parts, reports: &ShadowReports) -> Router {
     }
     if let Some(metrics) = parts.metrics {
         layer = layer.with_metrics(metrics);
+    }
+    if let Some(traces) = parts.traces {
+        layer = layer.with_traces(traces);
     }
     *reports.lock().unwrap_or_else(PoisonError::into_inner) = Some(layer.clone());
     Router::new().fallback_service(tower::Layer::layer(&layer, parts.upstream))

@@ -21,4 +21,5 @@ mod shutdown;
 mod support;
 mod timing;
 mod tls;
+mod traces;
 mod watched_files;

@@ -1,0 +1,743 @@
+//! OpenTelemetry traces of gated requests, exported over OTLP/HTTP.
+//!
+//! Each request on the MCP path becomes one server span (`POST /mcp`) with a child span
+//! per stage: `toolgate.authenticate`, `toolgate.decide` and `toolgate.forward` (a client
+//! span, whose id the upstream receives as the parent in a W3C `traceparent` header).
+//! A valid `traceparent` from the client continues its trace; a client trace marked not
+//! sampled is not recorded and its header is forwarded as it came; without one (or with
+//! a malformed one) the gate starts a trace.
+//!
+//! Spans are handed to an exporter thread through a bounded queue that never blocks a
+//! request (a full queue drops the trace and counts it, [`Traces::dropped`]); the thread
+//! sends them in batches as OTLP JSON (`POST {endpoint}`, `application/json`, the
+//! encoding the OpenTelemetry Collector's `otlphttp` receiver reads) every `interval` or
+//! when a batch is full.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+/// The W3C trace context header.
+pub const TRACEPARENT: &str = "traceparent";
+
+/// Where and how traces are exported.
+#[derive(Debug, Clone)]
+pub struct TracesConfig {
+    /// The OTLP/HTTP traces URL, e.g. `http://127.0.0.1:4318/v1/traces`.
+    pub endpoint: String,
+    /// `service.name` of the exported resource. Default `toolgate`.
+    pub service_name: String,
+    /// The most requests waiting to be exported; more are dropped. Default 4096.
+    pub queue: usize,
+    /// The most requests in one export. Default 512.
+    pub batch: usize,
+    /// How long a request waits at most before its batch is sent. Default 1 s.
+    pub interval: Duration,
+    /// How long one export may take. Default 10 s.
+    pub timeout: Duration,
+}
+
+impl TracesConfig {
+    /// The defaults, exporting to `endpoint`.
+    pub fn new(endpoint: impl Into<String>) -> TracesConfig {
+        TracesConfig {
+            endpoint: endpoint.into(),
+            service_name: "toolgate".to_string(),
+            queue: 4096,
+            batch: 512,
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The trace exporter: cheap to clone, shared by every request.
+#[derive(Debug, Clone)]
+pub struct Traces {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    sender: SyncSender<Message>,
+    counts: Arc<Counts>,
+}
+
+/// What the exporter thread has done.
+#[derive(Debug, Default)]
+struct Counts {
+    dropped: AtomicU64,
+    exported: AtomicU64,
+    failed: AtomicU64,
+}
+
+enum Message {
+    Request(Box<RequestTrace>),
+    /// Export what is queued, then acknowledge.
+    Flush(SyncSender<()>),
+}
+
+/// Why the exporter could not start.
+#[derive(Debug)]
+pub struct TracesError(String);
+
+impl std::fmt::Display for TracesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TracesError {}
+
+impl Traces {
+    /// Starts the exporter thread. The endpoint must be an `http` or `https` URL.
+    pub fn start(config: TracesConfig) -> Result<Traces, TracesError> {
+        let url = reqwest::Url::parse(&config.endpoint)
+            .map_err(|error| TracesError(format!("`{}`: {error}", config.endpoint)))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(TracesError(format!(
+                "`{}` is not an http or https URL",
+                config.endpoint
+            )));
+        }
+        let (sender, receiver) = mpsc::sync_channel(config.queue.max(1));
+        let counts = Arc::new(Counts::default());
+        let exporter = Exporter {
+            url,
+            config,
+            counts: Arc::clone(&counts),
+        };
+        std::thread::Builder::new()
+            .name("toolgate-traces".to_string())
+            .spawn(move || exporter.run(receiver))
+            .map_err(|error| TracesError(format!("cannot start the exporter: {error}")))?;
+        Ok(Traces {
+            shared: Arc::new(Shared { sender, counts }),
+        })
+    }
+
+    /// Queues a finished request's spans; never blocks.
+    pub(crate) fn record(&self, trace: RequestTrace) {
+        match self
+            .shared
+            .sender
+            .try_send(Message::Request(Box::new(trace)))
+        {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.shared.counts.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Exports everything queued, waiting at most `bound` (blocking the thread);
+    /// whether it finished.
+    pub fn flush(&self, bound: Duration) -> bool {
+        let deadline = Instant::now() + bound;
+        let (done, finished) = mpsc::sync_channel(1);
+        let mut message = Message::Flush(done);
+        loop {
+            match self.shared.sender.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) if Instant::now() < deadline => {
+                    message = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => return false,
+            }
+        }
+        finished
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .is_ok()
+    }
+
+    /// Requests whose spans were dropped because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.shared.counts.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Spans the endpoint accepted.
+    pub fn exported(&self) -> u64 {
+        self.shared.counts.exported.load(Ordering::Relaxed)
+    }
+
+    /// Exports that failed (their spans are lost).
+    pub fn failed_exports(&self) -> u64 {
+        self.shared.counts.failed.load(Ordering::Relaxed)
+    }
+}
+
+/// A W3C trace context: the ids of a trace and of the span a new span descends from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TraceContext {
+    pub trace_id: [u8; 16],
+    pub parent: [u8; 8],
+    pub sampled: bool,
+}
+
+impl TraceContext {
+    /// Reads a `traceparent` value (version `00`, or a later version read as `00`);
+    /// `None` when it is malformed or holds an all-zero id.
+    pub(crate) fn parse(value: &str) -> Option<TraceContext> {
+        let mut parts = value.trim().split('-');
+        let version = parts.next()?;
+        let trace = parts.next()?;
+        let parent = parts.next()?;
+        let flags = parts.next()?;
+        if version.len() != 2 || version == "ff" || !is_lower_hex(version) {
+            return None;
+        }
+        // Version 00 has exactly four fields; later versions may add more.
+        if version == "00" && parts.next().is_some() {
+            return None;
+        }
+        let trace_id: [u8; 16] = decode_hex(trace)?;
+        let parent: [u8; 8] = decode_hex(parent)?;
+        let flags: [u8; 1] = decode_hex(flags)?;
+        if trace_id == [0; 16] || parent == [0; 8] {
+            return None;
+        }
+        Some(TraceContext {
+            trace_id,
+            parent,
+            sampled: flags[0] & 1 == 1,
+        })
+    }
+}
+
+/// The header value naming `span` of `trace` as the parent, sampled.
+pub(crate) fn traceparent(trace_id: &[u8; 16], span: &[u8; 8]) -> String {
+    format!("00-{}-{}-01", hex(trace_id), hex(span))
+}
+
+fn is_lower_hex(text: &str) -> bool {
+    text.bytes()
+        .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn decode_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() != N * 2 || !is_lower_hex(text) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (index, byte) in out.iter_mut().enumerate() {
+        let pair = text.get(index * 2..index * 2 + 2)?;
+        *byte = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
+}
+
+/// A fresh id: a random seed drawn once, then a counter through splitmix64 (a bijection,
+/// so ids never repeat within a process), never zero.
+fn next_id() -> u64 {
+    static SEED: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| {
+        let mut bytes = [0u8; 8];
+        let _ = getrandom::fill(&mut bytes);
+        u64::from_le_bytes(bytes)
+    });
+    let mut z = COUNTER
+        .fetch_add(1, Ordering::Relaxed)
+        .wrapping_add(seed)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    z.max(1)
+}
+
+pub(crate) fn new_span_id() -> [u8; 8] {
+    next_id().to_be_bytes()
+}
+
+fn new_trace_id() -> [u8; 16] {
+    let mut id = [0u8; 16];
+    let (high, low) = id.split_at_mut(8);
+    high.copy_from_slice(&next_id().to_be_bytes());
+    low.copy_from_slice(&next_id().to_be_bytes());
+    id
+}
+
+/// Nanoseconds since the Unix epoch.
+pub(crate) fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+        })
+}
+
+/// One stage of a request: when it started and ended.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Stage {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Stage {
+    pub(crate) fn begin() -> Stage {
+        let start = now_nanos();
+        Stage { start, end: start }
+    }
+
+    pub(crate) fn finish(mut self) -> Stage {
+        self.end = now_nanos().max(self.start);
+        self
+    }
+}
+
+/// What the gate records of one request, turned into spans by the exporter thread.
+#[derive(Debug)]
+pub(crate) struct RequestTrace {
+    pub trace_id: [u8; 16],
+    /// The client's span, when its `traceparent` continued a trace.
+    pub parent: Option<[u8; 8]>,
+    pub root: [u8; 8],
+    pub request: Stage,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub decision_id: Option<String>,
+    pub authenticate: Option<(Stage, &'static str)>,
+    pub decide: Option<(Stage, Decide)>,
+    /// The forward span's id (sent upstream in `traceparent`), its time, and the
+    /// upstream's status (`None` when it did not answer in time).
+    pub forward: Option<([u8; 8], Stage, Option<u16>)>,
+}
+
+/// What the decision stage concluded.
+#[derive(Debug, Default)]
+pub(crate) struct Decide {
+    /// Forwarded (every use allowed), or the status of the refusal.
+    pub refused: Option<u16>,
+    /// Names decided, in order (`kind action name`), with the deciding rule.
+    pub decisions: Vec<(String, Option<String>)>,
+}
+
+impl Decide {
+    /// What the decision stage of the gate concluded.
+    pub(crate) fn of(
+        prepared: &Result<
+            (axum::body::Body, Vec<super::Decided>),
+            Box<super::responses::GateResponse>,
+        >,
+    ) -> Decide {
+        match prepared {
+            Ok((_, decisions)) => Decide {
+                refused: None,
+                decisions: decisions
+                    .iter()
+                    .map(|decided| {
+                        let name = format!(
+                            "{} {} {}",
+                            decided.kind.singular(),
+                            decided.action.keyword(),
+                            decided.name
+                        );
+                        (name, decided.rule.clone())
+                    })
+                    .collect(),
+            },
+            Err(response) => Decide {
+                refused: Some(response.status().as_u16()),
+                decisions: Vec::new(),
+            },
+        }
+    }
+}
+
+/// The trace of one request, begun when it reaches the MCP path.
+#[derive(Debug)]
+pub(crate) struct Tracer {
+    /// `None`: not recorded (the client's trace is not sampled).
+    pub trace: Option<RequestTrace>,
+    /// The client's `traceparent`, kept to forward unchanged when not recorded.
+    pub incoming: Option<http::HeaderValue>,
+}
+
+impl Tracer {
+    /// Begins the trace of a request with these headers.
+    pub(crate) fn begin(headers: &http::HeaderMap, method: &str, path: &str) -> Tracer {
+        let incoming = headers.get(TRACEPARENT).cloned();
+        let context = incoming
+            .as_ref()
+            .and_then(|value| value.to_str().ok())
+            .and_then(TraceContext::parse);
+        let trace = match context {
+            Some(context) if !context.sampled => None,
+            Some(context) => Some(RequestTrace::new(context.trace_id, Some(context.parent))),
+            None => Some(RequestTrace::new(new_trace_id(), None)),
+        };
+        let trace = trace.map(|mut trace| {
+            trace.method = method.to_string();
+            trace.path = path.to_string();
+            trace
+        });
+        Tracer { trace, incoming }
+    }
+
+    /// The `traceparent` the upstream gets: the forward span as the parent when recorded,
+    /// else the client's header as it came (its own trace, not sampled); the span id of
+    /// the forward span, when recorded.
+    pub(crate) fn upstream_header(&self) -> (Option<http::HeaderValue>, Option<[u8; 8]>) {
+        match &self.trace {
+            Some(trace) => {
+                let span = new_span_id();
+                let value = http::HeaderValue::from_str(&traceparent(&trace.trace_id, &span)).ok();
+                (value, Some(span))
+            }
+            None => (self.incoming.clone(), None),
+        }
+    }
+}
+
+impl RequestTrace {
+    fn new(trace_id: [u8; 16], parent: Option<[u8; 8]>) -> RequestTrace {
+        RequestTrace {
+            trace_id,
+            parent,
+            root: new_span_id(),
+            request: Stage::begin(),
+            method: String::new(),
+            path: String::new(),
+            status: 0,
+            decision_id: None,
+            authenticate: None,
+            decide: None,
+            forward: None,
+        }
+    }
+
+    /// The OTLP JSON spans of the request.
+    fn spans(&self) -> Vec<Value> {
+        let trace_id = hex(&self.trace_id);
+        let root = hex(&self.root);
+        let mut root_attributes = vec![
+            attribute("http.request.method", json!({"stringValue": self.method})),
+            attribute("url.path", json!({"stringValue": self.path})),
+            attribute(
+                "http.response.status_code",
+                json!({"intValue": self.status.to_string()}),
+            ),
+        ];
+        if let Some(id) = &self.decision_id {
+            root_attributes.push(attribute(
+                "toolgate.decision_id",
+                json!({"stringValue": id}),
+            ));
+        }
+        let mut spans = vec![span(
+            &trace_id,
+            &root,
+            self.parent.map(|parent| hex(&parent)),
+            &format!("{} {}", self.method, self.path),
+            SERVER,
+            self.request,
+            root_attributes,
+            self.status >= 500,
+        )];
+        if let Some((stage, outcome)) = self.authenticate {
+            let attributes = vec![attribute(
+                "toolgate.authentication",
+                json!({"stringValue": outcome}),
+            )];
+            spans.push(span(
+                &trace_id,
+                &hex(&new_span_id()),
+                Some(root.clone()),
+                "toolgate.authenticate",
+                INTERNAL,
+                stage,
+                attributes,
+                false,
+            ));
+        }
+        if let Some((stage, decide)) = &self.decide {
+            let mut attributes = vec![attribute(
+                "toolgate.outcome",
+                json!({"stringValue": if decide.refused.is_some() { "refused" } else { "forwarded" }}),
+            )];
+            if let Some(status) = decide.refused {
+                attributes.push(attribute(
+                    "http.response.status_code",
+                    json!({"intValue": status.to_string()}),
+                ));
+            }
+            let names: Vec<Value> = decide
+                .decisions
+                .iter()
+                .map(|(name, _)| json!({"stringValue": name}))
+                .collect();
+            let rules: Vec<Value> = decide
+                .decisions
+                .iter()
+                .map(|(_, rule)| json!({"stringValue": rule.as_deref().unwrap_or("")}))
+                .collect();
+            if !names.is_empty() {
+                attributes.push(attribute(
+                    "toolgate.decisions",
+                    json!({"arrayValue": {"values": names}}),
+                ));
+                attributes.push(attribute(
+                    "toolgate.rules",
+                    json!({"arrayValue": {"values": rules}}),
+                ));
+            }
+            spans.push(span(
+                &trace_id,
+                &hex(&new_span_id()),
+                Some(root.clone()),
+                "toolgate.decide",
+                INTERNAL,
+                *stage,
+                attributes,
+                false,
+            ));
+        }
+        if let Some((id, stage, status)) = self.forward {
+            let attributes = match status {
+                Some(status) => vec![attribute(
+                    "http.response.status_code",
+                    json!({"intValue": status.to_string()}),
+                )],
+                None => vec![attribute("error.type", json!({"stringValue": "timeout"}))],
+            };
+            spans.push(span(
+                &trace_id,
+                &hex(&id),
+                Some(root),
+                "toolgate.forward",
+                CLIENT,
+                stage,
+                attributes,
+                status.is_none_or(|status| status >= 500),
+            ));
+        }
+        spans
+    }
+}
+
+const INTERNAL: u8 = 1;
+const SERVER: u8 = 2;
+const CLIENT: u8 = 3;
+
+fn attribute(key: &str, value: Value) -> Value {
+    json!({"key": key, "value": value})
+}
+
+#[allow(clippy::too_many_arguments)]
+fn span(
+    trace_id: &str,
+    span_id: &str,
+    parent: Option<String>,
+    name: &str,
+    kind: u8,
+    stage: Stage,
+    attributes: Vec<Value>,
+    error: bool,
+) -> Value {
+    let mut span = json!({
+        "traceId": trace_id,
+        "spanId": span_id,
+        "name": name,
+        "kind": kind,
+        "startTimeUnixNano": stage.start.to_string(),
+        "endTimeUnixNano": stage.end.to_string(),
+        "attributes": attributes,
+        "status": {"code": if error { 2 } else { 0 }},
+    });
+    if let (Some(parent), Some(object)) = (parent, span.as_object_mut()) {
+        object.insert("parentSpanId".to_string(), Value::String(parent));
+    }
+    span
+}
+
+struct Exporter {
+    url: reqwest::Url,
+    config: TracesConfig,
+    counts: Arc<Counts>,
+}
+
+impl Exporter {
+    fn run(self, receiver: Receiver<Message>) {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            tracing::error!("traces: cannot start the exporter's runtime; no trace is exported");
+            return;
+        };
+        let client = match reqwest::Client::builder()
+            .timeout(self.config.timeout)
+            .build()
+        {
+            Ok(client) => client,
+            Err(error) => {
+                tracing::error!("traces: cannot build the HTTP client: {error}");
+                return;
+            }
+        };
+        let mut batch: Vec<RequestTrace> = Vec::new();
+        loop {
+            let message = receiver.recv_timeout(self.config.interval);
+            let acknowledge = match message {
+                Ok(Message::Request(trace)) => {
+                    batch.push(*trace);
+                    if batch.len() < self.config.batch {
+                        continue;
+                    }
+                    None
+                }
+                Ok(Message::Flush(done)) => Some(done),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => {
+                    runtime.block_on(self.export(&client, &mut batch));
+                    return;
+                }
+            };
+            // A flush also takes what is already queued behind nothing else.
+            while let Ok(Message::Request(trace)) = receiver.try_recv() {
+                batch.push(*trace);
+            }
+            runtime.block_on(self.export(&client, &mut batch));
+            if let Some(done) = acknowledge {
+                let _ = done.try_send(());
+            }
+        }
+    }
+
+    async fn export(&self, client: &reqwest::Client, batch: &mut Vec<RequestTrace>) {
+        if batch.is_empty() {
+            return;
+        }
+        let spans: Vec<Value> = batch.iter().flat_map(|trace| trace.spans()).collect();
+        batch.clear();
+        let count = spans.len() as u64;
+        let body = json!({"resourceSpans": [{
+            "resource": {"attributes": [
+                attribute("service.name", json!({"stringValue": self.config.service_name})),
+            ]},
+            "scopeSpans": [{
+                "scope": {"name": "toolgate", "version": env!("CARGO_PKG_VERSION")},
+                "spans": spans,
+            }],
+        }]});
+        let sent = client
+            .post(self.url.clone())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status().is_success() => {
+                self.counts.exported.fetch_add(count, Ordering::Relaxed);
+            }
+            Ok(response) => {
+                self.counts.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(status = %response.status(), spans = count, "traces: the endpoint refused an export");
+            }
+            Err(error) => {
+                self.counts.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(spans = count, "traces: export failed: {error}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_traceparent_is_read_as_the_w3c_specification_says() {
+        let context =
+            TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+                .expect("valid");
+        assert_eq!(hex(&context.trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(hex(&context.parent), "00f067aa0ba902b7");
+        assert!(context.sampled);
+        let unsampled =
+            TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
+        assert!(!unsampled.expect("valid").sampled);
+        // A later version may carry more fields.
+        assert!(
+            TraceContext::parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xyz")
+                .is_some()
+        );
+        for malformed in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+            "0x-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e47é6-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(TraceContext::parse(malformed), None, "{malformed}");
+        }
+    }
+
+    #[test]
+    fn ids_are_distinct_and_never_zero() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..10_000 {
+            let id = new_span_id();
+            assert_ne!(id, [0; 8]);
+            assert!(seen.insert(id));
+        }
+        let header = traceparent(&new_trace_id(), &new_span_id());
+        assert!(TraceContext::parse(&header).expect("valid").sampled);
+    }
+
+    #[test]
+    fn a_request_becomes_a_server_span_with_a_child_per_stage() {
+        let mut trace = RequestTrace::new([7; 16], Some([9; 8]));
+        trace.method = "POST".into();
+        trace.path = "/mcp".into();
+        trace.status = 200;
+        trace.authenticate = Some((Stage::begin().finish(), "ok"));
+        trace.decide = Some((
+            Stage::begin().finish(),
+            Decide {
+                refused: None,
+                decisions: vec![("tool call fs.read".into(), Some("p.policy:3".into()))],
+            },
+        ));
+        trace.forward = Some(([5; 8], Stage::begin().finish(), Some(200)));
+        let spans = trace.spans();
+        let names: Vec<&str> = spans.iter().filter_map(|s| s["name"].as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "POST /mcp",
+                "toolgate.authenticate",
+                "toolgate.decide",
+                "toolgate.forward"
+            ]
+        );
+        assert_eq!(spans[0]["parentSpanId"], "0909090909090909");
+        for child in &spans[1..] {
+            assert_eq!(child["parentSpanId"], spans[0]["spanId"]);
+            assert_eq!(child["traceId"], "07070707070707070707070707070707");
+        }
+        assert_eq!(spans[3]["spanId"], "0505050505050505");
+        assert_eq!(spans[3]["kind"], 3);
+    }
+}
