@@ -4,7 +4,12 @@
 # with wrk on loopback, `tools/call` POSTs carrying a valid API key. Prints p50 and p99
 # for each, and the difference.
 #
-# Usage: scripts/bench-gate.sh [--duration 10s] [--connections "1 8"]
+# With --observed, a second gate runs with everything an operator turns on (the decision
+# log written to a file, Prometheus metrics, OpenTelemetry traces exported to a local
+# OTLP sink), and the table adds its latency and what observation costs over the plain
+# gate.
+#
+# Usage: scripts/bench-gate.sh [--duration 10s] [--connections "1 8"] [--observed]
 # Needs: wrk (`apt-get install wrk`), python3, curl; builds target/release/toolgate
 # unless TOOLGATE names a binary.
 set -euo pipefail
@@ -12,8 +17,10 @@ cd "$(dirname "$0")/.."
 
 duration=10s
 connections="1 8"
+observed=false
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --observed) observed=true; shift ;;
     --duration) duration="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     *) echo "bench-gate: unknown argument \`$1\`" >&2; exit 2 ;;
@@ -81,13 +88,42 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 
+observed_url=""
+if $observed; then
+  # A sink for OTLP exports: answers every POST 200.
+  python3 -c '
+import http.server
+class Sink(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.send_response(200); self.send_header("content-length", "0"); self.end_headers()
+    def log_message(self, *args): pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+print(f"http://127.0.0.1:{server.server_address[1]}/v1/traces", flush=True)
+server.serve_forever()' >"$work/sink.out" 2>&1 &
+  pids+=($!)
+  sink=$(wait_for_url "$work/sink.out")
+  observed_port=$(free_port)
+  metrics_port=$(free_port)
+  sed -e "s/127.0.0.1:$port/127.0.0.1:$observed_port/g" "$work/toolgate.toml" >"$work/observed.toml"
+  printf '\n[audit]\nfile = "%s"\n\n[metrics]\nlisten = "127.0.0.1:%s"\n\n[traces]\nendpoint = "%s"\n' \
+    "$work/audit.jsonl" "$metrics_port" "$sink" >>"$work/observed.toml"
+  "$TOOLGATE" serve --config "$work/observed.toml" >"$work/observed.out" 2>"$work/observed.err" &
+  pids+=($!)
+  observed_url="http://127.0.0.1:$observed_port/mcp"
+  for _ in $(seq 1 300); do
+    curl -s -o /dev/null "http://127.0.0.1:$observed_port/.well-known/oauth-protected-resource" && break
+    sleep 0.1
+  done
+fi
+
 body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"db.query","arguments":{}}}'
 post() {
   curl -s -o "$work/answer" -w '%{http_code}' -X POST "$1" -H "X-API-Key: $key" \
     -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
     -H 'Mcp-Method: tools/call' -H 'Mcp-Name: db.query' -d "$body"
 }
-for url in "$upstream" "$gated"; do
+for url in "$upstream" "$gated" $observed_url; do
   status=$(post "$url")
   if [[ "$status" != 200 ]] || ! grep -q '"result"' "$work/answer"; then
     echo "bench-gate: $url answered $status: $(cat "$work/answer")" >&2
@@ -136,12 +172,31 @@ echo "toolgate $("$TOOLGATE" --version | awk '{print $2}'), wrk -t1 -d$duration,
 echo "upstream: tests/e2e/python/echo_upstream.py; gate: toolgate serve, policy tests/e2e/e2e.policy"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the runs"
 echo
-printf '| connections | direct p50 | direct p99 | gated p50 | gated p99 | added p50 | added p99 | gated req/s |\n'
-printf '|---|---|---|---|---|---|---|---|\n'
-for c in $connections; do
-  read -r direct50 direct99 _ < <(measure direct "$upstream" "$c")
-  read -r gated50 gated99 gated_rate < <(measure gated "$gated" "$c")
-  printf '| %s | %s µs | %s µs | %s µs | %s µs | %s µs | %s µs | %s |\n' "$c" \
-    "$direct50" "$direct99" "$gated50" "$gated99" \
-    "$((gated50 - direct50))" "$((gated99 - direct99))" "$gated_rate"
-done
+if $observed; then
+  echo "observed: the same gate with [audit] file, [metrics] and [traces] (to a local OTLP sink)"
+  echo
+  printf '| connections | direct p50 | gated p50 | observed p50 | gated p99 | observed p99 | observation cost p50 |\n'
+  printf '|---|---|---|---|---|---|---|\n'
+  for c in $connections; do
+    read -r direct50 _ _ < <(measure direct "$upstream" "$c")
+    read -r gated50 gated99 _ < <(measure gated "$gated" "$c")
+    read -r observed50 observed99 _ < <(measure observed "$observed_url" "$c")
+    printf '| %s | %s µs | %s µs | %s µs | %s µs | %s µs | %s µs (%s%%) |\n' "$c" \
+      "$direct50" "$gated50" "$observed50" "$gated99" "$observed99" \
+      "$((observed50 - gated50))" "$(( (observed50 - gated50) * 100 / gated50 ))"
+  done
+  lines=$(wc -l <"$work/audit.jsonl")
+  echo
+  echo "audit records written by the observed gate: $lines"
+  [[ "$lines" -gt 0 ]] || { echo "bench-gate: the observed gate wrote no audit record" >&2; exit 1; }
+else
+  printf '| connections | direct p50 | direct p99 | gated p50 | gated p99 | added p50 | added p99 | gated req/s |\n'
+  printf '|---|---|---|---|---|---|---|---|\n'
+  for c in $connections; do
+    read -r direct50 direct99 _ < <(measure direct "$upstream" "$c")
+    read -r gated50 gated99 gated_rate < <(measure gated "$gated" "$c")
+    printf '| %s | %s µs | %s µs | %s µs | %s µs | %s µs | %s µs | %s |\n' "$c" \
+      "$direct50" "$direct99" "$gated50" "$gated99" \
+      "$((gated50 - direct50))" "$((gated99 - direct99))" "$gated_rate"
+  done
+fi

@@ -35,6 +35,7 @@
 //! ```
 
 mod audit;
+mod audit_otlp;
 mod caller;
 mod client_ip;
 mod config;
@@ -45,6 +46,7 @@ mod inspect;
 mod jsonrpc;
 mod layer;
 mod metrics;
+mod otlp;
 mod policy;
 mod reload;
 mod responses;
@@ -68,7 +70,9 @@ pub use metrics::{Metrics, MetricsConfig, Open};
 pub use policy::{ActivePolicy, PolicyHandle, ReloadError};
 pub use reload::{PolicyWatcher, WatchConfig, WatchError};
 pub use shadow::ShadowReport;
-pub use traces::{Traces, TracesConfig, TracesError};
+pub use audit_otlp::OtlpAudit;
+pub use otlp::{OtlpConfig, OtlpError};
+pub use traces::Traces;
 
 /// Internals exposed for benchmarks and fuzz targets only: not a stable API.
 #[doc(hidden)]

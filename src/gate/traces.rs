@@ -7,166 +7,59 @@
 //! sampled is not recorded and its header is forwarded as it came; without one (or with
 //! a malformed one) the gate starts a trace.
 //!
-//! Spans are handed to an exporter thread through a bounded queue that never blocks a
-//! request (a full queue drops the trace and counts it, [`Traces::dropped`]); the thread
-//! sends them in batches as OTLP JSON (`POST {endpoint}`, `application/json`, the
-//! encoding the OpenTelemetry Collector's `otlphttp` receiver reads) every `interval` or
-//! when a batch is full.
+//! Spans are exported by [`super::otlp`]'s thread, behind a bounded queue that never
+//! blocks a request (a full queue drops the trace and counts it, [`Traces::dropped`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
+
+use super::otlp::{attribute, Exporter, OtlpConfig, OtlpError, Signal};
 
 /// The W3C trace context header.
 pub const TRACEPARENT: &str = "traceparent";
 
-/// Where and how traces are exported.
-#[derive(Debug, Clone)]
-pub struct TracesConfig {
-    /// The OTLP/HTTP traces URL, e.g. `http://127.0.0.1:4318/v1/traces`.
-    pub endpoint: String,
-    /// `service.name` of the exported resource. Default `toolgate`.
-    pub service_name: String,
-    /// The most requests waiting to be exported; more are dropped. Default 4096.
-    pub queue: usize,
-    /// The most requests in one export. Default 512.
-    pub batch: usize,
-    /// How long a request waits at most before its batch is sent. Default 1 s.
-    pub interval: Duration,
-    /// How long one export may take. Default 10 s.
-    pub timeout: Duration,
-}
-
-impl TracesConfig {
-    /// The defaults, exporting to `endpoint`.
-    pub fn new(endpoint: impl Into<String>) -> TracesConfig {
-        TracesConfig {
-            endpoint: endpoint.into(),
-            service_name: "toolgate".to_string(),
-            queue: 4096,
-            batch: 512,
-            interval: Duration::from_secs(1),
-            timeout: Duration::from_secs(10),
-        }
-    }
-}
-
 /// The trace exporter: cheap to clone, shared by every request.
 #[derive(Debug, Clone)]
 pub struct Traces {
-    shared: Arc<Shared>,
+    exporter: Exporter<RequestTrace>,
 }
-
-#[derive(Debug)]
-struct Shared {
-    sender: SyncSender<Message>,
-    counts: Arc<Counts>,
-}
-
-/// What the exporter thread has done.
-#[derive(Debug, Default)]
-struct Counts {
-    dropped: AtomicU64,
-    exported: AtomicU64,
-    failed: AtomicU64,
-}
-
-enum Message {
-    Request(Box<RequestTrace>),
-    /// Export what is queued, then acknowledge.
-    Flush(SyncSender<()>),
-}
-
-/// Why the exporter could not start.
-#[derive(Debug)]
-pub struct TracesError(String);
-
-impl std::fmt::Display for TracesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for TracesError {}
 
 impl Traces {
-    /// Starts the exporter thread. The endpoint must be an `http` or `https` URL.
-    pub fn start(config: TracesConfig) -> Result<Traces, TracesError> {
-        let url = reqwest::Url::parse(&config.endpoint)
-            .map_err(|error| TracesError(format!("`{}`: {error}", config.endpoint)))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(TracesError(format!(
-                "`{}` is not an http or https URL",
-                config.endpoint
-            )));
-        }
-        let (sender, receiver) = mpsc::sync_channel(config.queue.max(1));
-        let counts = Arc::new(Counts::default());
-        let exporter = Exporter {
-            url,
-            config,
-            counts: Arc::clone(&counts),
-        };
-        std::thread::Builder::new()
-            .name("toolgate-traces".to_string())
-            .spawn(move || exporter.run(receiver))
-            .map_err(|error| TracesError(format!("cannot start the exporter: {error}")))?;
+    /// Starts the exporter thread. The endpoint (`.../v1/traces`) must be an `http` or
+    /// `https` URL.
+    pub fn start(config: OtlpConfig) -> Result<Traces, OtlpError> {
         Ok(Traces {
-            shared: Arc::new(Shared { sender, counts }),
+            exporter: Exporter::start(config, "toolgate-traces")?,
         })
     }
 
     /// Queues a finished request's spans; never blocks.
     pub(crate) fn record(&self, trace: RequestTrace) {
-        match self
-            .shared
-            .sender
-            .try_send(Message::Request(Box::new(trace)))
-        {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.shared.counts.dropped.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        self.exporter.send(trace);
     }
 
     /// Exports everything queued, waiting at most `bound` (blocking the thread);
     /// whether it finished.
     pub fn flush(&self, bound: Duration) -> bool {
-        let deadline = Instant::now() + bound;
-        let (done, finished) = mpsc::sync_channel(1);
-        let mut message = Message::Flush(done);
-        loop {
-            match self.shared.sender.try_send(message) {
-                Ok(()) => break,
-                Err(TrySendError::Full(back)) if Instant::now() < deadline => {
-                    message = back;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => return false,
-            }
-        }
-        finished
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .is_ok()
+        self.exporter.flush(bound)
     }
 
     /// Requests whose spans were dropped because the queue was full.
     pub fn dropped(&self) -> u64 {
-        self.shared.counts.dropped.load(Ordering::Relaxed)
+        self.exporter.dropped()
     }
 
     /// Spans the endpoint accepted.
     pub fn exported(&self) -> u64 {
-        self.shared.counts.exported.load(Ordering::Relaxed)
+        self.exporter.exported()
     }
 
     /// Exports that failed (their spans are lost).
     pub fn failed_exports(&self) -> u64 {
-        self.shared.counts.failed.load(Ordering::Relaxed)
+        self.exporter.failed_exports()
     }
 }
 
@@ -422,7 +315,7 @@ impl RequestTrace {
     }
 
     /// The OTLP JSON spans of the request.
-    fn spans(&self) -> Vec<Value> {
+    pub(crate) fn spans(&self) -> Vec<Value> {
         let trace_id = hex(&self.trace_id);
         let root = hex(&self.root);
         let mut root_attributes = vec![
@@ -530,13 +423,20 @@ impl RequestTrace {
     }
 }
 
+impl Signal for RequestTrace {
+    const RESOURCE: &'static str = "resourceSpans";
+    const SCOPE: &'static str = "scopeSpans";
+    const ITEMS: &'static str = "spans";
+    const SCOPE_NAME: &'static str = "toolgate";
+
+    fn write(&self, out: &mut Vec<Value>) {
+        out.extend(self.spans());
+    }
+}
+
 const INTERNAL: u8 = 1;
 const SERVER: u8 = 2;
 const CLIENT: u8 = 3;
-
-fn attribute(key: &str, value: Value) -> Value {
-    json!({"key": key, "value": value})
-}
 
 #[allow(clippy::too_many_arguments)]
 fn span(
@@ -563,98 +463,6 @@ fn span(
         object.insert("parentSpanId".to_string(), Value::String(parent));
     }
     span
-}
-
-struct Exporter {
-    url: reqwest::Url,
-    config: TracesConfig,
-    counts: Arc<Counts>,
-}
-
-impl Exporter {
-    fn run(self, receiver: Receiver<Message>) {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            tracing::error!("traces: cannot start the exporter's runtime; no trace is exported");
-            return;
-        };
-        let client = match reqwest::Client::builder()
-            .timeout(self.config.timeout)
-            .build()
-        {
-            Ok(client) => client,
-            Err(error) => {
-                tracing::error!("traces: cannot build the HTTP client: {error}");
-                return;
-            }
-        };
-        let mut batch: Vec<RequestTrace> = Vec::new();
-        loop {
-            let message = receiver.recv_timeout(self.config.interval);
-            let acknowledge = match message {
-                Ok(Message::Request(trace)) => {
-                    batch.push(*trace);
-                    if batch.len() < self.config.batch {
-                        continue;
-                    }
-                    None
-                }
-                Ok(Message::Flush(done)) => Some(done),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => {
-                    runtime.block_on(self.export(&client, &mut batch));
-                    return;
-                }
-            };
-            // A flush also takes what is already queued behind nothing else.
-            while let Ok(Message::Request(trace)) = receiver.try_recv() {
-                batch.push(*trace);
-            }
-            runtime.block_on(self.export(&client, &mut batch));
-            if let Some(done) = acknowledge {
-                let _ = done.try_send(());
-            }
-        }
-    }
-
-    async fn export(&self, client: &reqwest::Client, batch: &mut Vec<RequestTrace>) {
-        if batch.is_empty() {
-            return;
-        }
-        let spans: Vec<Value> = batch.iter().flat_map(|trace| trace.spans()).collect();
-        batch.clear();
-        let count = spans.len() as u64;
-        let body = json!({"resourceSpans": [{
-            "resource": {"attributes": [
-                attribute("service.name", json!({"stringValue": self.config.service_name})),
-            ]},
-            "scopeSpans": [{
-                "scope": {"name": "toolgate", "version": env!("CARGO_PKG_VERSION")},
-                "spans": spans,
-            }],
-        }]});
-        let sent = client
-            .post(self.url.clone())
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string())
-            .send()
-            .await;
-        match sent {
-            Ok(response) if response.status().is_success() => {
-                self.counts.exported.fetch_add(count, Ordering::Relaxed);
-            }
-            Ok(response) => {
-                self.counts.failed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(status = %response.status(), spans = count, "traces: the endpoint refused an export");
-            }
-            Err(error) => {
-                self.counts.failed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(spans = count, "traces: export failed: {error}");
-            }
-        }
-    }
 }
 
 #[cfg(test)]

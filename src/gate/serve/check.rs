@@ -226,6 +226,10 @@ fn summary(config: &config::ServeConfig, policy_line: String) -> Vec<String> {
         AuditTarget::Stdout => "  audit     standard output".to_string(),
         AuditTarget::Tracing => "  audit     standard error (tracing)".to_string(),
         AuditTarget::Off => "  audit     off".to_string(),
+        AuditTarget::Otlp(otlp) => format!(
+            "  audit     OTLP logs to {} (not contacted by --check)",
+            otlp.endpoint
+        ),
     });
     lines.push(format!(
         "  shutdown  open connections get {} s to finish",

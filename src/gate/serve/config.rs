@@ -61,7 +61,7 @@ pub struct ServeConfig {
     /// How an `https` upstream is verified (`[upstream_tls]`; system roots by default).
     pub upstream_tls: super::tls::UpstreamTls,
     /// OpenTelemetry traces over OTLP/HTTP (`[traces]`); `None` (the default): none.
-    pub traces: Option<crate::gate::TracesConfig>,
+    pub traces: Option<crate::gate::OtlpConfig>,
 }
 
 /// Rolling audit files kept, by default (`audit.keep`).
@@ -123,6 +123,8 @@ pub enum AuditTarget {
     Stdout,
     /// `tracing` events (standard error).
     Tracing,
+    /// OpenTelemetry log records over OTLP/HTTP (`audit.otlp_endpoint`).
+    Otlp(crate::gate::OtlpConfig),
 }
 
 /// A configuration that cannot work: the file, the key at fault, what is wrong.
@@ -269,6 +271,8 @@ struct AuditTable {
     stdout: bool,
     #[serde(default)]
     tracing: bool,
+    #[serde(default)]
+    otlp_endpoint: Option<String>,
     #[serde(default)]
     lists: Option<String>,
 }
@@ -591,27 +595,36 @@ fn resolve(
 }
 
 /// The traces exporter's settings, if traces are configured.
-fn traces(table: Option<TracesTable>) -> Result<Option<crate::gate::TracesConfig>, Failure> {
+fn traces(table: Option<TracesTable>) -> Result<Option<crate::gate::OtlpConfig>, Failure> {
     let Some(table) = table.filter(|table| table.enabled) else {
         return Ok(None);
     };
-    let scheme = table.endpoint.split_once("://").map(|(scheme, _)| scheme);
-    let parsed: Result<http::Uri, _> = table.endpoint.parse();
-    if !matches!(scheme, Some("http" | "https")) || parsed.is_err() {
-        return Err(failure(
-            "traces.endpoint",
-            format!(
-                "`{}` is not an http or https URL (an OTLP/HTTP traces endpoint, e.g. \
-                 `http://127.0.0.1:4318/v1/traces`)",
-                table.endpoint
-            ),
-        ));
-    }
-    let mut config = crate::gate::TracesConfig::new(table.endpoint);
+    let mut config = otlp_config("traces.endpoint", table.endpoint, "/v1/traces")?;
     if let Some(name) = table.service_name {
         config.service_name = name;
     }
     Ok(Some(config))
+}
+
+/// The export settings of an OTLP/HTTP endpoint given at `key` (`suffix` is the
+/// signal's path, for the message).
+fn otlp_config(
+    key: &'static str,
+    endpoint: String,
+    suffix: &str,
+) -> Result<crate::gate::OtlpConfig, Failure> {
+    let scheme = endpoint.split_once("://").map(|(scheme, _)| scheme);
+    let parsed: Result<http::Uri, _> = endpoint.parse();
+    if !matches!(scheme, Some("http" | "https")) || parsed.is_err() {
+        return Err(failure(
+            key,
+            format!(
+                "`{endpoint}` is not an http or https URL (an OTLP/HTTP endpoint, e.g. \
+                 `http://127.0.0.1:4318{suffix}`)"
+            ),
+        ));
+    }
+    Ok(crate::gate::OtlpConfig::new(endpoint))
 }
 
 /// The metrics endpoint, if one is configured.
@@ -922,15 +935,22 @@ fn audit(table: Option<AuditTable>, base: &Path) -> Result<(AuditTarget, ListAud
             ))
         }
     };
-    let chosen = [table.file.is_some(), table.stdout, table.tracing];
+    let chosen = [
+        table.file.is_some(),
+        table.stdout,
+        table.tracing,
+        table.otlp_endpoint.is_some(),
+    ];
     if chosen.iter().filter(|chosen| **chosen).count() > 1 {
         return Err(failure(
-            if table.tracing {
+            if table.otlp_endpoint.is_some() {
+                "audit.otlp_endpoint"
+            } else if table.tracing {
                 "audit.tracing"
             } else {
                 "audit.stdout"
             },
-            "choose one of `file`, `stdout` and `tracing`",
+            "choose one of `file`, `stdout`, `tracing` and `otlp_endpoint`",
         ));
     }
     let rotation = match table.rotate.as_deref() {
@@ -967,6 +987,11 @@ fn audit(table: Option<AuditTable>, base: &Path) -> Result<(AuditTarget, ListAud
         },
         (None, _) if table.stdout => AuditTarget::Stdout,
         (None, _) if table.tracing => AuditTarget::Tracing,
+        (None, _) if table.otlp_endpoint.is_some() => AuditTarget::Otlp(otlp_config(
+            "audit.otlp_endpoint",
+            table.otlp_endpoint.unwrap_or_default(),
+            "/v1/logs",
+        )?),
         (None, _) => AuditTarget::Off,
     };
     Ok((target, lists))
@@ -1032,6 +1057,12 @@ mod tests {
             }
         );
         assert_eq!(config("stdout = true").unwrap().audit, AuditTarget::Stdout);
+        assert_eq!(
+            config("otlp_endpoint = \"https://collector:4318/v1/logs\"")
+                .unwrap()
+                .audit,
+            AuditTarget::Otlp(crate::gate::OtlpConfig::new("https://collector:4318/v1/logs"))
+        );
         for (audit, key, message) in [
             (
                 "file = \"a\"\nrotate = \"weekly\"",
@@ -1047,12 +1078,23 @@ mod tests {
             (
                 "file = \"a\"\nstdout = true",
                 "audit.stdout",
-                "choose one of `file`, `stdout` and `tracing`",
+                "choose one of `file`, `stdout`, `tracing` and `otlp_endpoint`",
             ),
             (
                 "stdout = true\ntracing = true",
                 "audit.tracing",
-                "choose one of `file`, `stdout` and `tracing`",
+                "choose one of `file`, `stdout`, `tracing` and `otlp_endpoint`",
+            ),
+            (
+                "tracing = true\notlp_endpoint = \"http://127.0.0.1:4318/v1/logs\"",
+                "audit.otlp_endpoint",
+                "choose one of `file`, `stdout`, `tracing` and `otlp_endpoint`",
+            ),
+            (
+                "otlp_endpoint = \"127.0.0.1:4318\"",
+                "audit.otlp_endpoint",
+                "`127.0.0.1:4318` is not an http or https URL (an OTLP/HTTP endpoint, e.g. \
+                 `http://127.0.0.1:4318/v1/logs`)",
             ),
         ] {
             let error = config(audit).unwrap_err();

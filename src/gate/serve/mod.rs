@@ -42,7 +42,7 @@ pub use health::{UPSTREAM_CACHE, UPSTREAM_TIMEOUT};
 pub use tls::{ListenerTls, TlsError, UpstreamTls, DEFAULT_TLS_RELOAD};
 
 use super::{
-    AuditSink, GateLayer, JsonLinesAudit, Metrics, PolicyHandle, Traces, TracingAudit,
+    AuditSink, GateLayer, JsonLinesAudit, Metrics, OtlpAudit, PolicyHandle, Traces, TracingAudit,
     TrafficLimits, WatchConfig, WatchError,
 };
 use crate::credentials::{Authenticator, ConfigError};
@@ -108,12 +108,14 @@ pub enum ServeError {
         /// The file and what is wrong with it.
         source: TlsError,
     },
-    /// The traces exporter cannot start (`traces.endpoint`).
-    Traces {
+    /// An OTLP exporter cannot start (`traces.endpoint`, `audit.otlp_endpoint`).
+    Otlp {
         /// The configuration file's name.
         file: String,
+        /// The key naming the endpoint.
+        key: &'static str,
         /// Why.
-        source: crate::gate::TracesError,
+        source: crate::gate::OtlpError,
     },
     /// The policy files cannot be watched.
     Watch(WatchError),
@@ -135,9 +137,7 @@ impl fmt::Display for ServeError {
                 policy.display()
             ),
             ServeError::Credentials { file, source } => write!(f, "{file}: {source}"),
-            ServeError::Traces { file, source } => {
-                write!(f, "{file}: `traces.endpoint`: {source}")
-            }
+            ServeError::Otlp { file, key, source } => write!(f, "{file}: `{key}`: {source}"),
             ServeError::Listen {
                 file,
                 key,
@@ -164,7 +164,7 @@ impl std::error::Error for ServeError {
             ServeError::Credentials { source, .. } => Some(source),
             ServeError::Listen { source, .. } | ServeError::Audit { source, .. } => Some(source),
             ServeError::Tls { source, .. } => Some(source),
-            ServeError::Traces { source, .. } => Some(source),
+            ServeError::Otlp { source, .. } => Some(source),
             ServeError::Watch(error) => Some(error),
             ServeError::Io(error) => Some(error),
         }
@@ -240,7 +240,7 @@ pub async fn serve(
     let (audit, file_audit) = open_audit(&config)?;
     #[cfg(unix)]
     let _reopening = match (&config.audit, &file_audit) {
-        (AuditTarget::File(_), Some(file)) => {
+        (AuditTarget::File(_), Some(Written::Lines(file))) => {
             Some(reopen_on_sighup(file.clone()).map_err(ServeError::Io)?)
         }
         _ => None,
@@ -264,14 +264,13 @@ pub async fn serve(
         None => None,
     };
     let traces = match &config.traces {
-        Some(traces) => {
-            Some(
-                Traces::start(traces.clone()).map_err(|source| ServeError::Traces {
-                    file: config.name.clone(),
-                    source,
-                })?,
-            )
-        }
+        Some(traces) => Some(
+            Traces::start(traces.clone()).map_err(|source| ServeError::Otlp {
+                file: config.name.clone(),
+                key: "traces.endpoint",
+                source,
+            })?,
+        ),
         None => None,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -428,14 +427,27 @@ struct Parts {
     traces: Option<Traces>,
 }
 
-fn flush(audit: Option<&JsonLinesAudit>) {
-    if let Some(audit) = audit {
-        audit.flush();
+/// What writes the audit records, to flush when serving ends.
+#[derive(Clone)]
+enum Written {
+    /// A file or standard output.
+    Lines(JsonLinesAudit),
+    /// An OTLP logs endpoint.
+    Otlp(OtlpAudit),
+}
+
+fn flush(audit: Option<&Written>) {
+    match audit {
+        Some(Written::Lines(audit)) => audit.flush(),
+        Some(Written::Otlp(audit)) if !audit.flush(Duration::from_secs(5)) => {
+            tracing::warn!("audit: the last records were not all exported before stopping");
+        }
+        Some(Written::Otlp(_)) | None => {}
     }
 }
 
-/// The audit sink of the configuration, and the file behind it (flushed at the end).
-type OpenedAudit = (Option<Arc<dyn AuditSink>>, Option<JsonLinesAudit>);
+/// The audit sink of the configuration, and what writes it (flushed at the end).
+type OpenedAudit = (Option<Arc<dyn AuditSink>>, Option<Written>);
 
 fn open_audit(config: &ServeConfig) -> Result<OpenedAudit, ServeError> {
     match &config.audit {
@@ -455,7 +467,16 @@ fn open_audit(config: &ServeConfig) -> Result<OpenedAudit, ServeError> {
             let audit = JsonLinesAudit::new(std::io::stdout(), JsonLinesAudit::DEFAULT_CAPACITY)
                 .map_err(ServeError::Io)?;
             let sink: Arc<dyn AuditSink> = Arc::new(audit.clone());
-            Ok((Some(sink), Some(audit)))
+            Ok((Some(sink), Some(Written::Lines(audit))))
+        }
+        AuditTarget::Otlp(otlp) => {
+            let audit = OtlpAudit::start(otlp.clone()).map_err(|source| ServeError::Otlp {
+                file: config.name.clone(),
+                key: "audit.otlp_endpoint",
+                source,
+            })?;
+            let sink: Arc<dyn AuditSink> = Arc::new(audit.clone());
+            Ok((Some(sink), Some(Written::Otlp(audit))))
         }
     }
 }
@@ -471,7 +492,7 @@ fn opened(
         source,
     })?;
     let sink: Arc<dyn AuditSink> = Arc::new(audit.clone());
-    Ok((Some(sink), Some(audit)))
+    Ok((Some(sink), Some(Written::Lines(audit))))
 }
 
 /// Opens the audit file again on every `SIGHUP` (after `logrotate` moved it).

@@ -1,11 +1,13 @@
-"""An OTLP/HTTP traces receiver built on OpenTelemetry's official protobuf definitions.
+"""An OTLP/HTTP receiver of traces and logs built on OpenTelemetry's official protobuf
+definitions.
 
 Listens on 127.0.0.1 (an ephemeral port, printed as `listening PORT`), accepts
-`POST /v1/traces` in the JSON encoding of OTLP (hex trace and span ids, as the
-specification says) or in protobuf, and reads every body into an
-`ExportTraceServiceRequest`, refusing unknown fields. Each span is printed as one JSON
-line (`span {...}`) with its ids in hex, its attributes as a dictionary and its times;
-a body that does not read is answered 400 and printed as `invalid ...`.
+`POST /v1/traces` and `POST /v1/logs` in the JSON encoding of OTLP (hex trace and span
+ids, as the specification says) or in protobuf, and reads every body into an
+`ExportTraceServiceRequest` or `ExportLogsServiceRequest`, refusing unknown fields. Each
+span is printed as one JSON line (`span {...}`) with its ids in hex, its attributes as a
+dictionary and its times, each log record as `log {...}`; a body that does not read is
+answered 400 and printed as `invalid ...`.
 """
 
 import base64
@@ -14,10 +16,19 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from google.protobuf import json_format
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+
+SIGNALS = {
+    "/v1/traces": (ExportTraceServiceRequest, ExportTraceServiceResponse),
+    "/v1/logs": (ExportLogsServiceRequest, ExportLogsServiceResponse),
+}
 
 ID_FIELDS = ("traceId", "spanId", "parentSpanId")
 
@@ -48,10 +59,11 @@ class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("content-length", "0"))
         body = self.rfile.read(length)
-        request = ExportTraceServiceRequest()
+        request_type, response_type = SIGNALS.get(self.path, (None, None))
         try:
-            if self.path != "/v1/traces":
+            if request_type is None:
                 raise ValueError(f"unexpected path {self.path}")
+            request = request_type()
             content_type = self.headers.get("content-type", "")
             if content_type.startswith("application/json"):
                 document = json.loads(body)
@@ -66,6 +78,31 @@ class Receiver(BaseHTTPRequestHandler):
             self.send_response(400)
             self.end_headers()
             return
+        if request_type is ExportLogsServiceRequest:
+            self.print_logs(request)
+        else:
+            self.print_spans(request)
+        self.answer(response_type().SerializeToString())
+
+    def print_logs(self, request):
+        for resource_logs in request.resource_logs:
+            resource = {a.key: value_of(a.value) for a in resource_logs.resource.attributes}
+            for scope_logs in resource_logs.scope_logs:
+                for log in scope_logs.log_records:
+                    record = {
+                        "service": resource.get("service.name"),
+                        "scope": scope_logs.scope.name,
+                        "time": log.time_unix_nano,
+                        "observed": log.observed_time_unix_nano,
+                        "severity": log.severity_number,
+                        "severity_text": log.severity_text,
+                        "event_name": log.event_name,
+                        "body": value_of(log.body),
+                        "attributes": {a.key: value_of(a.value) for a in log.attributes},
+                    }
+                    print("log", json.dumps(record), flush=True)
+
+    def print_spans(self, request):
         for resource_spans in request.resource_spans:
             resource = {a.key: value_of(a.value) for a in resource_spans.resource.attributes}
             for scope_spans in resource_spans.scope_spans:
@@ -84,7 +121,8 @@ class Receiver(BaseHTTPRequestHandler):
                         "attributes": {a.key: value_of(a.value) for a in span.attributes},
                     }
                     print("span", json.dumps(record), flush=True)
-        answer = ExportTraceServiceResponse().SerializeToString()
+
+    def answer(self, answer):
         try:
             self.send_response(200)
             self.send_header("content-type", "application/x-protobuf")

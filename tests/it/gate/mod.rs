@@ -21,5 +21,5 @@ mod shutdown;
 mod support;
 mod timing;
 mod tls;
-mod traces;
+mod otlp;
 mod watched_files;

@@ -1,7 +1,8 @@
-//! OpenTelemetry traces of `toolgate serve`, exported over OTLP/HTTP to a receiver built
-//! on OpenTelemetry's official protobuf definitions (`tests/e2e/python/otlp_receiver.py`,
-//! on the Python environment `scripts/test.sh` sets up). What is asserted: the spans the
-//! receiver read, and the `traceparent` the recording upstream received.
+//! OpenTelemetry traces and decision logs of `toolgate serve`, exported over OTLP/HTTP to
+//! a receiver built on OpenTelemetry's official protobuf definitions
+//! (`tests/e2e/python/otlp_receiver.py`, on the Python environment `scripts/test.sh` sets
+//! up). What is asserted: the spans and log records the receiver read, what the client
+//! received, and the `traceparent` the recording upstream received.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -21,6 +22,7 @@ struct Receiver {
     port: u16,
     lines: mpsc::Receiver<String>,
     spans: Vec<Value>,
+    logs: Vec<Value>,
 }
 
 impl Drop for Receiver {
@@ -63,7 +65,35 @@ impl Receiver {
             port,
             lines,
             spans: Vec::new(),
+            logs: Vec::new(),
         }
+    }
+
+    /// Keeps a line's span or log record; panics on a body the receiver could not read.
+    fn take(&mut self, line: &str) {
+        assert!(
+            !line.starts_with("invalid"),
+            "the receiver refused an export: {line}"
+        );
+        if let Some(span) = line.strip_prefix("span ") {
+            self.spans.push(serde_json::from_str(span).unwrap());
+        } else if let Some(log) = line.strip_prefix("log ") {
+            self.logs.push(serde_json::from_str(log).unwrap());
+        }
+    }
+
+    /// Reads lines until `count` log records have arrived (at most 20 s).
+    fn logs(&mut self, count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.logs.len() < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("{} of {count} log records arrived", self.logs.len()));
+            self.take(&line);
+        }
+        self.logs.clone()
     }
 
     /// Reads lines until `count` spans of `trace` have arrived (at most 20 s); panics on
@@ -343,4 +373,92 @@ async fn refused_credentials_are_traced_and_a_bad_endpoint_is_refused() {
     let (code, log) = super::health::refused_at_start(&bad);
     assert_eq!(code, 1, "{log}");
     assert!(log.contains("traces.endpoint"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decision_logs_are_exported_as_otlp_log_records() {
+    let mut receiver = Receiver::start();
+    let directory = tempdir();
+    let key = key_file(&directory);
+    let (upstream_url, recording) = upstream().await;
+    let extra = format!(
+        "[audit]\notlp_endpoint = \"http://127.0.0.1:{}/v1/logs\"\n",
+        receiver.port
+    );
+    let config = write_config(&directory, &upstream_url, &extra);
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_toolgate"))
+        .args(["serve", "--check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{out}");
+    assert!(
+        out.contains("audit     OTLP logs to http://127.0.0.1:"),
+        "{out}"
+    );
+    let gate = Running::start(&config);
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for (id, tool, status) in [(1, "fs.read_file", 200), (2, "db.drop_users", 403)] {
+        let response = client
+            .post(&gate.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("authorization", format!("Bearer {key}"))
+            .body(call(id, tool).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{tool}");
+        let decision_id = response.headers()["x-toolgate-decision-id"]
+            .to_str()
+            .unwrap();
+        ids.push(decision_id.to_string());
+    }
+    let logs = receiver.logs(2);
+    assert_eq!(logs.len(), 2, "{logs:#?}");
+    for (log, (decision_id, (decision, name))) in logs.iter().zip(
+        ids.iter()
+            .zip([("allow", "fs.read_file"), ("deny", "db.drop_users")]),
+    ) {
+        assert_eq!(log["scope"], "toolgate.audit");
+        assert_eq!(log["service"], "toolgate");
+        assert_eq!(log["event_name"], "toolgate.decision");
+        assert_eq!(log["severity"], 9);
+        let attributes = &log["attributes"];
+        assert_eq!(attributes["toolgate.decision_id"], decision_id.as_str());
+        assert_eq!(attributes["toolgate.decision"], decision);
+        assert_eq!(attributes["toolgate.name"], name);
+        assert_eq!(attributes["toolgate.kind"], "tool");
+        assert_eq!(attributes["toolgate.action"], "call");
+        assert_eq!(attributes["enduser.id"], "reader-bot");
+        assert_eq!(attributes["toolgate.roles"], serde_json::json!(["reader"]));
+        // The body is the audit record's JSON line.
+        let body: Value = serde_json::from_str(log["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["decision_id"], decision_id.as_str());
+        assert_eq!(body["decision"], decision);
+        assert_eq!(body["name"], name);
+        assert_eq!(attributes["toolgate.policy"], body["policy"]);
+        assert!(log["time"].as_u64().unwrap() > 0);
+    }
+    let rule = logs[1]["attributes"]["toolgate.rule"].as_str().unwrap();
+    assert!(rule.ends_with("/gate.policy:15"), "{rule}");
+    // The upstream executed the allowed call only.
+    let executed: Vec<Value> = recording
+        .seen()
+        .iter()
+        .map(|seen| seen.message["params"]["name"].clone())
+        .collect();
+    assert_eq!(executed, ["fs.read_file"]);
+    drop(gate);
+
+    let both = write_config(
+        &directory,
+        &upstream_url,
+        "[audit]\nstdout = true\notlp_endpoint = \"http://127.0.0.1:4318/v1/logs\"\n",
+    );
+    let (code, log) = super::health::refused_at_start(&both);
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("audit.otlp_endpoint"), "{log}");
 }

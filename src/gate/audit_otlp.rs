@@ -1,0 +1,103 @@
+//! Decision logs as OpenTelemetry log records, exported over OTLP/HTTP
+//! (`[audit] otlp_endpoint`): one log record per audit record, its body the same JSON line
+//! as a file's, the fields a collector filters on as attributes.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::audit::{AuditRecord, AuditSink};
+use super::otlp::{attribute, text, Exporter, OtlpConfig, OtlpError, Signal};
+use super::traces::now_nanos;
+
+/// An [`AuditSink`] exporting records as OTLP log records, in batches, from a thread of
+/// its own behind a bounded queue: a record never waits; one that finds the queue full
+/// is dropped, and counted in [`AuditSink::lost`] with the records of failed exports.
+#[derive(Debug, Clone)]
+pub struct OtlpAudit {
+    exporter: Exporter<AuditRecord>,
+}
+
+impl OtlpAudit {
+    /// Starts the exporter thread. The endpoint (`.../v1/logs`) must be an `http` or
+    /// `https` URL.
+    pub fn start(config: OtlpConfig) -> Result<OtlpAudit, OtlpError> {
+        Ok(OtlpAudit {
+            exporter: Exporter::start(config, "toolgate-audit-otlp")?,
+        })
+    }
+
+    /// Exports everything queued, waiting at most `bound` (blocking the thread);
+    /// whether it finished.
+    pub fn flush(&self, bound: Duration) -> bool {
+        self.exporter.flush(bound)
+    }
+
+    /// Log records the endpoint accepted.
+    pub fn exported(&self) -> u64 {
+        self.exporter.exported()
+    }
+}
+
+impl AuditSink for OtlpAudit {
+    fn record(&self, record: AuditRecord) {
+        self.exporter.send(record);
+    }
+
+    fn lost(&self) -> u64 {
+        self.exporter.dropped() + self.exporter.failed_records()
+    }
+}
+
+impl Signal for AuditRecord {
+    const RESOURCE: &'static str = "resourceLogs";
+    const SCOPE: &'static str = "scopeLogs";
+    const ITEMS: &'static str = "logRecords";
+    const SCOPE_NAME: &'static str = "toolgate.audit";
+
+    fn write(&self, out: &mut Vec<Value>) {
+        let time = u64::try_from(self.time.as_nanosecond()).unwrap_or(0);
+        let mut attributes = vec![
+            text("toolgate.decision_id", &self.decision_id),
+            text("toolgate.decision", self.decision),
+            text("toolgate.reason", self.reason),
+            text("toolgate.kind", self.kind),
+            text("toolgate.action", self.action),
+            text("toolgate.name", &self.name),
+            text("toolgate.method", &self.method),
+            text("toolgate.policy", &self.policy),
+        ];
+        if let Some(rule) = &self.rule {
+            attributes.push(text("toolgate.rule", rule));
+        }
+        if let Some(subject) = &self.subject {
+            attributes.push(text("enduser.id", subject));
+        }
+        if let Some(client) = &self.client {
+            attributes.push(text("toolgate.client", client));
+        }
+        if let Some(ip) = &self.client_ip {
+            attributes.push(text("client.address", &ip.to_string()));
+        }
+        if !self.roles.is_empty() {
+            let roles: Vec<Value> = self
+                .roles
+                .iter()
+                .map(|role| json!({"stringValue": role}))
+                .collect();
+            attributes.push(attribute(
+                "toolgate.roles",
+                json!({"arrayValue": {"values": roles}}),
+            ));
+        }
+        out.push(json!({
+            "timeUnixNano": time.to_string(),
+            "observedTimeUnixNano": now_nanos().to_string(),
+            "severityNumber": 9,
+            "severityText": "INFO",
+            "eventName": "toolgate.decision",
+            "body": {"stringValue": self.to_line()},
+            "attributes": attributes,
+        }));
+    }
+}
