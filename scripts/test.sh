@@ -9,7 +9,8 @@
 #     (tests/e2e/ts): `npm ci`, again whenever a package-lock.json changes;
 #   - the official Python MCP SDK, pinned in tests/e2e/python/requirements.txt, into a
 #     virtual environment under the build directory (target/test-env/venv), so the
-#     system's Python is never changed (PEP 668);
+#     system's Python is never changed (PEP 668), and pytest-lsp (the LSP client of the
+#     language server's tests), pinned in tests/lsp/requirements.txt, into the same one;
 #   - Chromium (one test renders `toolgate table --format html` in it), from the
 #     platform's package manager when none is found (apt-get, as root or with sudo);
 #   - the Prometheus server (one test has it scrape `toolgate serve`'s metrics), the
@@ -130,6 +131,14 @@ if [[ ! -f "$venv/installed" ]] || ! cmp -s "$requirements" "$venv/installed"; t
   say "installing $requirements into $venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" >&2
   cp "$requirements" "$venv/installed"
+fi
+# pytest-lsp, the real LSP client that drives `toolgate lsp` (tests/lsp, run by
+# tests/it/lsp.rs), pinned in its own file, into the same environment.
+lsp_requirements=tests/lsp/requirements.txt
+if [[ ! -f "$venv/installed-lsp" ]] || ! cmp -s "$lsp_requirements" "$venv/installed-lsp"; then
+  say "installing $lsp_requirements into $venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$lsp_requirements" >&2
+  cp "$lsp_requirements" "$venv/installed-lsp"
 fi
 export TOOLGATE_PYTHON="$venv/bin/python"
 say "python: $TOOLGATE_PYTHON"

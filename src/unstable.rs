@@ -10,7 +10,7 @@
 //! The analyses run the engine's decision procedure over the checked policy:
 //! [`explain`], [`matrix`] (what `toolgate table` shows), [`diff`], [`testing`] (policy
 //! test files); [`format`] and [`init`] write policies; [`wire`] is `toolgate eval`'s
-//! JSON request and decision forms.
+//! JSON request and decision forms; [`symbols`] is what `toolgate lsp` knows of names.
 
 #[path = "ast.rs"]
 pub mod ast;
@@ -50,6 +50,8 @@ pub mod parse;
 pub mod principal;
 #[path = "source.rs"]
 pub mod source;
+#[path = "symbols.rs"]
+pub mod symbols;
 #[path = "testing/mod.rs"]
 pub mod testing;
 #[path = "visible.rs"]

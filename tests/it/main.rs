@@ -28,6 +28,7 @@ mod golden;
 mod idp;
 mod init;
 mod limits;
+mod lsp;
 mod manual;
 mod matrix;
 mod quickstart;

@@ -17,6 +17,7 @@ mod fmt;
 mod init;
 #[cfg(feature = "gate")]
 mod key;
+mod lsp;
 mod manual;
 mod render;
 mod render_tests;
@@ -58,6 +59,8 @@ enum Command {
     Diff(diff::Args),
     /// Write a starter policy for a server from its `tools/list` result.
     Init(init::Args),
+    /// Run the language server for policy files (LSP over standard input and output).
+    Lsp(lsp::Args),
     /// Create, list and revoke API keys in a key file.
     #[cfg(feature = "gate")]
     #[command(subcommand)]
@@ -145,6 +148,7 @@ fn main() -> ExitCode {
         Command::Table(args) => table::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Init(args) => init::run(&args),
+        Command::Lsp(args) => lsp::run(&args),
         #[cfg(feature = "gate")]
         Command::Key(command) => key::run(command),
         #[cfg(feature = "gate")]
