@@ -60,6 +60,7 @@ pub mod traces;
 mod uri;
 
 pub use audit::{AuditRecord, AuditRotation, AuditSink, JsonLinesAudit, TracingAudit};
+pub use audit_otlp::OtlpAudit;
 pub use caller::Decided;
 pub use config::{
     ClientIpHeader, GateConfig, GateConfigError, ListAudit, SessionSecret, TrafficLimits,
@@ -67,11 +68,10 @@ pub use config::{
 pub use decision_id::{DecisionId, DECISION_ID_HEADER};
 pub use layer::{Authorization, GateLayer, GateService};
 pub use metrics::{Metrics, MetricsConfig, Open};
+pub use otlp::{OtlpConfig, OtlpError};
 pub use policy::{ActivePolicy, PolicyHandle, ReloadError};
 pub use reload::{PolicyWatcher, WatchConfig, WatchError};
 pub use shadow::ShadowReport;
-pub use audit_otlp::OtlpAudit;
-pub use otlp::{OtlpConfig, OtlpError};
 pub use traces::Traces;
 
 /// Internals exposed for benchmarks and fuzz targets only: not a stable API.

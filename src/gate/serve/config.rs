@@ -1061,7 +1061,9 @@ mod tests {
             config("otlp_endpoint = \"https://collector:4318/v1/logs\"")
                 .unwrap()
                 .audit,
-            AuditTarget::Otlp(crate::gate::OtlpConfig::new("https://collector:4318/v1/logs"))
+            AuditTarget::Otlp(crate::gate::OtlpConfig::new(
+                "https://collector:4318/v1/logs"
+            ))
         );
         for (audit, key, message) in [
             (
