@@ -26,6 +26,8 @@ pub(crate) struct Caller {
     pub time: Timestamp,
     pub audit: Option<Arc<dyn AuditSink>>,
     pub list_audit: ListAudit,
+    /// Which fields of its audit records are masked.
+    pub audit_mask: super::config::AuditMask,
     pub metrics: Option<Metrics>,
     /// The shadow policy, when one is configured.
     pub shadow: Option<ShadowCaller>,
@@ -165,9 +167,13 @@ impl Caller {
         audit.record(AuditRecord {
             time: self.time,
             decision_id: self.decision_id.to_string(),
-            subject: self.principal.subject().map(str::to_string),
-            client: self.principal.client().map(str::to_string),
-            roles: self.role_names(),
+            subject: self.masked(self.audit_mask.subject, self.principal.subject()),
+            client: self.masked(self.audit_mask.client, self.principal.client()),
+            roles: if self.audit_mask.roles {
+                Vec::new()
+            } else {
+                self.role_names()
+            },
             method: origin.method.to_string(),
             action: decided.action.keyword(),
             kind: decided.kind.singular(),
@@ -182,9 +188,21 @@ impl Caller {
             missing_scopes: decided.missing_scopes.clone(),
             arguments: decided.argument_paths.clone(),
             policy: self.policy.digest().to_string(),
-            client_ip: self.ip,
+            client_ip: self.ip.filter(|_| !self.audit_mask.client_ip),
             request_id: origin.id.cloned(),
         });
+    }
+
+    /// `value` as an audit record holds it: [`AuditMask::MASKED`](super::AuditMask::MASKED)
+    /// when `masked`.
+    fn masked(&self, masked: bool, value: Option<&str>) -> Option<String> {
+        value.map(|value| {
+            if masked {
+                super::config::AuditMask::MASKED.to_string()
+            } else {
+                value.to_string()
+            }
+        })
     }
 
     /// The caller's effective roles.

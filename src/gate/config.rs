@@ -124,7 +124,7 @@ pub struct GateConfig {
     /// The path whose `POST` bodies are MCP JSON-RPC messages; by default the resource
     /// URI's path. Behind an axum `nest_service`, the path before nesting is used.
     pub mcp_path: String,
-    /// TrafficLimits on what is read.
+    /// Limits on what is read.
     pub limits: TrafficLimits,
     /// Proxies whose client-address header is believed.
     pub trusted_proxies: Vec<IpNet>,
@@ -133,6 +133,8 @@ pub struct GateConfig {
     pub client_ip_header: ClientIpHeader,
     /// Which list decisions are audited.
     pub list_audit: ListAudit,
+    /// Which fields of audit records are masked.
+    pub audit_mask: AuditMask,
     /// The secret session ids are sealed with; `None`: a random one per process.
     pub session_secret: Option<SessionSecret>,
 }
@@ -172,6 +174,7 @@ impl GateConfig {
             trusted_proxies: Vec::new(),
             client_ip_header: ClientIpHeader::default(),
             list_audit: ListAudit::default(),
+            audit_mask: AuditMask::default(),
             session_secret: None,
         })
     }
@@ -242,6 +245,12 @@ impl GateConfig {
         self
     }
 
+    /// The same configuration masking these fields of audit records.
+    pub fn with_audit_mask(mut self, audit_mask: AuditMask) -> GateConfig {
+        self.audit_mask = audit_mask;
+        self
+    }
+
     /// The URL of the metadata document for this resource (the path-inserted form).
     pub fn metadata_url(&self) -> String {
         format!("{}{}", self.resource.origin, self.path_inserted_metadata())
@@ -287,5 +296,43 @@ impl Resource {
             origin: format!("{}://{}", scheme.to_ascii_lowercase(), authority),
             path,
         })
+    }
+}
+
+/// Fields of audit records written as [`AuditMask::MASKED`] (the client address left
+/// out) rather than as they are: for decision logs that must not name people. Records
+/// never hold a credential, a claim value other than these, or an argument's value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuditMask {
+    /// `subject`: the token's `sub` or the API key's id.
+    pub subject: bool,
+    /// `client`: the OAuth client id.
+    pub client: bool,
+    /// `client_ip`: the client's address (left out: `null`).
+    pub client_ip: bool,
+    /// `roles`: the effective roles (an empty list).
+    pub roles: bool,
+}
+
+impl AuditMask {
+    /// What a masked subject or client reads.
+    pub const MASKED: &'static str = "masked";
+
+    /// The field names `[audit] mask` accepts.
+    pub const FIELDS: [&'static str; 4] = ["subject", "client", "client_ip", "roles"];
+
+    /// The mask of these field names; the first unknown one is the error.
+    pub fn of<'n>(names: impl IntoIterator<Item = &'n str>) -> Result<AuditMask, &'n str> {
+        let mut mask = AuditMask::default();
+        for name in names {
+            match name {
+                "subject" => mask.subject = true,
+                "client" => mask.client = true,
+                "client_ip" => mask.client_ip = true,
+                "roles" => mask.roles = true,
+                other => return Err(other),
+            }
+        }
+        Ok(mask)
     }
 }

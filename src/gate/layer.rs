@@ -503,6 +503,7 @@ impl Gate {
             time: Timestamp::now(),
             audit: self.audit.clone(),
             list_audit: self.config.list_audit,
+            audit_mask: self.config.audit_mask,
             metrics: self.metrics.clone(),
         })
     }

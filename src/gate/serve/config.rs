@@ -16,7 +16,7 @@ use super::keys;
 use crate::credentials::{ApiKeysConfig, CredentialsConfig, JwtConfig};
 use crate::diagnostic::did_you_mean;
 use crate::gate::config::METADATA_PATH;
-use crate::gate::{ClientIpHeader, GateConfig, ListAudit, TrafficLimits};
+use crate::gate::{AuditMask, ClientIpHeader, GateConfig, ListAudit, TrafficLimits};
 
 /// The default path of the liveness endpoint.
 pub const DEFAULT_LIVE_PATH: &str = "/healthz";
@@ -275,6 +275,8 @@ struct AuditTable {
     otlp_endpoint: Option<String>,
     #[serde(default)]
     lists: Option<String>,
+    #[serde(default)]
+    mask: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -504,12 +506,19 @@ fn resolve(
         ));
     }
     let gate = match (gate, mcp_path, network, secret, &audit) {
-        (Some(gate), Some(mcp_path), Some((proxies, header)), Some(secret), Some((_, lists))) => {
+        (
+            Some(gate),
+            Some(mcp_path),
+            Some((proxies, header)),
+            Some(secret),
+            Some((_, (lists, mask))),
+        ) => {
             let mut gate = gate
                 .with_authorization_servers(file.authorization_servers)
                 .with_trusted_proxies(proxies)
                 .with_limits(limits)
-                .with_list_audit(*lists);
+                .with_list_audit(*lists)
+                .with_audit_mask(*mask);
             if let Some(path) = mcp_path {
                 gate = gate.with_mcp_path(path);
             }
@@ -920,10 +929,26 @@ fn trim_line_end(mut secret: Vec<u8>) -> Vec<u8> {
     secret
 }
 
-fn audit(table: Option<AuditTable>, base: &Path) -> Result<(AuditTarget, ListAudit), Failure> {
+/// What is audited and how: the target, and which lists and fields.
+type Audited = (AuditTarget, (ListAudit, AuditMask));
+
+fn audit(table: Option<AuditTable>, base: &Path) -> Result<Audited, Failure> {
     let Some(table) = table else {
-        return Ok((AuditTarget::Off, ListAudit::default()));
+        return Ok((AuditTarget::Off, Default::default()));
     };
+    let mask = AuditMask::of(table.mask.iter().map(String::as_str)).map_err(|unknown| {
+        failure(
+            "audit.mask",
+            format!(
+                "`{unknown}` is not a field that can be masked; the fields are {}",
+                AuditMask::FIELDS
+                    .iter()
+                    .map(|field| format!("`{field}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
     let lists = match table.lists.as_deref() {
         None | Some("hidden") => ListAudit::Hidden,
         Some("off") => ListAudit::Off,
@@ -994,7 +1019,7 @@ fn audit(table: Option<AuditTable>, base: &Path) -> Result<(AuditTarget, ListAud
         )?),
         (None, _) => AuditTarget::Off,
     };
-    Ok((target, lists))
+    Ok((target, (lists, mask)))
 }
 
 fn jwt_paths(mut jwt: JwtConfig, base: &Path) -> JwtConfig {
@@ -1057,6 +1082,19 @@ mod tests {
             }
         );
         assert_eq!(config("stdout = true").unwrap().audit, AuditTarget::Stdout);
+        let masked = config("stdout = true\nmask = [\"subject\", \"roles\"]").unwrap();
+        assert_eq!(
+            masked.gate.audit_mask,
+            AuditMask {
+                subject: true,
+                roles: true,
+                ..AuditMask::default()
+            }
+        );
+        assert_eq!(
+            config("stdout = true").unwrap().gate.audit_mask,
+            AuditMask::default()
+        );
         assert_eq!(
             config("otlp_endpoint = \"https://collector:4318/v1/logs\"")
                 .unwrap()
@@ -1091,6 +1129,12 @@ mod tests {
                 "tracing = true\notlp_endpoint = \"http://127.0.0.1:4318/v1/logs\"",
                 "audit.otlp_endpoint",
                 "choose one of `file`, `stdout`, `tracing` and `otlp_endpoint`",
+            ),
+            (
+                "stdout = true\nmask = [\"subject\", \"email\"]",
+                "audit.mask",
+                "`email` is not a field that can be masked; the fields are `subject`, `client`, \
+                 `client_ip`, `roles`",
             ),
             (
                 "otlp_endpoint = \"127.0.0.1:4318\"",

@@ -382,7 +382,7 @@ async fn decision_logs_are_exported_as_otlp_log_records() {
     let key = key_file(&directory);
     let (upstream_url, recording) = upstream().await;
     let extra = format!(
-        "[audit]\notlp_endpoint = \"http://127.0.0.1:{}/v1/logs\"\n",
+        "[audit]\notlp_endpoint = \"http://127.0.0.1:{}/v1/logs\"\nmask = [\"subject\", \"client_ip\"]\n",
         receiver.port
     );
     let config = write_config(&directory, &upstream_url, &extra);
@@ -432,13 +432,18 @@ async fn decision_logs_are_exported_as_otlp_log_records() {
         assert_eq!(attributes["toolgate.name"], name);
         assert_eq!(attributes["toolgate.kind"], "tool");
         assert_eq!(attributes["toolgate.action"], "call");
-        assert_eq!(attributes["enduser.id"], "reader-bot");
+        // Masked: the subject reads `masked`, the address is left out.
+        assert_eq!(attributes["enduser.id"], "masked");
+        assert!(attributes.get("client.address").is_none(), "{attributes}");
+        assert_eq!(attributes["toolgate.client"], "ci");
         assert_eq!(attributes["toolgate.roles"], serde_json::json!(["reader"]));
         // The body is the audit record's JSON line.
         let body: Value = serde_json::from_str(log["body"].as_str().unwrap()).unwrap();
         assert_eq!(body["decision_id"], decision_id.as_str());
         assert_eq!(body["decision"], decision);
         assert_eq!(body["name"], name);
+        assert_eq!(body["subject"], "masked");
+        assert_eq!(body["client_ip"], Value::Null);
         assert_eq!(attributes["toolgate.policy"], body["policy"]);
         assert!(log["time"].as_u64().unwrap() > 0);
     }
