@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
-
 use super::audit::{AuditRecord, AuditSink};
-use super::otlp::{attribute, text, Exporter, OtlpConfig, OtlpError, Signal};
+use super::otlp::{push_string, Attributes, Exporter, Items, OtlpConfig, OtlpError, Signal};
 use super::traces::now_nanos;
 
 /// An [`AuditSink`] exporting records as OTLP log records, in batches, from a thread of
@@ -55,49 +53,45 @@ impl Signal for AuditRecord {
     const ITEMS: &'static str = "logRecords";
     const SCOPE_NAME: &'static str = "toolgate.audit";
 
-    fn write(&self, out: &mut Vec<Value>) {
+    fn write(&self, items: &mut Items) {
+        use std::fmt::Write as _;
         let time = u64::try_from(self.time.as_nanosecond()).unwrap_or(0);
-        let mut attributes = vec![
-            text("toolgate.decision_id", &self.decision_id),
-            text("toolgate.decision", self.decision),
-            text("toolgate.reason", self.reason),
-            text("toolgate.kind", self.kind),
-            text("toolgate.action", self.action),
-            text("toolgate.name", &self.name),
-            text("toolgate.method", &self.method),
-            text("toolgate.policy", &self.policy),
-        ];
+        let out = items.next();
+        let _ = write!(
+            out,
+            "{{\"timeUnixNano\":\"{time}\",\"observedTimeUnixNano\":\"{}\",\
+             \"severityNumber\":9,\"severityText\":\"INFO\",\
+             \"eventName\":\"toolgate.decision\",\"body\":{{\"stringValue\":",
+            now_nanos()
+        );
+        push_string(out, &self.to_line());
+        out.push_str("},");
+        let mut attributes = Attributes::start(out);
+        attributes
+            .text("toolgate.decision_id", &self.decision_id)
+            .text("toolgate.decision", self.decision)
+            .text("toolgate.reason", self.reason)
+            .text("toolgate.kind", self.kind)
+            .text("toolgate.action", self.action)
+            .text("toolgate.name", &self.name)
+            .text("toolgate.method", &self.method)
+            .text("toolgate.policy", &self.policy);
         if let Some(rule) = &self.rule {
-            attributes.push(text("toolgate.rule", rule));
+            attributes.text("toolgate.rule", rule);
         }
         if let Some(subject) = &self.subject {
-            attributes.push(text("enduser.id", subject));
+            attributes.text("enduser.id", subject);
         }
         if let Some(client) = &self.client {
-            attributes.push(text("toolgate.client", client));
+            attributes.text("toolgate.client", client);
         }
         if let Some(ip) = &self.client_ip {
-            attributes.push(text("client.address", &ip.to_string()));
+            attributes.text("client.address", &ip.to_string());
         }
         if !self.roles.is_empty() {
-            let roles: Vec<Value> = self
-                .roles
-                .iter()
-                .map(|role| json!({"stringValue": role}))
-                .collect();
-            attributes.push(attribute(
-                "toolgate.roles",
-                json!({"arrayValue": {"values": roles}}),
-            ));
+            attributes.texts("toolgate.roles", self.roles.iter().map(String::as_str));
         }
-        out.push(json!({
-            "timeUnixNano": time.to_string(),
-            "observedTimeUnixNano": now_nanos().to_string(),
-            "severityNumber": 9,
-            "severityText": "INFO",
-            "eventName": "toolgate.decision",
-            "body": {"stringValue": self.to_line()},
-            "attributes": attributes,
-        }));
+        attributes.finish();
+        out.push('}');
     }
 }

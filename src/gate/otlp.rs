@@ -12,8 +12,6 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-
 /// Where and how an OTLP signal (traces, or decision logs) is exported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtlpConfig {
@@ -69,7 +67,119 @@ pub(crate) trait Signal: Send + 'static {
     /// The instrumentation scope's name.
     const SCOPE_NAME: &'static str;
     /// Appends the item's JSON records.
-    fn write(&self, out: &mut Vec<Value>);
+    fn write(&self, out: &mut Items);
+}
+
+/// The JSON records of one export, written straight into its body (no intermediate
+/// JSON values: the exporter thread's work per record stays small).
+#[derive(Debug, Default)]
+pub(crate) struct Items {
+    text: String,
+    count: u64,
+}
+
+impl Items {
+    /// The records written so far, comma-separated.
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Begins a record (after a comma when it is not the first): its JSON object is
+    /// written into the returned string.
+    pub(crate) fn next(&mut self) -> &mut String {
+        if self.count > 0 {
+            self.text.push(',');
+        }
+        self.count += 1;
+        &mut self.text
+    }
+}
+
+/// Writes `text` as a JSON string.
+pub(crate) fn push_string(out: &mut String, text: &str) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for character in text.chars() {
+        match character {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            control if u32::from(control) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(control));
+            }
+            other => out.push(other),
+        }
+    }
+    out.push('"');
+}
+
+/// Writes `"attributes":[...]` one attribute at a time.
+pub(crate) struct Attributes<'a> {
+    out: &'a mut String,
+    first: bool,
+}
+
+impl<'a> Attributes<'a> {
+    /// Opens the list.
+    pub(crate) fn start(out: &'a mut String) -> Attributes<'a> {
+        out.push_str("\"attributes\":[");
+        Attributes { out, first: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        self.out.push_str("{\"key\":");
+        push_string(self.out, key);
+        self.out.push_str(",\"value\":");
+    }
+
+    /// A string attribute.
+    pub(crate) fn text(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key);
+        self.out.push_str("{\"stringValue\":");
+        push_string(self.out, value);
+        self.out.push_str("}}");
+        self
+    }
+
+    /// An integer attribute (OTLP JSON writes 64-bit integers as strings).
+    pub(crate) fn int(&mut self, key: &str, value: u64) -> &mut Self {
+        use std::fmt::Write as _;
+        self.key(key);
+        let _ = write!(self.out, "{{\"intValue\":\"{value}\"}}}}");
+        self
+    }
+
+    /// An array of strings.
+    pub(crate) fn texts<'v>(
+        &mut self,
+        key: &str,
+        values: impl IntoIterator<Item = &'v str>,
+    ) -> &mut Self {
+        self.key(key);
+        self.out.push_str("{\"arrayValue\":{\"values\":[");
+        for (index, value) in values.into_iter().enumerate() {
+            if index > 0 {
+                self.out.push(',');
+            }
+            self.out.push_str("{\"stringValue\":");
+            push_string(self.out, value);
+            self.out.push('}');
+        }
+        self.out.push_str("]}}}");
+        self
+    }
+
+    /// Closes the list.
+    pub(crate) fn finish(&mut self) {
+        self.out.push(']');
+    }
 }
 
 /// A handle on one exporter thread: cheap to clone.
@@ -185,16 +295,6 @@ impl<T: Signal> Exporter<T> {
     }
 }
 
-/// A JSON `KeyValue` attribute.
-pub(crate) fn attribute(key: &str, value: Value) -> Value {
-    json!({"key": key, "value": value})
-}
-
-/// A string attribute.
-pub(crate) fn text(key: &str, value: &str) -> Value {
-    attribute(key, json!({"stringValue": value}))
-}
-
 /// The exporter thread: batches until `interval` passes, a batch fills, or a flush.
 fn run<T: Signal>(
     url: &reqwest::Url,
@@ -254,22 +354,33 @@ async fn export<T: Signal>(
     if batch.is_empty() {
         return;
     }
-    let mut items = Vec::new();
+    let mut items = Items::default();
     for item in batch.drain(..) {
         item.write(&mut items);
     }
-    let count = items.len() as u64;
-    let body = json!({T::RESOURCE: [{
-        "resource": {"attributes": [text("service.name", &config.service_name)]},
-        T::SCOPE: [{
-            "scope": {"name": T::SCOPE_NAME, "version": env!("CARGO_PKG_VERSION")},
-            T::ITEMS: items,
-        }],
-    }]});
+    let count = items.count;
+    let mut body = String::with_capacity(items.text.len() + 256);
+    body.push_str("{\"");
+    body.push_str(T::RESOURCE);
+    body.push_str("\":[{\"resource\":{");
+    Attributes::start(&mut body)
+        .text("service.name", &config.service_name)
+        .finish();
+    body.push_str("},\"");
+    body.push_str(T::SCOPE);
+    body.push_str("\":[{\"scope\":{\"name\":");
+    push_string(&mut body, T::SCOPE_NAME);
+    body.push_str(",\"version\":");
+    push_string(&mut body, env!("CARGO_PKG_VERSION"));
+    body.push_str("},\"");
+    body.push_str(T::ITEMS);
+    body.push_str("\":[");
+    body.push_str(&items.text);
+    body.push_str("]}]}]}");
     let sent = client
         .post(url.clone())
         .header(http::header::CONTENT_TYPE, "application/json")
-        .body(body.to_string())
+        .body(body)
         .send()
         .await;
     match sent {
@@ -286,5 +397,37 @@ async fn export<T: Signal>(
             counts.failed_records.fetch_add(count, Ordering::Relaxed);
             tracing::warn!(records = count, endpoint = %url, "otlp: export failed: {error}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_and_attributes_are_valid_json() {
+        let mut out = String::from("{");
+        Attributes::start(&mut out)
+            .text("a\"b", "line\nbreak \\ tab\t \u{1} é 😀")
+            .int("n", u64::MAX)
+            .texts("list", ["x", "\"y\""])
+            .finish();
+        out.push('}');
+        let value: serde_json::Value = serde_json::from_str(&out).expect(&out);
+        let attributes = &value["attributes"];
+        assert_eq!(attributes[0]["key"], "a\"b");
+        assert_eq!(
+            attributes[0]["value"]["stringValue"],
+            "line\nbreak \\ tab\t \u{1} é 😀"
+        );
+        assert_eq!(attributes[1]["value"]["intValue"], u64::MAX.to_string());
+        assert_eq!(
+            attributes[2]["value"]["arrayValue"]["values"][1]["stringValue"],
+            "\"y\""
+        );
+        let mut items = Items::default();
+        items.next().push_str("{}");
+        items.next().push_str("{}");
+        assert_eq!((items.text.as_str(), items.count), ("{},{}", 2));
     }
 }

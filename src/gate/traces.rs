@@ -14,9 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{json, Value};
-
-use super::otlp::{attribute, Exporter, OtlpConfig, OtlpError, Signal};
+use super::otlp::{push_string, Attributes, Exporter, Items, OtlpConfig, OtlpError, Signal};
 
 /// The W3C trace context header.
 pub const TRACEPARENT: &str = "traceparent";
@@ -314,112 +312,104 @@ impl RequestTrace {
         }
     }
 
-    /// The OTLP JSON spans of the request.
-    pub(crate) fn spans(&self) -> Vec<Value> {
+    /// Writes the request's spans as OTLP JSON.
+    fn write_spans(&self, items: &mut Items) {
         let trace_id = hex(&self.trace_id);
         let root = hex(&self.root);
-        let mut root_attributes = vec![
-            attribute("http.request.method", json!({"stringValue": self.method})),
-            attribute("url.path", json!({"stringValue": self.path})),
-            attribute(
-                "http.response.status_code",
-                json!({"intValue": self.status.to_string()}),
-            ),
-        ];
+        let name = format!("{} {}", self.method, self.path);
+        let parent = self.parent.map(|parent| hex(&parent));
+        let head = Head {
+            trace_id: &trace_id,
+            span_id: &root,
+            parent: parent.as_deref(),
+            name: &name,
+            kind: SERVER,
+            stage: self.request,
+        };
+        let out = head.open(items.next());
+        let mut attributes = Attributes::start(out);
+        attributes
+            .text("http.request.method", &self.method)
+            .text("url.path", &self.path)
+            .int("http.response.status_code", u64::from(self.status));
         if let Some(id) = &self.decision_id {
-            root_attributes.push(attribute(
-                "toolgate.decision_id",
-                json!({"stringValue": id}),
-            ));
+            attributes.text("toolgate.decision_id", id);
         }
-        let mut spans = vec![span(
-            &trace_id,
-            &root,
-            self.parent.map(|parent| hex(&parent)),
-            &format!("{} {}", self.method, self.path),
-            SERVER,
-            self.request,
-            root_attributes,
-            self.status >= 500,
-        )];
+        attributes.finish();
+        close(out, self.status >= 500);
         if let Some((stage, outcome)) = self.authenticate {
-            let attributes = vec![attribute(
-                "toolgate.authentication",
-                json!({"stringValue": outcome}),
-            )];
-            spans.push(span(
-                &trace_id,
-                &hex(&new_span_id()),
-                Some(root.clone()),
-                "toolgate.authenticate",
-                INTERNAL,
+            let span_id = hex(&new_span_id());
+            let head = Head {
+                trace_id: &trace_id,
+                span_id: &span_id,
+                parent: Some(&root),
+                name: "toolgate.authenticate",
+                kind: INTERNAL,
                 stage,
-                attributes,
-                false,
-            ));
+            };
+            let out = head.open(items.next());
+            Attributes::start(out)
+                .text("toolgate.authentication", outcome)
+                .finish();
+            close(out, false);
         }
         if let Some((stage, decide)) = &self.decide {
-            let mut attributes = vec![attribute(
-                "toolgate.outcome",
-                json!({"stringValue": if decide.refused.is_some() { "refused" } else { "forwarded" }}),
-            )];
+            let span_id = hex(&new_span_id());
+            let head = Head {
+                trace_id: &trace_id,
+                span_id: &span_id,
+                parent: Some(&root),
+                name: "toolgate.decide",
+                kind: INTERNAL,
+                stage: *stage,
+            };
+            let out = head.open(items.next());
+            let mut attributes = Attributes::start(out);
+            let outcome = if decide.refused.is_some() {
+                "refused"
+            } else {
+                "forwarded"
+            };
+            attributes.text("toolgate.outcome", outcome);
             if let Some(status) = decide.refused {
-                attributes.push(attribute(
-                    "http.response.status_code",
-                    json!({"intValue": status.to_string()}),
-                ));
+                attributes.int("http.response.status_code", u64::from(status));
             }
-            let names: Vec<Value> = decide
-                .decisions
-                .iter()
-                .map(|(name, _)| json!({"stringValue": name}))
-                .collect();
-            let rules: Vec<Value> = decide
-                .decisions
-                .iter()
-                .map(|(_, rule)| json!({"stringValue": rule.as_deref().unwrap_or("")}))
-                .collect();
-            if !names.is_empty() {
-                attributes.push(attribute(
-                    "toolgate.decisions",
-                    json!({"arrayValue": {"values": names}}),
-                ));
-                attributes.push(attribute(
-                    "toolgate.rules",
-                    json!({"arrayValue": {"values": rules}}),
-                ));
+            if !decide.decisions.is_empty() {
+                attributes
+                    .texts(
+                        "toolgate.decisions",
+                        decide.decisions.iter().map(|(name, _)| name.as_str()),
+                    )
+                    .texts(
+                        "toolgate.rules",
+                        decide
+                            .decisions
+                            .iter()
+                            .map(|(_, rule)| rule.as_deref().unwrap_or("")),
+                    );
             }
-            spans.push(span(
-                &trace_id,
-                &hex(&new_span_id()),
-                Some(root.clone()),
-                "toolgate.decide",
-                INTERNAL,
-                *stage,
-                attributes,
-                false,
-            ));
+            attributes.finish();
+            close(out, false);
         }
         if let Some((id, stage, status)) = self.forward {
-            let attributes = match status {
-                Some(status) => vec![attribute(
-                    "http.response.status_code",
-                    json!({"intValue": status.to_string()}),
-                )],
-                None => vec![attribute("error.type", json!({"stringValue": "timeout"}))],
-            };
-            spans.push(span(
-                &trace_id,
-                &hex(&id),
-                Some(root),
-                "toolgate.forward",
-                CLIENT,
+            let span_id = hex(&id);
+            let head = Head {
+                trace_id: &trace_id,
+                span_id: &span_id,
+                parent: Some(&root),
+                name: "toolgate.forward",
+                kind: CLIENT,
                 stage,
-                attributes,
-                status.is_none_or(|status| status >= 500),
-            ));
+            };
+            let out = head.open(items.next());
+            let mut attributes = Attributes::start(out);
+            match status {
+                Some(status) => attributes.int("http.response.status_code", u64::from(status)),
+                None => attributes.text("error.type", "timeout"),
+            };
+            attributes.finish();
+            close(out, status.is_none_or(|status| status >= 500));
         }
-        spans
     }
 }
 
@@ -429,8 +419,8 @@ impl Signal for RequestTrace {
     const ITEMS: &'static str = "spans";
     const SCOPE_NAME: &'static str = "toolgate";
 
-    fn write(&self, out: &mut Vec<Value>) {
-        out.extend(self.spans());
+    fn write(&self, items: &mut Items) {
+        self.write_spans(items);
     }
 }
 
@@ -438,31 +428,46 @@ const INTERNAL: u8 = 1;
 const SERVER: u8 = 2;
 const CLIENT: u8 = 3;
 
-#[allow(clippy::too_many_arguments)]
-fn span(
-    trace_id: &str,
-    span_id: &str,
-    parent: Option<String>,
-    name: &str,
+/// What every span starts with.
+struct Head<'a> {
+    trace_id: &'a str,
+    span_id: &'a str,
+    parent: Option<&'a str>,
+    name: &'a str,
     kind: u8,
     stage: Stage,
-    attributes: Vec<Value>,
-    error: bool,
-) -> Value {
-    let mut span = json!({
-        "traceId": trace_id,
-        "spanId": span_id,
-        "name": name,
-        "kind": kind,
-        "startTimeUnixNano": stage.start.to_string(),
-        "endTimeUnixNano": stage.end.to_string(),
-        "attributes": attributes,
-        "status": {"code": if error { 2 } else { 0 }},
-    });
-    if let (Some(parent), Some(object)) = (parent, span.as_object_mut()) {
-        object.insert("parentSpanId".to_string(), Value::String(parent));
+}
+
+impl Head<'_> {
+    /// Opens the span's object and writes its fields up to its attributes.
+    fn open(self, out: &mut String) -> &mut String {
+        use std::fmt::Write as _;
+        let _ = write!(
+            out,
+            "{{\"traceId\":\"{}\",\"spanId\":\"{}\",",
+            self.trace_id, self.span_id
+        );
+        if let Some(parent) = self.parent {
+            let _ = write!(out, "\"parentSpanId\":\"{parent}\",");
+        }
+        out.push_str("\"name\":");
+        push_string(out, self.name);
+        let _ = write!(
+            out,
+            ",\"kind\":{},\"startTimeUnixNano\":\"{}\",\"endTimeUnixNano\":\"{}\",",
+            self.kind, self.stage.start, self.stage.end
+        );
+        out
     }
-    span
+}
+
+/// Closes a span after its attributes.
+fn close(out: &mut String, error: bool) {
+    out.push_str(if error {
+        ",\"status\":{\"code\":2}}"
+    } else {
+        ",\"status\":{\"code\":0}}"
+    });
 }
 
 #[cfg(test)]
@@ -529,7 +534,10 @@ mod tests {
             },
         ));
         trace.forward = Some(([5; 8], Stage::begin().finish(), Some(200)));
-        let spans = trace.spans();
+        let mut items = Items::default();
+        trace.write(&mut items);
+        let spans: Vec<serde_json::Value> =
+            serde_json::from_str(&format!("[{}]", items.text())).expect("valid JSON");
         let names: Vec<&str> = spans.iter().filter_map(|s| s["name"].as_str()).collect();
         assert_eq!(
             names,
