@@ -2,13 +2,14 @@
 //! ([`super::traces`]) and OTLP decision logs ([`super::OtlpAudit`]) share.
 //!
 //! Items reach an exporter thread through a bounded queue that never blocks the sender
-//! (a full queue drops the item and counts it); the thread sends them in batches
+//! (a full queue drops the item and counts it) and never wakes the thread, which looks
+//! at the queue every 10 ms; it sends the items in batches
 //! (`POST {endpoint}`, `application/json`, the encoding the OpenTelemetry Collector's
 //! `otlphttp` receiver reads) every `interval` or when a batch is full, and exports what
 //! is queued when the last handle is dropped or [`Exporter::flush`] asks.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -317,32 +318,43 @@ fn run<T: Signal>(
         }
     };
     let mut batch: Vec<T> = Vec::new();
+    let mut last_export = Instant::now();
     loop {
-        let acknowledge = match receiver.recv_timeout(config.interval) {
-            Ok(Message::Item(item)) => {
-                batch.push(*item);
-                if batch.len() < config.batch {
-                    continue;
+        // The thread polls rather than waiting on the queue, so that queueing an item
+        // never wakes it: a request pays an enqueue, not a context switch.
+        std::thread::sleep(POLL);
+        let mut acknowledge = Vec::new();
+        let mut disconnected = false;
+        loop {
+            match receiver.try_recv() {
+                Ok(Message::Item(item)) => batch.push(*item),
+                Ok(Message::Flush(done)) => acknowledge.push(done),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    disconnected = true;
+                    break;
                 }
-                None
             }
-            Ok(Message::Flush(done)) => Some(done),
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => {
+            if batch.len() >= config.batch {
                 runtime.block_on(export(&client, url, config, counts, &mut batch));
-                return;
+                last_export = Instant::now();
             }
-        };
-        // What is already queued goes in the same export.
-        while let Ok(Message::Item(item)) = receiver.try_recv() {
-            batch.push(*item);
         }
-        runtime.block_on(export(&client, url, config, counts, &mut batch));
-        if let Some(done) = acknowledge {
+        if !acknowledge.is_empty() || disconnected || last_export.elapsed() >= config.interval {
+            runtime.block_on(export(&client, url, config, counts, &mut batch));
+            last_export = Instant::now();
+        }
+        for done in acknowledge {
             let _ = done.try_send(());
+        }
+        if disconnected {
+            return;
         }
     }
 }
+
+/// How often the exporter thread looks at its queue.
+const POLL: Duration = Duration::from_millis(10);
 
 async fn export<T: Signal>(
     client: &reqwest::Client,
