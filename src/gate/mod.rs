@@ -63,8 +63,7 @@ pub use audit::{AuditRecord, AuditRotation, AuditSink, JsonLinesAudit, TracingAu
 pub use audit_otlp::OtlpAudit;
 pub use caller::Decided;
 pub use config::{
-    AuditMask, ClientIpHeader, GateConfig, GateConfigError, ListAudit, SessionSecret,
-    TrafficLimits,
+    AuditMask, ClientIpHeader, GateConfig, GateConfigError, ListAudit, SessionSecret, TrafficLimits,
 };
 pub use decision_id::{DecisionId, DECISION_ID_HEADER};
 pub use layer::{Authorization, GateLayer, GateService};
