@@ -18,7 +18,7 @@ use crate::ast::{
 };
 use crate::diagnostic::Diagnostic;
 use crate::source::{SourceId, Span};
-use crate::window::{day_mask, ALL_DAYS};
+use crate::window::{day_mask, day_runs, ALL_DAYS};
 
 /// What a name names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -453,31 +453,20 @@ pub fn window_words(window: &ast::Window, zone: &str) -> String {
         None => ALL_DAYS,
     };
     let name = |day: usize| DAYS.get(day % 7).copied().unwrap_or("?");
-    let has = |day: usize| mask & (1 << (day % 7)) != 0;
+    let runs: Vec<String> = day_runs(mask)
+        .into_iter()
+        .map(|(day, last)| match last - day {
+            0 => name(day).to_string(),
+            1 => format!("{} and {}", name(day), name(last)),
+            _ => format!("{} to {}", name(day), name(last)),
+        })
+        .collect();
     let days = if mask & ALL_DAYS == ALL_DAYS {
         "every day".to_string()
-    } else if let Some(first) = (0..7).find(|day| has(*day) && !has(day + 6)) {
-        let mut runs = Vec::new();
-        let mut day = first;
-        while day < first + 7 {
-            if !has(day) {
-                day += 1;
-                continue;
-            }
-            let mut last = day;
-            while last + 1 < first + 7 && has(last + 1) {
-                last += 1;
-            }
-            runs.push(match last - day {
-                0 => name(day).to_string(),
-                1 => format!("{} and {}", name(day), name(last)),
-                _ => format!("{} to {}", name(day), name(last)),
-            });
-            day = last + 1;
-        }
-        runs.join(", ")
-    } else {
+    } else if runs.is_empty() {
         "no day".to_string()
+    } else {
+        runs.join(", ")
     };
     let hours = match &window.hours {
         None => "all day".to_string(),

@@ -94,6 +94,32 @@ fn item_mask(item: DayItem) -> u8 {
     }
 }
 
+/// The runs of consecutive days in a mask, as (first, last) day indices (Monday 0),
+/// starting after a day the mask leaves out, so that a run may wrap past Sunday (`last`
+/// is then 7 or more: read it modulo 7). Empty for an empty mask and for every day,
+/// which has no first day.
+pub fn day_runs(mask: u8) -> Vec<(usize, usize)> {
+    let has = |day: usize| mask & (1 << (day % 7)) != 0;
+    let Some(first) = (0..7).find(|day| has(*day) && !has(day + 6)) else {
+        return Vec::new();
+    };
+    let mut runs = Vec::new();
+    let mut day = first;
+    while day < first + 7 {
+        if !has(day) {
+            day += 1;
+            continue;
+        }
+        let mut last = day;
+        while last + 1 < first + 7 && has(last + 1) {
+            last += 1;
+        }
+        runs.push((day, last));
+        day = last + 1;
+    }
+    runs
+}
+
 /// The keywords of the days in a mask, for people (`mon-fri`, `sat,sun`).
 pub fn describe_days(mask: u8) -> String {
     if mask == ALL_DAYS {

@@ -4,7 +4,7 @@ use crate::ast::{Action, Effect, Kind};
 use crate::check::{Body, Statement};
 use crate::eval::{Reason, Truth};
 use crate::source::{Sources, Span};
-use crate::window::{WindowSpec, ALL_DAYS};
+use crate::window::{day_runs, WindowSpec, ALL_DAYS};
 
 use super::{
     ArgRead, ConditionExplanation, Holding, Outcome, Reading, StatementBody, StatementExplanation,
@@ -80,31 +80,20 @@ fn clock(minutes: u16) -> String {
 /// Days as ranges where they run on (`mon-fri`, `fri-mon`, `sat,sun`, `mon,wed`).
 fn day_list(mask: u8) -> String {
     const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let has = |day: usize| mask & (1 << (day % 7)) != 0;
     if mask & ALL_DAYS == ALL_DAYS {
         return "every day".to_string();
     }
-    let Some(first) = (0..7).find(|day| has(*day) && !has(day + 6)) else {
-        return "no day".to_string();
-    };
-    let mut items = Vec::new();
-    let mut day = first;
-    while day < first + 7 {
-        if !has(day) {
-            day += 1;
-            continue;
-        }
-        let mut last = day;
-        while last + 1 < first + 7 && has(last + 1) {
-            last += 1;
-        }
-        let name = |day: usize| NAMES.get(day % 7).copied().unwrap_or("?");
-        items.push(match last - day {
+    let name = |day: usize| NAMES.get(day % 7).copied().unwrap_or("?");
+    let items: Vec<String> = day_runs(mask)
+        .into_iter()
+        .map(|(day, last)| match last - day {
             0 => name(day).to_string(),
             1 => format!("{},{}", name(day), name(last)),
             _ => format!("{}-{}", name(day), name(last)),
-        });
-        day = last + 1;
+        })
+        .collect();
+    if items.is_empty() {
+        return "no day".to_string();
     }
     items.join(",")
 }

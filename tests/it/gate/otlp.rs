@@ -142,7 +142,13 @@ impl Receiver {
     }
 }
 
-async fn post(url: &str, key: &str, id: i64, tool: &str, traceparent: Option<&str>) -> u16 {
+async fn send(
+    url: &str,
+    key: &str,
+    id: i64,
+    tool: &str,
+    traceparent: Option<&str>,
+) -> reqwest::Response {
     let mut request = reqwest::Client::new()
         .post(url)
         .timeout(Duration::from_secs(60))
@@ -153,7 +159,14 @@ async fn post(url: &str, key: &str, id: i64, tool: &str, traceparent: Option<&st
     if let Some(traceparent) = traceparent {
         request = request.header("traceparent", traceparent);
     }
-    request.send().await.unwrap().status().as_u16()
+    request.send().await.unwrap()
+}
+
+async fn post(url: &str, key: &str, id: i64, tool: &str, traceparent: Option<&str>) -> u16 {
+    send(url, key, id, tool, traceparent)
+        .await
+        .status()
+        .as_u16()
 }
 
 fn named<'s>(spans: &'s [Value], name: &str) -> &'s Value {
@@ -398,18 +411,9 @@ async fn decision_logs_are_exported_as_otlp_log_records() {
         "{out}"
     );
     let gate = Running::start(&config);
-    let client = reqwest::Client::new();
     let mut ids = Vec::new();
     for (id, tool, status) in [(1, "fs.read_file", 200), (2, "db.drop_users", 403)] {
-        let response = client
-            .post(&gate.url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("authorization", format!("Bearer {key}"))
-            .body(call(id, tool).to_string())
-            .send()
-            .await
-            .unwrap();
+        let response = send(&gate.url, &key, id, tool, None).await;
         assert_eq!(response.status().as_u16(), status, "{tool}");
         let decision_id = response.headers()["x-toolgate-decision-id"]
             .to_str()
