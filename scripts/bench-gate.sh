@@ -11,7 +11,13 @@
 #
 # OBSERVE="audit metrics traces" (the default) chooses what the observed gate turns on.
 #
-# Usage: scripts/bench-gate.sh [--duration 10s] [--connections "1 8"] [--observed]
+# With --rounds N (observed mode), the plain and the observed gate are measured N times
+# each, interleaved (the order swaps every round, so a drift of the machine's speed
+# falls on both), and the table gives the median p50 of each and the median of the
+# rounds' differences: on a shared VM one pair of runs can differ by more than the cost
+# being measured.
+#
+# Usage: scripts/bench-gate.sh [--duration 10s] [--connections "1 8"] [--observed [--rounds N]]
 # Needs: wrk (`apt-get install wrk`), python3, curl; builds target/release/toolgate
 # unless TOOLGATE names a binary.
 set -euo pipefail
@@ -20,11 +26,15 @@ cd "$(dirname "$0")/.."
 duration=10s
 connections="1 8"
 observed=false
+rounds=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --observed) observed=true; shift ;;
     --duration) duration="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
+    --rounds)
+      [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "bench-gate: --rounds needs a positive number" >&2; exit 2; }
+      rounds="$2"; shift 2 ;;
     *) echo "bench-gate: unknown argument \`$1\`" >&2; exit 2 ;;
   esac
 done
@@ -161,6 +171,11 @@ percentile() {
     printf "%.0f", value * factor }' "$2"
 }
 
+# The median of integers (the lower middle one of an even count).
+median() {
+  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
 measure() {
   local name=$1 url=$2 connections=$3 out="$work/wrk-$1-$3.txt"
   wrk -t1 -c"$connections" -d2s -s "$work/call.lua" "$url" >/dev/null # warm-up
@@ -184,15 +199,36 @@ echo
 if $observed; then
   echo "observed: the same gate with: $observe (audit: [audit] file; traces: to a local OTLP sink)"
   echo
+  if [[ "$rounds" -gt 1 ]]; then
+    echo "each gate measured $rounds times, interleaved; p50 and p99 are medians over the rounds,"
+    echo "the cost is the median of the rounds' differences (observed p50 - gated p50)"
+    echo
+  fi
   printf '| connections | direct p50 | gated p50 | observed p50 | gated p99 | observed p99 | observation cost p50 |\n'
   printf '|---|---|---|---|---|---|---|\n'
   for c in $connections; do
     read -r direct50 _ _ < <(measure direct "$upstream" "$c")
-    read -r gated50 gated99 _ < <(measure gated "$gated" "$c")
-    read -r observed50 observed99 _ < <(measure observed "$observed_url" "$c")
+    gated50s=() gated99s=() observed50s=() observed99s=() costs=()
+    for round in $(seq 1 "$rounds"); do
+      if (( round % 2 == 1 )); then
+        read -r g50 g99 _ < <(measure gated "$gated" "$c")
+        read -r o50 o99 _ < <(measure observed "$observed_url" "$c")
+      else
+        read -r o50 o99 _ < <(measure observed "$observed_url" "$c")
+        read -r g50 g99 _ < <(measure gated "$gated" "$c")
+      fi
+      gated50s+=("$g50") gated99s+=("$g99") observed50s+=("$o50") observed99s+=("$o99")
+      costs+=("$((o50 - g50))")
+    done
+    gated50=$(median "${gated50s[@]}")
+    observed50=$(median "${observed50s[@]}")
+    cost=$(median "${costs[@]}")
     printf '| %s | %s µs | %s µs | %s µs | %s µs | %s µs | %s µs (%s%%) |\n' "$c" \
-      "$direct50" "$gated50" "$observed50" "$gated99" "$observed99" \
-      "$((observed50 - gated50))" "$(( (observed50 - gated50) * 100 / gated50 ))"
+      "$direct50" "$gated50" "$observed50" "$(median "${gated99s[@]}")" \
+      "$(median "${observed99s[@]}")" "$cost" "$(( cost * 100 / gated50 ))"
+    if [[ "$rounds" -gt 1 ]]; then
+      echo "|   | rounds: gated p50 ${gated50s[*]}; observed p50 ${observed50s[*]} (µs) | | | | | |"
+    fi
   done
   if [[ " $observe " == *" audit "* ]]; then
     lines=$(wc -l <"$work/audit.jsonl")

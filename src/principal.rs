@@ -79,24 +79,18 @@ impl Principal {
         map: &ClaimsMap,
         claims: &Value,
     ) -> Result<Principal, PrincipalError> {
-        let claims = claims.as_object().ok_or(PrincipalError::ClaimsNotObject)?;
-        refuse_ambiguous(map, claims)?;
+        let reading = ClaimsReading::new(map, claims)?;
         let mut roles = Bits::with_capacity(table.roles.names.len());
-        for value in strings_at(claims, &map.roles) {
+        for (_, value) in reading.role_values() {
             grant(table, &mut roles, value);
         }
         let mut scopes = Bits::with_capacity(table.scopes.names.len());
-        for path in &map.scopes {
-            for scope in scope_values(path.find(claims).value()) {
-                hold(table, &mut scopes, scope);
-            }
+        for (_, scope) in reading.scope_values() {
+            hold(table, &mut scopes, scope);
         }
-        let client = client_at(claims, &map.client).map(str::to_string);
-        let subject = claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let (atoms, unknown) = decide_atoms(table, claims, client.as_deref());
+        let client = reading.client().map(|(_, client)| client.to_string());
+        let subject = reading.subject().map(str::to_string);
+        let (atoms, unknown) = decide_atoms(table, reading.claims(), client.as_deref());
         Ok(Principal {
             table_id: table.id,
             subject,
@@ -202,6 +196,62 @@ fn decide_atoms(table: &Index, claims: &Map<String, Value>, client: Option<&str>
     (atoms, unknown)
 }
 
+/// A token's claims read through a claims map: the one reading both the engine's
+/// [`Principal`] and explain's derivation make (which values grant roles, which are
+/// scopes, which string is the client, in which order), so the two cannot disagree on
+/// what a token says.
+pub(crate) struct ClaimsReading<'m, 'c> {
+    map: &'m ClaimsMap,
+    claims: &'c Map<String, Value>,
+}
+
+impl<'m, 'c> ClaimsReading<'m, 'c> {
+    /// Reads `claims` through `map`: refused when they are not an object, or when a path
+    /// of the map is ambiguous in them.
+    pub fn new(map: &'m ClaimsMap, claims: &'c Value) -> Result<Self, PrincipalError> {
+        let claims = claims.as_object().ok_or(PrincipalError::ClaimsNotObject)?;
+        refuse_ambiguous(map, claims)?;
+        Ok(ClaimsReading { map, claims })
+    }
+
+    /// The claims.
+    pub fn claims(&self) -> &'c Map<String, Value> {
+        self.claims
+    }
+
+    /// The subject: `sub`, when it is a string.
+    pub fn subject(&self) -> Option<&'c str> {
+        self.claims.get("sub").and_then(Value::as_str)
+    }
+
+    /// The client id, with the path it came from: the first string at the client paths.
+    pub fn client(&self) -> Option<(&'m ClaimPath, &'c str)> {
+        let claims = self.claims;
+        self.map.client.iter().find_map(|path| {
+            let client = path.find(claims).value().and_then(Value::as_str)?;
+            Some((path, client))
+        })
+    }
+
+    /// Every role value, with its path, in claims-map order: a string, or each string of
+    /// an array.
+    pub fn role_values(&self) -> impl Iterator<Item = (&'m ClaimPath, &'c str)> {
+        let claims = self.claims;
+        self.map.roles.iter().flat_map(move |path| {
+            role_values(path.find(claims).value()).map(move |value| (path, value))
+        })
+    }
+
+    /// Every scope value, with its path, in claims-map order: a string split on ASCII
+    /// whitespace, or each string of an array.
+    pub fn scope_values(&self) -> impl Iterator<Item = (&'m ClaimPath, &'c str)> {
+        let claims = self.claims;
+        self.map.scopes.iter().flat_map(move |path| {
+            scope_values(path.find(claims).value()).map(move |value| (path, value))
+        })
+    }
+}
+
 /// Refuses claims in which a path of the claims map is ambiguous.
 pub fn refuse_ambiguous(
     map: &ClaimsMap,
@@ -217,32 +267,15 @@ pub fn refuse_ambiguous(
     }
 }
 
-/// The client id: the first string at the client paths.
-pub fn client_at<'c>(claims: &'c Map<String, Value>, paths: &[ClaimPath]) -> Option<&'c str> {
-    paths
-        .iter()
-        .find_map(|path| path.find(claims).value().and_then(Value::as_str))
-}
-
-/// Every string at the given paths: a string, or each string of an array.
-fn strings_at<'c>(
-    claims: &'c Map<String, Value>,
-    paths: &'c [ClaimPath],
-) -> impl Iterator<Item = &'c str> {
-    paths
-        .iter()
-        .flat_map(move |path| role_values(path.find(claims).value()))
-}
-
 /// Role values at one path: a string, or each string of an array.
-pub(crate) fn role_values(value: Option<&Value>) -> impl Iterator<Item = &str> {
+fn role_values(value: Option<&Value>) -> impl Iterator<Item = &str> {
     let single = value.and_then(Value::as_str);
     let many = value.and_then(Value::as_array).into_iter().flatten();
     single.into_iter().chain(many.filter_map(Value::as_str))
 }
 
 /// Scopes at one path: a string split on ASCII whitespace, or an array's strings.
-pub(crate) fn scope_values(value: Option<&Value>) -> impl Iterator<Item = &str> {
+fn scope_values(value: Option<&Value>) -> impl Iterator<Item = &str> {
     let split = value
         .and_then(Value::as_str)
         .into_iter()

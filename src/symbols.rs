@@ -508,55 +508,8 @@ pub fn suggested_replacement(diagnostic: &Diagnostic, underlined: &str) -> Optio
     }
 }
 
-/// The words of the language that are reserved (docs/language.md, "Keywords").
-pub const KEYWORDS: &[&str] = &[
-    "allow",
-    "deny",
-    "require",
-    "role",
-    "inherits",
-    "aka",
-    "scope",
-    "network",
-    "window",
-    "timezone",
-    "claims",
-    "from",
-    "roles",
-    "scopes",
-    "client",
-    "implies",
-    "to",
-    "if",
-    "unless",
-    "and",
-    "or",
-    "not",
-    "tool",
-    "tools",
-    "resource",
-    "resources",
-    "prompt",
-    "prompts",
-    "list",
-    "call",
-    "read",
-    "get",
-    "anyone",
-    "ip",
-    "in",
-    "time",
-    "before",
-    "after",
-    "claim",
-    "contains",
-    "exists",
-    "tz",
-    "true",
-    "false",
-    "arg",
-    "matches",
-];
+/// The words of the language that are reserved: the parser's list.
+pub use crate::parse::KEYWORDS;
 
 /// What may be written at a place, as far as names go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

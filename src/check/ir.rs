@@ -102,6 +102,14 @@ pub struct Role {
     pub span: Span,
 }
 
+impl Role {
+    /// The claim values that grant it: its name, then its `aka` values. The one statement
+    /// of that rule: the index's lookup and explain's derivation both read it.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(self.aka.iter().map(String::as_str))
+    }
+}
+
 /// A scope named in the policy.
 #[derive(Debug, Clone)]
 pub struct Scope {

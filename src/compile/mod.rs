@@ -151,8 +151,8 @@ fn role_index(policy: &CheckedPolicy) -> RoleIndex {
     let mut by_value: AHashMap<Box<str>, SmallVec<[RoleId; 2]>> = AHashMap::new();
     for (index, role) in policy.roles.iter().enumerate() {
         let id = RoleId::from_index(index);
-        for value in std::iter::once(&role.name).chain(&role.aka) {
-            let granted = by_value.entry(value.as_str().into()).or_default();
+        for value in role.values() {
+            let granted = by_value.entry(value.into()).or_default();
             if !granted.contains(&id) {
                 granted.push(id);
             }

@@ -40,7 +40,7 @@ use serde_json::Value;
 
 use crate::check::CheckedPolicy;
 use crate::eval::Request;
-use crate::principal::PrincipalError;
+use crate::principal::{ClaimsReading, PrincipalError};
 use crate::source::{Sources, Span};
 
 pub use model::{
@@ -92,9 +92,8 @@ impl<'p> Explainer<'p> {
         claims: &Value,
         request: &Request<'_>,
     ) -> Result<Explanation, PrincipalError> {
-        let claims = claims.as_object().ok_or(PrincipalError::ClaimsNotObject)?;
-        crate::principal::refuse_ambiguous(&self.policy.claims, claims)?;
-        let principal = principal::derive(self, claims);
+        let reading = ClaimsReading::new(&self.policy.claims, claims)?;
+        let principal = principal::derive(self, &reading);
         let facts = RequestFacts {
             kind: request.kind,
             action: request.action,

@@ -6,7 +6,7 @@ use super::{
     ClaimSource, EffectiveScope, Explainer, GrantedRole, Holding, PrincipalFacts, TokenScope,
 };
 use crate::claim_path::ClaimPath;
-use crate::principal::{role_values, scope_values};
+use crate::principal::ClaimsReading;
 
 /// A derived principal: the facts shown, and the sets conditions read.
 pub(super) struct Derived<'c> {
@@ -22,29 +22,26 @@ pub(super) struct Derived<'c> {
     token_scopes: Vec<usize>,
 }
 
-/// Derives the principal of `claims` through the policy's claims map.
-pub(super) fn derive<'c>(explainer: &Explainer<'_>, claims: &'c Map<String, Value>) -> Derived<'c> {
-    let policy = explainer.policy;
+/// Derives the principal of the claims `reading` reads, keeping where each part came
+/// from; the reading is the engine's ([`ClaimsReading`]).
+pub(super) fn derive<'c>(
+    explainer: &Explainer<'_>,
+    reading: &ClaimsReading<'_, 'c>,
+) -> Derived<'c> {
     let mut facts = PrincipalFacts {
-        subject: claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        client: policy.claims.client.iter().find_map(|path| {
-            let value = path.find(claims).value().and_then(Value::as_str)?;
-            Some(source(value, path))
-        }),
+        subject: reading.subject().map(str::to_string),
+        client: reading.client().map(|(path, client)| source(client, path)),
         granted_roles: Vec::new(),
         inherited_roles: Vec::new(),
         ignored_role_values: Vec::new(),
         token_scopes: Vec::new(),
         effective_scopes: Vec::new(),
     };
-    let roles = grant_roles(explainer, claims, &mut facts);
-    let (scopes, token_scopes) = hold_scopes(explainer, claims, &mut facts);
+    let roles = grant_roles(explainer, reading, &mut facts);
+    let (scopes, token_scopes) = hold_scopes(explainer, reading, &mut facts);
     Derived {
         facts,
-        claims,
+        claims: reading.claims(),
         roles,
         scopes,
         token_scopes,
@@ -60,37 +57,35 @@ fn source(value: &str, path: &ClaimPath) -> ClaimSource {
 
 fn grant_roles(
     explainer: &Explainer<'_>,
-    claims: &Map<String, Value>,
+    reading: &ClaimsReading<'_, '_>,
     facts: &mut PrincipalFacts,
 ) -> Vec<bool> {
     let policy = explainer.policy;
     let mut granted: Vec<usize> = Vec::new();
-    for path in &policy.claims.roles {
-        for value in role_values(path.find(claims).value()) {
-            let mut any = false;
-            for (index, role) in policy.roles.iter().enumerate() {
-                if role.name != value && !role.aka.iter().any(|aka| aka == value) {
-                    continue;
-                }
-                any = true;
-                match granted.iter().position(|known| *known == index) {
-                    Some(at) => {
-                        if let Some(role) = facts.granted_roles.get_mut(at) {
-                            role.from.push(source(value, path));
-                        }
-                    }
-                    None => {
-                        granted.push(index);
-                        facts.granted_roles.push(GrantedRole {
-                            role: role.name.clone(),
-                            from: vec![source(value, path)],
-                        });
+    for (path, value) in reading.role_values() {
+        let mut any = false;
+        for (index, role) in policy.roles.iter().enumerate() {
+            if !role.values().any(|granting| granting == value) {
+                continue;
+            }
+            any = true;
+            match granted.iter().position(|known| *known == index) {
+                Some(at) => {
+                    if let Some(role) = facts.granted_roles.get_mut(at) {
+                        role.from.push(source(value, path));
                     }
                 }
+                None => {
+                    granted.push(index);
+                    facts.granted_roles.push(GrantedRole {
+                        role: role.name.clone(),
+                        from: vec![source(value, path)],
+                    });
+                }
             }
-            if !any {
-                facts.ignored_role_values.push(source(value, path));
-            }
+        }
+        if !any {
+            facts.ignored_role_values.push(source(value, path));
         }
     }
     let mut effective = vec![false; policy.roles.len()];
@@ -110,21 +105,19 @@ fn grant_roles(
 
 fn hold_scopes(
     explainer: &Explainer<'_>,
-    claims: &Map<String, Value>,
+    reading: &ClaimsReading<'_, '_>,
     facts: &mut PrincipalFacts,
 ) -> (Vec<bool>, Vec<usize>) {
     let policy = explainer.policy;
     let mut carried: Vec<usize> = Vec::new();
-    for path in &policy.claims.scopes {
-        for value in scope_values(path.find(claims).value()) {
-            let known = policy.scopes.iter().position(|scope| scope.name == value);
-            facts.token_scopes.push(TokenScope {
-                source: source(value, path),
-                known: known.is_some(),
-            });
-            if let Some(index) = known.filter(|index| !carried.contains(index)) {
-                carried.push(index);
-            }
+    for (path, value) in reading.scope_values() {
+        let known = policy.scopes.iter().position(|scope| scope.name == value);
+        facts.token_scopes.push(TokenScope {
+            source: source(value, path),
+            known: known.is_some(),
+        });
+        if let Some(index) = known.filter(|index| !carried.contains(index)) {
+            carried.push(index);
         }
     }
     let mut effective = vec![false; policy.scopes.len()];

@@ -9,6 +9,7 @@ use pest::error::{Error, ErrorVariant, InputLocation};
 
 use super::grammar::Rule;
 use super::lexer::{last_token_end, skip_trivia, Lexer, Token, TokenKind, STATEMENT_KEYWORDS};
+use super::KEYWORDS;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use crate::limits::{Limit, Limits};
 use crate::source::{SourceId, Span};
@@ -172,54 +173,6 @@ fn shorten(text: &str) -> String {
 fn is_keyword(word: &str) -> bool {
     KEYWORDS.contains(&word)
 }
-
-/// The keywords of docs/language.md.
-const KEYWORDS: [&str; 44] = [
-    "allow",
-    "deny",
-    "require",
-    "role",
-    "inherits",
-    "aka",
-    "scope",
-    "network",
-    "window",
-    "timezone",
-    "claims",
-    "from",
-    "roles",
-    "scopes",
-    "client",
-    "implies",
-    "to",
-    "if",
-    "unless",
-    "and",
-    "or",
-    "not",
-    "tool",
-    "tools",
-    "resource",
-    "resources",
-    "prompt",
-    "prompts",
-    "list",
-    "call",
-    "read",
-    "get",
-    "anyone",
-    "ip",
-    "in",
-    "time",
-    "before",
-    "after",
-    "claim",
-    "contains",
-    "exists",
-    "tz",
-    "true",
-    "false",
-];
 
 /// How to fix the error, when there is something useful to say.
 fn help(expectation: &Expectation, found: &Found<'_>) -> Option<String> {

@@ -41,6 +41,58 @@ use self::error::{Place, SyntaxError};
 use self::grammar::{PolicyParser, Rule};
 use self::lexer::{skip_trivia, statement_keyword_at, Lexer, TokenKind};
 
+/// The words of the language that are reserved (docs/language.md, "Keywords"): never a
+/// name. The grammar's `keyword` rule spells the same words (a test holds them together);
+/// the parser's messages and the language server's completion read this list.
+pub const KEYWORDS: &[&str] = &[
+    "allow",
+    "deny",
+    "require",
+    "role",
+    "inherits",
+    "aka",
+    "scope",
+    "network",
+    "window",
+    "timezone",
+    "claims",
+    "from",
+    "roles",
+    "scopes",
+    "client",
+    "implies",
+    "to",
+    "if",
+    "unless",
+    "and",
+    "or",
+    "not",
+    "tool",
+    "tools",
+    "resource",
+    "resources",
+    "prompt",
+    "prompts",
+    "list",
+    "call",
+    "read",
+    "get",
+    "anyone",
+    "ip",
+    "in",
+    "time",
+    "before",
+    "after",
+    "claim",
+    "contains",
+    "exists",
+    "tz",
+    "true",
+    "false",
+    "arg",
+    "matches",
+];
+
 /// A policy's syntax tree and the syntax errors (E001) found, all of them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Parsed {

@@ -945,6 +945,15 @@ fn errors_help_fix_the_mistake() {
         help("role allow").as_deref(),
         Some("`allow` is a keyword; rename the role")
     );
+    // The keywords of v1.1 too.
+    assert_eq!(
+        help("role arg").as_deref(),
+        Some("`arg` is a keyword; rename the role")
+    );
+    assert_eq!(
+        help("role matches").as_deref(),
+        Some("`matches` is a keyword; rename the role")
+    );
     assert_eq!(
         help("allow a to call tools \"x\" if ip in to").as_deref(),
         Some("`to` is a keyword; rename the network")
