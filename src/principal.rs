@@ -81,13 +81,9 @@ impl Principal {
     ) -> Result<Principal, PrincipalError> {
         let reading = ClaimsReading::new(map, claims)?;
         let mut roles = Bits::with_capacity(table.roles.names.len());
-        for (_, value) in reading.role_values() {
-            grant(table, &mut roles, value);
-        }
+        reading.each_role_value(|_, value| grant(table, &mut roles, value));
         let mut scopes = Bits::with_capacity(table.scopes.names.len());
-        for (_, scope) in reading.scope_values() {
-            hold(table, &mut scopes, scope);
-        }
+        reading.each_scope_value(|_, scope| hold(table, &mut scopes, scope));
         let client = reading.client().map(|(_, client)| client.to_string());
         let subject = reading.subject().map(str::to_string);
         let (atoms, unknown) = decide_atoms(table, reading.claims(), client.as_deref());
@@ -233,22 +229,25 @@ impl<'m, 'c> ClaimsReading<'m, 'c> {
         })
     }
 
-    /// Every role value, with its path, in claims-map order: a string, or each string of
-    /// an array.
-    pub fn role_values(&self) -> impl Iterator<Item = (&'m ClaimPath, &'c str)> {
-        let claims = self.claims;
-        self.map.roles.iter().flat_map(move |path| {
-            role_values(path.find(claims).value()).map(move |value| (path, value))
-        })
+    /// Calls `visit` with every role value and its path, in claims-map order: a string,
+    /// or each string of an array. (Internal iteration: nested loops, as fast as the
+    /// engine's principal needs.)
+    pub fn each_role_value(&self, mut visit: impl FnMut(&'m ClaimPath, &'c str)) {
+        for path in &self.map.roles {
+            for value in role_values(path.find(self.claims).value()) {
+                visit(path, value);
+            }
+        }
     }
 
-    /// Every scope value, with its path, in claims-map order: a string split on ASCII
-    /// whitespace, or each string of an array.
-    pub fn scope_values(&self) -> impl Iterator<Item = (&'m ClaimPath, &'c str)> {
-        let claims = self.claims;
-        self.map.scopes.iter().flat_map(move |path| {
-            scope_values(path.find(claims).value()).map(move |value| (path, value))
-        })
+    /// Calls `visit` with every scope value and its path, in claims-map order: a string
+    /// split on ASCII whitespace, or each string of an array.
+    pub fn each_scope_value(&self, mut visit: impl FnMut(&'m ClaimPath, &'c str)) {
+        for path in &self.map.scopes {
+            for value in scope_values(path.find(self.claims).value()) {
+                visit(path, value);
+            }
+        }
     }
 }
 

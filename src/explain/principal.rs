@@ -62,7 +62,7 @@ fn grant_roles(
 ) -> Vec<bool> {
     let policy = explainer.policy;
     let mut granted: Vec<usize> = Vec::new();
-    for (path, value) in reading.role_values() {
+    reading.each_role_value(|path, value| {
         let mut any = false;
         for (index, role) in policy.roles.iter().enumerate() {
             if !role.values().any(|granting| granting == value) {
@@ -87,7 +87,7 @@ fn grant_roles(
         if !any {
             facts.ignored_role_values.push(source(value, path));
         }
-    }
+    });
     let mut effective = vec![false; policy.roles.len()];
     granted.iter().for_each(|index| set(&mut effective, *index));
     for index in &granted {
@@ -110,7 +110,7 @@ fn hold_scopes(
 ) -> (Vec<bool>, Vec<usize>) {
     let policy = explainer.policy;
     let mut carried: Vec<usize> = Vec::new();
-    for (path, value) in reading.scope_values() {
+    reading.each_scope_value(|path, value| {
         let known = policy.scopes.iter().position(|scope| scope.name == value);
         facts.token_scopes.push(TokenScope {
             source: source(value, path),
@@ -119,7 +119,7 @@ fn hold_scopes(
         if let Some(index) = known.filter(|index| !carried.contains(index)) {
             carried.push(index);
         }
-    }
+    });
     let mut effective = vec![false; policy.scopes.len()];
     let mut order: Vec<(usize, Option<usize>)> = Vec::new();
     for index in &carried {
