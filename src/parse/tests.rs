@@ -954,6 +954,11 @@ fn errors_help_fix_the_mistake() {
         help("role matches").as_deref(),
         Some("`matches` is a keyword; rename the role")
     );
+    // A misspelled v1.1 operator is named.
+    assert_eq!(
+        help("allow a to call tools \"x\" if arg \"path\" mathces \"y*\"").as_deref(),
+        Some("did you mean `matches`?")
+    );
     assert_eq!(
         help("allow a to call tools \"x\" if ip in to").as_deref(),
         Some("`to` is a keyword; rename the network")
