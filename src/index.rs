@@ -249,7 +249,58 @@ pub(crate) struct NameIndex {
     pub universal: Vec<PatternId>,
     pub general: Vec<(PatternId, Glob)>,
     /// Programs of names written literally in the policy, precomputed.
-    pub exact: AHashMap<Box<str>, Arc<ClassProgram>>,
+    pub exact: NameMap,
+    /// The hash of names for [`NameIndex::exact`] and the engine's memo: a name is
+    /// hashed once per decision.
+    pub hasher: ahash::RandomState,
     /// Programs of classes built at compile time, by their sorted pattern set.
     pub classes: AHashMap<Box<[PatternId]>, Arc<ClassProgram>>,
+}
+
+/// Names to the programs of their classes, looked up with a hash the caller computed
+/// once ([`NameIndex::hasher`]), so one decision hashes its name once for the
+/// precomputed names and the memo.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct NameMap {
+    table: hashbrown::HashTable<(Box<str>, Arc<ClassProgram>)>,
+}
+
+impl NameMap {
+    /// The program of `name`, whose hash is `hash`.
+    #[inline]
+    pub fn get(&self, hash: u64, name: &str) -> Option<&Arc<ClassProgram>> {
+        self.table
+            .find(hash, |(key, _)| **key == *name)
+            .map(|(_, program)| program)
+    }
+
+    /// Sets the program of `name`, whose hash by `hasher` is `hash`.
+    pub fn insert(
+        &mut self,
+        hasher: &ahash::RandomState,
+        hash: u64,
+        name: Box<str>,
+        program: Arc<ClassProgram>,
+    ) {
+        match self.table.entry(
+            hash,
+            |(key, _)| *key == name,
+            |(key, _)| hasher.hash_one(&**key),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(mut entry) => entry.get_mut().1 = program,
+            hashbrown::hash_table::Entry::Vacant(entry) => {
+                entry.insert((name, program));
+            }
+        }
+    }
+
+    /// The number of names.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Forgets every name.
+    pub fn clear(&mut self) {
+        self.table.clear();
+    }
 }

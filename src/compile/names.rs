@@ -99,7 +99,8 @@ fn precompute_literals(index: &mut NameIndex, statements: &[CompiledStatement]) 
     for name in names {
         let patterns = matching(index, &name);
         let program = class(index, statements, patterns);
-        index.exact.insert(name, program);
+        let hash = index.hasher.hash_one(&*name);
+        index.exact.insert(&index.hasher, hash, name, program);
     }
 }
 

@@ -29,9 +29,6 @@ pub(super) fn find<'p, F: Facts>(
         let Some(named) = facts.named_scopes(rule) else {
             continue;
         };
-        if named.iter().all(|scope| facts.held(*scope)) {
-            continue;
-        }
         let limit = best.as_ref().map_or(usize::MAX, |(_, found)| {
             found.missing.len().saturating_sub(1)
         });
@@ -69,7 +66,10 @@ fn smallest<F: Facts>(
             if tries > MAX_TRIES {
                 return None;
             }
-            facts.reset(&mut hypothesis);
+            // The first hypothesis starts as the principal's scopes already.
+            if tries > 1 {
+                facts.reset(&mut hypothesis);
+            }
             let scopes = chosen.iter().filter_map(|index| candidates.get(*index));
             for scope in scopes.clone() {
                 facts.grant(&mut hypothesis, *scope);

@@ -13,7 +13,7 @@ use ahash::AHashMap;
 
 use crate::compile::{build_class, matching};
 use crate::ids::PatternId;
-use crate::index::{ClassProgram, Index, NameIndex};
+use crate::index::{ClassProgram, Index, NameIndex, NameMap};
 
 const SHARDS: usize = 16;
 /// Names memoised per shard at most.
@@ -21,12 +21,11 @@ pub const PER_SHARD: usize = 4096;
 /// The longest name memoised, in bytes.
 pub const MAX_NAME_BYTES: usize = 256;
 
-type Shard = RwLock<AHashMap<Box<str>, Arc<ClassProgram>>>;
+type Shard = RwLock<NameMap>;
 
 /// Programs of names seen, and of pattern sets seen, for one kind.
 #[derive(Debug)]
 pub(crate) struct Memo {
-    hasher: ahash::RandomState,
     shards: Vec<Shard>,
     classes: Mutex<AHashMap<Box<[PatternId]>, Arc<ClassProgram>>>,
 }
@@ -35,13 +34,13 @@ impl Memo {
     /// A memo seeded with the classes built at compile time.
     pub fn new(index: &NameIndex) -> Memo {
         Memo {
-            hasher: ahash::RandomState::new(),
-            shards: (0..SHARDS).map(|_| RwLock::new(AHashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             classes: Mutex::new(index.classes.clone()),
         }
     }
 
     /// Runs `then` on the program of `name`, finding and memoising it on first sight.
+    /// The name is hashed once, with the index's hasher.
     pub fn with<R>(
         &self,
         table: &Index,
@@ -49,13 +48,14 @@ impl Memo {
         name: &str,
         then: impl FnOnce(&ClassProgram) -> R,
     ) -> R {
-        if let Some(program) = index.exact.get(name) {
+        let hash = index.hasher.hash_one(name);
+        if let Some(program) = index.exact.get(hash, name) {
             return then(program);
         }
-        let shard = self.shard(name);
+        let shard = self.shard(hash, name);
         if let Some(shard) = shard {
             let map = shard.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some(program) = map.get(name) {
+            if let Some(program) = map.get(hash, name) {
                 return then(program);
             }
         }
@@ -65,17 +65,18 @@ impl Memo {
             if map.len() >= PER_SHARD {
                 map.clear();
             }
-            map.insert(name.into(), program.clone());
+            map.insert(&index.hasher, hash, name.into(), program.clone());
         }
         then(&program)
     }
 
-    fn shard(&self, name: &str) -> Option<&Shard> {
+    /// The shard of `name`, whose hash is `hash`: chosen by bits the hash table uses
+    /// neither for its buckets nor for its tags.
+    fn shard(&self, hash: u64, name: &str) -> Option<&Shard> {
         if name.len() > MAX_NAME_BYTES {
             return None;
         }
-        let hash = self.hasher.hash_one(name);
-        self.shards.get((hash % SHARDS as u64) as usize)
+        self.shards.get(((hash >> 32) % SHARDS as u64) as usize)
     }
 
     fn class_of(&self, table: &Index, index: &NameIndex, name: &str) -> Arc<ClassProgram> {
@@ -115,7 +116,8 @@ mod tests {
         program(&memo, table, "fs.read");
         std::thread::scope(|scope| {
             for name in names {
-                let shard = memo.shard(name).unwrap();
+                let hash = table.kinds[0].hasher.hash_one(name);
+                let shard = memo.shard(hash, name).unwrap();
                 let poisoner = scope.spawn(move || {
                     let _held = shard.write().unwrap();
                     panic!("poisoning the shard of `{name}`");
@@ -145,7 +147,8 @@ mod tests {
         let long = format!("fs.{}", "x".repeat(MAX_NAME_BYTES));
         let short = Memo::new(&table.kinds[0]);
         assert_eq!(program(&memo, table, &long), program(&short, table, "fs.x"));
-        assert!(memo.shard(&long).is_none());
+        let hash = table.kinds[0].hasher.hash_one(&*long);
+        assert!(memo.shard(hash, &long).is_none());
         let kept: usize = memo
             .shards
             .iter()

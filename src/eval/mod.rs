@@ -21,7 +21,7 @@ use crate::ast::{Action, Effect, Kind};
 use crate::compile::kind_index;
 use crate::decide::{self, Scopes};
 use crate::ids::{ScopeId, StatementId};
-use crate::index::{Entry, Index, RequirementStep, RuleSite};
+use crate::index::{ClassProgram, Entry, Index, RequirementStep, RuleSite};
 use crate::limits::Limits;
 use crate::principal::{Principal, PrincipalError, PrincipalParts};
 use memo::Memo;
@@ -230,12 +230,7 @@ impl Engine {
             arguments: Arguments::Given(request.arguments),
         };
         let verdict = memo.with(&self.index, index, request.name, |class| {
-            let verdict = if request.action == Action::List {
-                decide::list(&facts, class.list.view(), class.use_.view()).verdict()
-            } else {
-                decide::decide(&facts, class.use_.view())
-            };
-            Verdict::of(verdict)
+            run(&facts, class, request.action)
         });
         self.decision(verdict)
     }
@@ -320,6 +315,19 @@ impl Engine {
             required_scopes,
         }
     }
+}
+
+/// Runs the decision procedure on `class` for `action`. Kept out of line so that the
+/// closure the memo calls from its three paths stays small enough to inline, as one
+/// call each.
+#[inline(never)]
+fn run(facts: &Facts<'_>, class: &ClassProgram, action: Action) -> Verdict {
+    let verdict = if action == Action::List {
+        decide::list(facts, class.list.view(), class.use_.view()).verdict()
+    } else {
+        decide::decide(facts, class.use_.view())
+    };
+    Verdict::of(verdict)
 }
 
 /// A decision before names are attached: which statement, and which scopes by id.
