@@ -280,6 +280,15 @@ impl AuditSink for JsonLinesAudit {
     }
 }
 
+/// Writes `record` as one JSON line, serialised straight into the writer's buffer (no
+/// string of its own). A record that fails half-way still ends its line, so the next
+/// one starts on a line of its own.
+fn write_line(writer: &mut impl Write, record: &AuditRecord) -> io::Result<()> {
+    let written = serde_json::to_writer(&mut *writer, record).map_err(io::Error::other);
+    let ended = writer.write_all(b"\n");
+    written.and(ended)
+}
+
 /// How long the writer sleeps when the queue is empty. It polls rather than waits on
 /// the queue, so that queueing a record never has to wake a thread: on the request path a
 /// record costs a move into the queue, and the JSON is written here.
@@ -300,7 +309,7 @@ fn write_lines(mut writer: Box<dyn Destination>, receiver: &Receiver<Command>, l
         while let Some(command) = next {
             match command {
                 Command::Record(record) => {
-                    if let Err(error) = writeln!(writer, "{}", record.to_line()) {
+                    if let Err(error) = write_line(&mut writer, &record) {
                         lost.fetch_add(1, Ordering::Relaxed);
                         tracing::error!(%error, "audit record not written");
                     }
